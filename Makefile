@@ -1,0 +1,116 @@
+# evoclaw — build, test, run.  `make` builds, `make check` runs every test
+# (plain and under ASan+UBSan), `make run` starts the main job.
+# Dependencies are installed by scripts/install-deps.sh when missing.
+
+CC      ?= cc
+SAN     ?=
+BUILD   ?= build$(if $(SAN),-san)
+CFLAGS_BASE := -std=gnu11 -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+               -Isrc -D_GNU_SOURCE -fno-strict-aliasing
+ifeq ($(SAN),1)
+  OPT       := -O1 -fno-omit-frame-pointer
+  SANFLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+  # evoclaw-init must be static (it runs inside rootfs without a libc), and
+  # ASan cannot link statically: it gets UBSan only.
+  INIT_SAN  := -fsanitize=undefined -fno-sanitize-recover=undefined -static-libubsan
+else
+  OPT       := -O2
+  SANFLAGS  :=
+  INIT_SAN  :=
+endif
+CFLAGS  := $(CFLAGS_BASE) $(OPT) $(EXTRA_CFLAGS)
+LIBS    := -ljansson -lseccomp
+
+COMMON_SRC  := $(wildcard src/common/*.c)
+GUEST_SRC   := $(wildcard src/guest/*.c)
+RUNTIME_SRC := $(wildcard src/runtime/*.c src/runtime/local/*.c)
+CLI_SRC     := $(wildcard src/cli/*.c)
+
+obj = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(1))
+iobj = $(patsubst src/%.c,$(BUILD)/iobj/%.o,$(1))
+
+BIN      := $(BUILD)/bin
+EVOCLAW  := $(BIN)/evoclaw
+INIT     := $(BIN)/evoclaw-init
+# Init outside a sandbox, dynamically linked with full sanitizers, for the
+# protocol tests.
+INIT_DYN := $(BIN)/evoclaw-init-dyn
+
+.PHONY: all deps check check-plain check-san unit e2e fuzz run bench clean rootfs
+
+all: $(EVOCLAW) $(INIT) $(INIT_DYN) rootfs
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SANFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/iobj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(INIT_SAN) -MMD -MP -c $< -o $@
+
+$(EVOCLAW): $(call obj,$(COMMON_SRC) $(RUNTIME_SRC) $(CLI_SRC))
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS)
+
+$(INIT): $(call iobj,$(COMMON_SRC) $(GUEST_SRC))
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) $(INIT_SAN) -static -o $@ $^
+
+$(INIT_DYN): $(call obj,$(COMMON_SRC) $(GUEST_SRC))
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^
+
+# Template root filesystems built from this machine's packages.
+rootfs: $(BUILD)/rootfs/.stamp
+$(BUILD)/rootfs/.stamp: scripts/build-rootfs.sh
+	scripts/build-rootfs.sh $(BUILD)/rootfs
+	@touch $@
+
+# ---- tests -----------------------------------------------------------
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+LIB_OBJS   := $(call obj,$(COMMON_SRC) $(RUNTIME_SRC))
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SANFLAGS) -Itests -o $@ $^ $(LIBS) -lcriterion
+
+deps:
+	@scripts/install-deps.sh
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t --jobs 2; done
+
+e2e: all
+	@EVOCLAW_BUILD=$(BUILD) tests/e2e/run.sh
+
+check-plain: unit e2e
+
+check: deps
+	$(MAKE) check-plain
+	$(MAKE) SAN=1 check-plain
+	$(MAKE) fuzz
+
+# ---- fuzzing: libFuzzer targets, run briefly ---------------------------
+FUZZ_SRC  := $(wildcard fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
+FUZZ_SECONDS ?= 20
+build-fuzz/%: fuzz/%.c $(COMMON_SRC) $(GUEST_SRC) $(RUNTIME_SRC)
+	@mkdir -p build-fuzz
+	clang $(CFLAGS_BASE) -O1 -DEVO_FUZZING -fsanitize=fuzzer,address,undefined \
+	  -o $@ $< $(COMMON_SRC) $(filter-out src/guest/init_main.c,$(GUEST_SRC)) $(RUNTIME_SRC) $(LIBS)
+fuzz: $(FUZZ_BINS)
+	@set -e; for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p build-fuzz/corpus-$$n; \
+	  echo "== $$n ($(FUZZ_SECONDS)s)"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 build-fuzz/corpus-$$n fuzz/corpus/$$n 2>&1 | tail -2; done
+
+run: deps all
+	$(EVOCLAW) sandbox run --template base -- bash -c 'echo "hello from $$(hostname): PID 1 is $$(cat /proc/1/comm)"; id'
+
+bench: deps all
+	bench/spawn.sh
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
