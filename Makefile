@@ -5,7 +5,7 @@
 CC      ?= cc
 SAN     ?=
 BUILD   ?= build$(if $(SAN),-san)
-CFLAGS_BASE := -std=gnu11 -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter \
+CFLAGS_BASE := -std=gnu11 -g -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter -Wno-format-truncation \
                -Isrc -D_GNU_SOURCE -fno-strict-aliasing
 ifeq ($(SAN),1)
   OPT       := -O1 -fno-omit-frame-pointer
@@ -113,4 +113,4 @@ bench: deps all
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/iobj -name '*.d' 2>/dev/null)

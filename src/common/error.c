@@ -52,9 +52,11 @@ int evo_error_prefix(struct evo_error *err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(context, sizeof context, fmt, ap);
 	va_end(ap);
-	char joined[EVO_ERROR_MSG_MAX];
+	/* Keep as much of both as fits; the message is truncated, never
+	 * overflowed. */
+	char joined[EVO_ERROR_MSG_MAX * 2 + 2];
 	snprintf(joined, sizeof joined, "%s: %s", context, err->msg);
-	memcpy(err->msg, joined, sizeof err->msg);
+	snprintf(err->msg, sizeof err->msg, "%s", joined);
 	return -1;
 }
 

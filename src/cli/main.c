@@ -1,0 +1,50 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const char usage[] =
+	"usage: evoclaw <command> [options]\n"
+	"\n"
+	"Commands:\n"
+	"  sandbox run|create|exec|ls|kill|attach|stats|templates\n"
+	"                 isolated local sandboxes (evoclaw sandbox --help)\n"
+	"  help           this text\n"
+	"\n"
+	"Environment: EVOCLAW_RUN_DIR (sandbox state, default /run/evoclaw),\n"
+	"EVOCLAW_TEMPLATES_DIR, EVOCLAW_ROOTFS_DIR, EVOCLAW_INIT.\n";
+
+int cli_fail(const struct evo_error *err)
+{
+	fprintf(stderr, "evoclaw: %s\n", err->msg[0] ? err->msg : "unknown error");
+	return err->kind == EVO_ERR_INVALID ? CLI_EXIT_USAGE : CLI_EXIT_RUNTIME;
+}
+
+int cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("evoclaw: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	return CLI_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return CLI_EXIT_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "sandbox") == 0)
+		return cmd_sandbox(argc - 1, argv + 1);
+	fprintf(stderr, "evoclaw: unknown command \"%s\"\n\n%s", cmd, usage);
+	return CLI_EXIT_USAGE;
+}

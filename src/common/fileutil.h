@@ -1,0 +1,23 @@
+/* Small whole-file helpers for sysfs, procfs and state files. */
+#ifndef EVOCLAW_COMMON_FILEUTIL_H
+#define EVOCLAW_COMMON_FILEUTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Read up to size-1 bytes and NUL-terminate. Returns bytes read or -1
+ * (errno set). */
+ssize_t read_file_small(const char *path, char *buf, size_t size);
+
+/* Write s to an existing file (O_WRONLY, no create, no truncate: the
+ * cgroup and procfs way). Returns 0 or -1 (errno set). */
+int write_file_string(const char *path, const char *s);
+
+/* Create or replace path atomically (write a temp file, rename it over)
+ * with the given mode. Returns 0 or -1 (errno set). */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+
+/* mkdir -p with mode for the missing parts. Returns 0 or -1 (errno set). */
+int mkdir_parents(const char *path, mode_t mode);
+
+#endif

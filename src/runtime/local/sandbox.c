@@ -1,0 +1,442 @@
+#include "runtime/local/sandbox.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fileutil.h"
+#include "common/proto.h"
+#include "runtime/local/rootfs.h"
+#include "runtime/local/seccomp.h"
+#include "runtime/paths.h"
+
+void sandbox_generate_id(char id[SANDBOX_ID_MAX])
+{
+	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char raw[SANDBOX_ID_LEN];
+	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
+		/* getrandom on Linux >= 3.17 does not fail for small sizes once
+		 * the pool is ready; fall back to time and pid just in case. */
+		unsigned long long seed = (unsigned long long)time(NULL) ^ (unsigned long long)getpid();
+		for (size_t i = 0; i < sizeof raw; i++)
+			raw[i] = (unsigned char)(seed >> (i % 8 * 8)) ^ (unsigned char)(i * 131);
+	}
+	/* The first character is a letter so ids are valid hostnames. */
+	id[0] = alphabet[raw[0] % 26];
+	for (size_t i = 1; i < SANDBOX_ID_LEN; i++)
+		id[i] = alphabet[raw[i] % 36];
+	id[SANDBOX_ID_LEN] = '\0';
+}
+
+bool sandbox_id_valid(const char *id)
+{
+	size_t n = strlen(id);
+	if (n == 0 || n >= SANDBOX_ID_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = id[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (i > 0 && c == '-');
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+int sandbox_cgroup_root(const struct cgroup_root **out, struct evo_error *err)
+{
+	static struct cgroup_root root;
+	static bool ready;
+	if (!ready) {
+		if (cgroup_root_init(&root, err) < 0)
+			return -1;
+		ready = true;
+	}
+	*out = &root;
+	return 0;
+}
+
+/* What the cloned child needs, prepared before clone so the child only
+ * makes system calls. */
+struct child_args {
+	int sync_fd;     /* parent writes one byte once ids and cgroups are set */
+	int error_fd;    /* child reports a failure here; EOF means exec happened */
+	int channel_fd;  /* becomes fd 3 */
+	int init_fd;     /* O_PATH of evoclaw-init, executed with execveat */
+	const char *hostname;
+	const struct rootfs_plan *plan;
+	const struct seccomp_program *seccomp;
+	char **init_argv;
+	char **init_env;
+};
+
+/* Capabilities evoclaw-init keeps: enough to run commands as any sandbox
+ * user and to manage files for them. Its children drop all of them. */
+static const int init_caps[] = {
+	CAP_SETUID, CAP_SETGID, CAP_SETPCAP, CAP_KILL, CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER,
+};
+
+static int drop_capabilities(void)
+{
+	uint64_t keep = 0;
+	for (size_t i = 0; i < sizeof init_caps / sizeof *init_caps; i++)
+		keep |= 1ull << init_caps[i];
+	for (int cap = 0; cap < 64; cap++) {
+		if (keep & (1ull << cap))
+			continue;
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+			return -1;
+	}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		return -1;
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct data[2] = {{0}};
+	data[0].effective = data[0].permitted = (uint32_t)keep;
+	data[1].effective = data[1].permitted = (uint32_t)(keep >> 32);
+	return (int)syscall(SYS_capset, &hdr, data);
+}
+
+static int loopback_up(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	struct ifreq ifr = {0};
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+	int r = ioctl(fd, SIOCGIFFLAGS, &ifr);
+	if (r == 0) {
+		ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+		r = ioctl(fd, SIOCSIFFLAGS, &ifr);
+	}
+	close(fd);
+	return r;
+}
+
+static void set_limits(void)
+{
+	/* RLIMIT_NPROC is per host user and every sandbox shares the mapped
+	 * ids, so process counts are bounded by the pids cgroup instead. */
+	struct rlimit core = {0, 0};
+	struct rlimit nofile = {65536, 65536};
+	setrlimit(RLIMIT_CORE, &core);
+	setrlimit(RLIMIT_NOFILE, &nofile);
+}
+
+/* Report a failure to the parent and exit: the child cannot return. */
+static __attribute__((noreturn)) void child_fail(int fd, const char *msg)
+{
+	size_t len = strlen(msg);
+	(void)!write(fd, msg, len);
+	_exit(127);
+}
+
+static __attribute__((noreturn)) void child_fail_errno(int fd, const char *what)
+{
+	char msg[512];
+	snprintf(msg, sizeof msg, "%s: %s", what, strerror(errno));
+	child_fail(fd, msg);
+}
+
+/* The child, in its new namespaces. Ordered as the kernel requires: ids
+ * first (everything else checks them), then mounts, then what takes
+ * privileges away, and exec last. */
+static __attribute__((noreturn)) void child_main(const struct child_args *a)
+{
+	/* If the supervisor dies, so does the sandbox: nothing else can reach
+	 * its channel. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	char go;
+	if (read(a->sync_fd, &go, 1) != 1)
+		_exit(127); /* parent gave up */
+	close(a->sync_fd);
+
+	/* Become root of the new user namespace (an unprivileged id on the
+	 * host): files we create must have a mapped owner. */
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		child_fail_errno(a->error_fd, "become root in the user namespace");
+	if (setgroups(0, NULL) < 0)
+		child_fail_errno(a->error_fd, "clear supplementary groups");
+	/* The cgroup namespace is made now, after the parent moved us into
+	 * the sandbox's cgroup, so that cgroup becomes its root. */
+	if (unshare(CLONE_NEWCGROUP) < 0)
+		child_fail_errno(a->error_fd, "create cgroup namespace");
+	if (sethostname(a->hostname, strlen(a->hostname)) < 0)
+		child_fail_errno(a->error_fd, "set hostname");
+	if (loopback_up() < 0)
+		child_fail_errno(a->error_fd, "bring up lo");
+
+	char errbuf[512];
+	if (rootfs_enter(a->plan, errbuf, sizeof errbuf) < 0)
+		child_fail(a->error_fd, errbuf);
+
+	set_limits();
+	if (drop_capabilities() < 0)
+		child_fail_errno(a->error_fd, "drop capabilities");
+	int r = sandbox_seccomp_load(a->seccomp);
+	if (r < 0) {
+		errno = -r;
+		child_fail_errno(a->error_fd, "load seccomp filter");
+	}
+	/* fd 3 is the channel's by contract; move init's fd out of its way. */
+	int init_fd = a->init_fd;
+	if (init_fd == EVO_INIT_CHANNEL_FD && (init_fd = fcntl(init_fd, F_DUPFD_CLOEXEC, 4)) < 0)
+		child_fail_errno(a->error_fd, "move init fd");
+	if (a->channel_fd != EVO_INIT_CHANNEL_FD) {
+		if (dup2(a->channel_fd, EVO_INIT_CHANNEL_FD) < 0)
+			child_fail_errno(a->error_fd, "dup init channel");
+	} else if (fcntl(EVO_INIT_CHANNEL_FD, F_SETFD, 0) < 0) {
+		child_fail_errno(a->error_fd, "keep init channel");
+	}
+	syscall(SYS_execveat, init_fd, "", a->init_argv, a->init_env, AT_EMPTY_PATH);
+	child_fail_errno(a->error_fd, "exec evoclaw-init");
+}
+
+static int write_id_map(pid_t pid, const char *file, struct evo_error *err)
+{
+	char path[64], map[64];
+	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+	snprintf(map, sizeof map, "0 %u %u\n", SANDBOX_HOST_ID_BASE, SANDBOX_ID_RANGE);
+	if (write_file_string(path, map) < 0)
+		return evo_error_errno(err, "write %s", path);
+	return 0;
+}
+
+struct strv {
+	char **v;
+	size_t n, cap;
+};
+
+static void strv_push(struct strv *s, char *owned)
+{
+	if (s->n + 2 > s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 16;
+		s->v = xrealloc(s->v, s->cap * sizeof *s->v);
+	}
+	s->v[s->n++] = owned;
+	s->v[s->n] = NULL;
+}
+
+static void strv_clear(struct strv *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i]);
+	free(s->v);
+	memset(s, 0, sizeof *s);
+}
+
+/* evoclaw-init's command line: who the entrypoint runs as, its env, and
+ * the entrypoint itself (see docs/init-protocol.md). */
+static void build_init_argv(const struct sandbox_spec *spec, const char *id, struct strv *argv)
+{
+	const struct template *t = spec->tmpl;
+	strv_push(argv, xstrdup("evoclaw-init"));
+	if (spec->entry_argv == NULL)
+		return;
+	strv_push(argv, xstrdup("--uid"));
+	strv_push(argv, xasprintf("%u", t->uid));
+	strv_push(argv, xstrdup("--gid"));
+	strv_push(argv, xasprintf("%u", t->gid));
+	strv_push(argv, xstrdup("--cwd"));
+	strv_push(argv, xstrdup(t->workdir));
+	strv_push(argv, xstrdup("--env"));
+	strv_push(argv, xasprintf("HOME=%s", t->home));
+	strv_push(argv, xstrdup("--env"));
+	strv_push(argv, xasprintf("USER=%s", t->user));
+	strv_push(argv, xstrdup("--env"));
+	strv_push(argv, xasprintf("HOSTNAME=%s", id));
+	strv_push(argv, xstrdup("--env"));
+	strv_push(argv, xstrdup("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
+	for (char **e = t->env; e && *e; e++) {
+		strv_push(argv, xstrdup("--env"));
+		strv_push(argv, xstrdup(*e));
+	}
+	for (char *const *e = spec->entry_env; e && *e; e++) {
+		strv_push(argv, xstrdup("--env"));
+		strv_push(argv, xstrdup(*e));
+	}
+	if (spec->entry_stdin)
+		strv_push(argv, xstrdup("--stdin"));
+	if (spec->exit_with_entrypoint)
+		strv_push(argv, xstrdup("--exit-with-entrypoint"));
+	strv_push(argv, xstrdup("--"));
+	for (char *const *a = spec->entry_argv; *a; a++)
+		strv_push(argv, xstrdup(*a));
+}
+
+static long long unix_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int sandbox_spawn(const struct sandbox_spec *spec, struct sandbox *out, struct evo_error *err)
+{
+	memset(out, 0, sizeof *out);
+	out->init_pid = -1;
+	out->init_pidfd = -1;
+	out->channel = -1;
+	if (spec->id[0] != '\0') {
+		if (!sandbox_id_valid(spec->id))
+			return evo_error_set(err, EVO_ERR_INVALID, 0, "invalid sandbox id \"%.64s\"",
+					     spec->id);
+		snprintf(out->id, sizeof out->id, "%s", spec->id);
+	} else {
+		sandbox_generate_id(out->id);
+	}
+	const struct evo_paths *paths = evo_paths_get();
+	const struct cgroup_root *cgroot;
+	const struct seccomp_program *seccomp;
+	if (sandbox_cgroup_root(&cgroot, err) < 0 || sandbox_seccomp_program(&seccomp, err) < 0)
+		return -1;
+
+	/* A fixed staging directory is enough: each sandbox mounts its tmpfs
+	 * over it inside its own mount namespace. The child reaches it as an
+	 * unprivileged host id, so the path must be searchable by others;
+	 * nothing is ever stored in it on the host side. */
+	char stage[PATH_MAX];
+	snprintf(stage, sizeof stage, "%s/.stage", paths->run);
+	if (mkdir(stage, 0755) < 0 && errno != EEXIST) {
+		if (errno != ENOENT || mkdir_parents(stage, 0755) < 0)
+			return evo_error_errno(err, "create %s", stage);
+	}
+	/* Whatever the umask made of them. */
+	if (chmod(paths->run, 0755) < 0 || chmod(stage, 0755) < 0)
+		return evo_error_errno(err, "set permissions of %s", stage);
+
+	struct rootfs_plan plan;
+	if (rootfs_plan_init(&plan, spec->tmpl, stage, out->id, spec->resources.disk_mb, err) < 0)
+		return -1;
+	_cleanup_close_ int init_fd = open(paths->init, O_PATH | O_CLOEXEC);
+	if (init_fd < 0) {
+		rootfs_plan_free(&plan);
+		return evo_error_errno(err, "open %s (was it built? run make)", paths->init);
+	}
+
+	struct cgroup_limits limits = {
+		.memory_bytes = (uint64_t)spec->resources.memory_mb << 20,
+		.pids = spec->resources.pids,
+		.cpu_millis = spec->resources.cpu_millis,
+	};
+	if (cgroup_create(cgroot, out->id, &limits, &out->cgroup, err) < 0) {
+		rootfs_plan_free(&plan);
+		return evo_error_prefix(err, "sandbox %s", out->id);
+	}
+
+	struct strv argv = {0};
+	build_init_argv(spec, out->id, &argv);
+	char *init_env[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+	int channel[2] = {-1, -1}, sync_pipe[2] = {-1, -1}, error_pipe[2] = {-1, -1};
+	int result = -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel) < 0 ||
+	    pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(error_pipe, O_CLOEXEC) < 0) {
+		evo_error_errno(err, "create sandbox channels");
+		goto out;
+	}
+	struct child_args args = {
+		.sync_fd = sync_pipe[0],
+		.error_fd = error_pipe[1],
+		.channel_fd = channel[1],
+		.init_fd = init_fd,
+		.hostname = out->id,
+		.plan = &plan,
+		.seccomp = seccomp,
+		.init_argv = argv.v,
+		.init_env = init_env,
+	};
+	/* Raw clone behaves like fork (no new stack) while creating every
+	 * namespace at once; CLONE_PIDFD gives a race-free handle on init. */
+	int pidfd = -1;
+	long flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS |
+		     CLONE_NEWIPC | CLONE_PIDFD | SIGCHLD;
+	pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, &pidfd, NULL, 0);
+	if (pid < 0) {
+		evo_error_errno(err, "clone sandbox namespaces");
+		goto out;
+	}
+	if (pid == 0)
+		child_main(&args);
+	out->init_pid = pid;
+	out->init_pidfd = pidfd;
+	close(steal_fd(&sync_pipe[0]));
+	close(steal_fd(&error_pipe[1]));
+	close(steal_fd(&channel[1]));
+
+	if (write_id_map(pid, "uid_map", err) < 0 || write_id_map(pid, "gid_map", err) < 0 ||
+	    cgroup_add_process(&out->cgroup, pid, err) < 0)
+		goto out;
+	if (write(sync_pipe[1], "g", 1) != 1) {
+		evo_error_errno(err, "start sandbox child");
+		goto out;
+	}
+	char msg[512];
+	ssize_t n;
+	do
+		n = read(error_pipe[0], msg, sizeof msg - 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 0) {
+		msg[n > 0 ? n : 0] = '\0';
+		evo_error_set(err, EVO_ERR_SYSTEM, 0, "sandbox %s setup: %s", out->id,
+			      n > 0 ? msg : "lost contact with the child");
+		goto out;
+	}
+	out->channel = steal_fd(&channel[0]);
+	out->created_ms = unix_ms();
+	result = 0;
+out:
+	for (int i = 0; i < 2; i++) {
+		cleanup_closep(&channel[i]);
+		cleanup_closep(&sync_pipe[i]);
+		cleanup_closep(&error_pipe[i]);
+	}
+	strv_clear(&argv);
+	rootfs_plan_free(&plan);
+	if (result < 0)
+		sandbox_destroy(out, NULL);
+	return result;
+}
+
+int sandbox_destroy(struct sandbox *sb, struct evo_error *err)
+{
+	int result = 0;
+	if (sb->init_pid > 0) {
+		/* Killing PID 1 of a pid namespace kills every process in it;
+		 * the kernel reports init's exit only after all are gone. */
+		if (sb->init_pidfd >= 0)
+			syscall(SYS_pidfd_send_signal, sb->init_pidfd, SIGKILL, NULL, 0);
+		else
+			kill(sb->init_pid, SIGKILL);
+		while (waitpid(sb->init_pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		sb->init_pid = -1;
+	}
+	cleanup_closep(&sb->init_pidfd);
+	sb->init_pidfd = -1;
+	cleanup_closep(&sb->channel);
+	sb->channel = -1;
+	if (sb->cgroup.path[0][0] != '\0') {
+		if (cgroup_destroy(&sb->cgroup, 5000, err) < 0)
+			result = -1;
+		else
+			memset(&sb->cgroup, 0, sizeof sb->cgroup);
+	}
+	return result;
+}

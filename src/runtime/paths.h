@@ -1,0 +1,23 @@
+/* Where evoclaw finds its parts. Each can be overridden by environment for
+ * tests and packaging; defaults are relative to the running binary so a
+ * fresh build tree works without installing:
+ *   EVOCLAW_TEMPLATES_DIR  <exe>/../../templates  (source tree)
+ *   EVOCLAW_ROOTFS_DIR     <exe>/../rootfs        (built by make)
+ *   EVOCLAW_INIT           <exe>/evoclaw-init
+ *   EVOCLAW_RUN_DIR        /run/evoclaw           (sandbox runtime state) */
+#ifndef EVOCLAW_RUNTIME_PATHS_H
+#define EVOCLAW_RUNTIME_PATHS_H
+
+#include <limits.h>
+
+struct evo_paths {
+	char templates[PATH_MAX];
+	char rootfs[PATH_MAX];
+	char init[PATH_MAX];
+	char run[PATH_MAX];
+};
+
+/* Resolved once per process; never fails (falls back to the defaults). */
+const struct evo_paths *evo_paths_get(void);
+
+#endif
