@@ -17,6 +17,7 @@
 #include "common/proto.h"
 #include "runtime/local/channel.h"
 #include "runtime/local/sandbox.h"
+#include "runtime/local/supervisor.h"
 #include "runtime/template.h"
 
 static const char sandbox_usage[] =
@@ -34,6 +35,7 @@ static const char sandbox_usage[] =
 	"  stats ID [--json]  CPU, memory and process usage\n"
 	"  timeout ID SECONDS  reset a sandbox's timeout to SECONDS from now\n"
 	"  kill ID...    stop sandboxes; nothing of them remains\n"
+	"  gc            remove what crashed supervisors left behind\n"
 	"  templates     list templates and their default resources\n"
 	"\n"
 	"Options for run and create:\n"
@@ -394,6 +396,378 @@ static int cmd_run(int argc, char **argv)
 	return code;
 }
 
+static int cmd_create(int argc, char **argv)
+{
+	struct sandbox_options o;
+	int first = 0;
+	int r = parse_sandbox_options(argc, argv, true, &o, &first);
+	if (r)
+		return r;
+	if (o.interactive) {
+		options_free(&o);
+		return cli_usage_error("create: --interactive applies to run and exec only");
+	}
+	struct template t;
+	struct sandbox_spec spec = {0};
+	if ((r = load_template(&o, &t, &spec.resources)) != 0) {
+		options_free(&o);
+		return r;
+	}
+	if (o.id)
+		snprintf(spec.id, sizeof spec.id, "%s", o.id);
+	spec.tmpl = &t;
+	spec.entry_argv = first < argc ? argv + first : t.entrypoint;
+	spec.entry_env = o.env;
+	long long timeout_s = o.timeout_s >= 0 ? o.timeout_s : 300;
+	if (timeout_s == 0) {
+		template_free(&t);
+		options_free(&o);
+		return cli_usage_error("create: --timeout must be at least 1 second (every sandbox dies at its timeout)");
+	}
+	char id[SANDBOX_ID_MAX];
+	struct evo_error err = {0};
+	r = supervisor_start(&spec, (uint64_t)timeout_s * 1000, id, &err);
+	template_free(&t);
+	options_free(&o);
+	if (r < 0)
+		return cli_fail(&err);
+	printf("%s\n", id);
+	return 0;
+}
+
+/* Connect to a running sandbox's supervisor, with a clear error. */
+static int connect_sandbox(const char *id, struct evo_error *err)
+{
+	if (!sandbox_id_valid(id))
+		return evo_error_set(err, EVO_ERR_INVALID, 0, "invalid sandbox id \"%.64s\"", id);
+	struct supervisor_info info;
+	if (supervisor_info(id, &info, err) < 0)
+		return -1;
+	char sock[4096];
+	supervisor_socket_path(id, sock, sizeof sock);
+	int fd = channel_connect(sock, err);
+	if (fd < 0)
+		return evo_error_prefix(err, "sandbox %s", id);
+	return fd;
+}
+
+/* Resolve --user: a name from the template's conventions or a number. */
+static int parse_user(const char *text, uint32_t *uid)
+{
+	if (strcmp(text, "root") == 0) {
+		*uid = 0;
+		return 0;
+	}
+	if (strcmp(text, "user") == 0) {
+		*uid = 1000;
+		return 0;
+	}
+	long long v;
+	if (parse_number("--user", text, 0, 65535, &v))
+		return -1;
+	*uid = (uint32_t)v;
+	return 0;
+}
+
+static int cmd_exec(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"interactive", no_argument, NULL, 'i'}, {"user", required_argument, NULL, 'u'},
+		{"cwd", required_argument, NULL, 'w'},   {"env", required_argument, NULL, 'e'},
+		{"help", no_argument, NULL, 'h'},        {NULL, 0, NULL, 0},
+	};
+	bool interactive = false;
+	uint32_t uid = 1000;
+	const char *cwd = NULL;
+	struct evo_buf req = {0};
+	size_t mark = evo_frame_begin(&req, 1, EVO_MSG_PROC_START, 0);
+	optind = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, "+iu:w:e:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			interactive = true;
+			break;
+		case 'u':
+			if (parse_user(optarg, &uid) < 0) {
+				evo_buf_free(&req);
+				return CLI_EXIT_USAGE;
+			}
+			break;
+		case 'w':
+			if (optarg[0] != '/') {
+				evo_buf_free(&req);
+				return cli_usage_error("--cwd: \"%s\" must be an absolute path", optarg);
+			}
+			cwd = optarg;
+			break;
+		case 'e':
+			if (strchr(optarg, '=') == NULL || optarg[0] == '=') {
+				evo_buf_free(&req);
+				return cli_usage_error("--env: \"%s\" is not KEY=VALUE", optarg);
+			}
+			evo_frame_add_str(&req, EVO_F_ENV, optarg);
+			break;
+		case 'h':
+			fputs(sandbox_usage, stdout);
+			evo_buf_free(&req);
+			return 0;
+		default:
+			evo_buf_free(&req);
+			return cli_usage_error("exec: unknown or incomplete option (see evoclaw sandbox --help)");
+		}
+	}
+	if (optind >= argc) {
+		evo_buf_free(&req);
+		return cli_usage_error("exec: no sandbox id given");
+	}
+	const char *id = argv[optind++];
+	if (optind < argc && strcmp(argv[optind], "--") == 0)
+		optind++;
+	if (optind >= argc) {
+		evo_buf_free(&req);
+		return cli_usage_error("exec: no command given (usage: evoclaw sandbox exec ID -- CMD [ARG...])");
+	}
+	for (int i = optind; i < argc; i++)
+		evo_frame_add_str(&req, EVO_F_ARGV, argv[i]);
+	evo_frame_add_u32(&req, EVO_F_UID, uid);
+	evo_frame_add_u32(&req, EVO_F_GID, uid);
+	if (cwd)
+		evo_frame_add_str(&req, EVO_F_CWD, cwd);
+	evo_frame_add_u8(&req, EVO_F_STDIN, interactive ? 1 : 0);
+	evo_frame_end(&req, mark);
+
+	struct evo_error err = {0};
+	int fd = connect_sandbox(id, &err);
+	if (fd < 0) {
+		evo_buf_free(&req);
+		return cli_fail(&err);
+	}
+	int r = channel_send_all(fd, &req, &err);
+	evo_buf_free(&req);
+	if (r < 0) {
+		close(fd);
+		return cli_fail(&err);
+	}
+	struct exit_status st = {0};
+	bool timed_out;
+	r = relay_process(fd, 1, interactive, 0, &st, &timed_out);
+	close(fd);
+	if (st.start_failed) {
+		fprintf(stderr, "evoclaw: %s\n", st.message);
+		return 127;
+	}
+	if (!st.exited) {
+		fprintf(stderr, "evoclaw: sandbox %s ended while the command ran\n", id);
+		return CLI_EXIT_RUNTIME;
+	}
+	return exit_code_of(&st);
+}
+
+static int cmd_attach(int argc, char **argv)
+{
+	if (argc != 2)
+		return cli_usage_error("usage: evoclaw sandbox attach ID");
+	struct evo_error err = {0};
+	int fd = connect_sandbox(argv[1], &err);
+	if (fd < 0)
+		return cli_fail(&err);
+	struct evo_buf req = {0};
+	size_t m = evo_frame_begin(&req, 1, EVO_MSG_SUP_ATTACH, 0);
+	evo_frame_end(&req, m);
+	int r = channel_send_all(fd, &req, &err);
+	evo_buf_free(&req);
+	if (r < 0) {
+		close(fd);
+		return cli_fail(&err);
+	}
+	struct exit_status st = {0};
+	bool timed_out;
+	relay_process(fd, 1, false, 0, &st, &timed_out);
+	close(fd);
+	if (st.start_failed) {
+		fprintf(stderr, "evoclaw: %s\n", st.message);
+		return CLI_EXIT_RUNTIME;
+	}
+	if (!st.exited) {
+		fprintf(stderr, "evoclaw: sandbox %s ended before its entrypoint did\n", argv[1]);
+		return CLI_EXIT_RUNTIME;
+	}
+	return exit_code_of(&st);
+}
+
+/* Send one supervisor request and wait for its OK (fields in *reply,
+ * pointing into buf) or ERROR. */
+static int supervisor_request(const char *id, uint8_t type, const struct evo_buf *fields,
+			      uint8_t *buf, struct evo_frame *reply, int *fd_out,
+			      struct evo_error *err)
+{
+	int fd = connect_sandbox(id, err);
+	if (fd < 0)
+		return -1;
+	struct evo_buf req = {0};
+	size_t m = evo_frame_begin(&req, 1, type, 0);
+	if (fields)
+		evo_buf_append(&req, fields->data, fields->len);
+	evo_frame_end(&req, m);
+	int r = channel_send_all(fd, &req, err);
+	evo_buf_free(&req);
+	while (r == 0) {
+		r = channel_recv(fd, buf, reply, 10000, err);
+		if (r == 0)
+			r = evo_error_set(err, EVO_ERR_NOT_FOUND, 0, "sandbox %s ended", id);
+		else if (r > 0 && reply->stream == 1)
+			r = reply->type == EVO_MSG_OK ? 1 : channel_error_from_frame(reply, err);
+		else if (r > 0)
+			r = 0;
+	}
+	if (r < 0) {
+		close(fd);
+		return -1;
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+static uint64_t reply_u64(const struct evo_frame *f, uint16_t tag)
+{
+	struct evo_field_iter it;
+	struct evo_field field;
+	uint64_t v = 0;
+	evo_field_iter_init(&it, f->payload, f->payload_len);
+	while (evo_field_next(&it, &field, NULL) == 1)
+		if (field.tag == tag)
+			evo_field_u64(&field, &v, NULL);
+	return v;
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	bool json = argc == 3 && strcmp(argv[2], "--json") == 0;
+	if (argc != 2 && !json)
+		return cli_usage_error("usage: evoclaw sandbox stats ID [--json]");
+	_cleanup_free_ uint8_t *buf = xmalloc(EVO_PROTO_MAX_FRAME);
+	struct evo_frame f;
+	struct evo_error err = {0};
+	int fd;
+	if (supervisor_request(argv[1], EVO_MSG_SUP_STATS, NULL, buf, &f, &fd, &err) < 0)
+		return cli_fail(&err);
+	uint64_t cpu = reply_u64(&f, EVO_F_CPU_USEC), mem = reply_u64(&f, EVO_F_MEM_BYTES),
+		 peak = reply_u64(&f, EVO_F_MEM_PEAK), limit = reply_u64(&f, EVO_F_MEM_LIMIT),
+		 pids = reply_u64(&f, EVO_F_PIDS), ooms = reply_u64(&f, EVO_F_OOM_KILLS);
+	close(fd);
+	if (json)
+		printf("{\"id\":\"%s\",\"cpu_usec\":%" PRIu64 ",\"memory_bytes\":%" PRIu64
+		       ",\"memory_peak_bytes\":%" PRIu64 ",\"memory_limit_bytes\":%" PRIu64
+		       ",\"pids\":%" PRIu64 ",\"oom_kills\":%" PRIu64 "}\n",
+		       argv[1], cpu, mem, peak, limit, pids, ooms);
+	else
+		printf("cpu %.3f s  memory %.1f MiB (peak %.1f, limit %.0f MiB)  processes %" PRIu64
+		       "  oom kills %" PRIu64 "\n",
+		       cpu / 1e6, mem / 1048576.0, peak / 1048576.0, limit / 1048576.0, pids, ooms);
+	return 0;
+}
+
+static int cmd_timeout(int argc, char **argv)
+{
+	long long seconds;
+	if (argc != 3)
+		return cli_usage_error("usage: evoclaw sandbox timeout ID SECONDS");
+	if (parse_number("SECONDS", argv[2], 1, 31L * 24 * 3600, &seconds))
+		return CLI_EXIT_USAGE;
+	struct evo_buf fields = {0};
+	evo_frame_add_u64(&fields, EVO_F_TIMEOUT_MS, (uint64_t)seconds * 1000);
+	_cleanup_free_ uint8_t *buf = xmalloc(EVO_PROTO_MAX_FRAME);
+	struct evo_frame f;
+	struct evo_error err = {0};
+	int fd;
+	int r = supervisor_request(argv[1], EVO_MSG_SUP_SET_TIMEOUT, &fields, buf, &f, &fd, &err);
+	evo_buf_free(&fields);
+	if (r < 0)
+		return cli_fail(&err);
+	close(fd);
+	return 0;
+}
+
+static void format_age(long long ms, char *out, size_t size)
+{
+	long long s = ms / 1000;
+	if (s < 120)
+		snprintf(out, size, "%llds", s);
+	else if (s < 7200)
+		snprintf(out, size, "%lldm", s / 60);
+	else
+		snprintf(out, size, "%lldh", s / 3600);
+}
+
+static int cmd_ls(int argc, char **argv)
+{
+	bool json = argc == 2 && strcmp(argv[1], "--json") == 0;
+	if (argc > 1 && !json)
+		return cli_usage_error("usage: evoclaw sandbox ls [--json]");
+	supervisor_collect_garbage();
+	char **ids = supervisor_list_ids();
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	long long now_ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	if (json)
+		printf("[");
+	else
+		printf("%-22s %-10s %-8s %8s %10s %8s %6s\n", "ID", "TEMPLATE", "STATE", "AGE",
+		       "EXPIRES IN", "MEMORY", "PIDS");
+	bool first = true;
+	for (char **id = ids; *id; id++) {
+		struct supervisor_info info;
+		if (supervisor_info(*id, &info, NULL) < 0)
+			continue;
+		if (json) {
+			printf("%s{\"id\":\"%s\",\"template\":\"%s\",\"state\":\"%s\",\"init_pid\":%d,"
+			       "\"created_ms\":%lld,\"deadline_ms\":%lld,\"memory_mb\":%u,\"pids\":%u,"
+			       "\"cpu_millis\":%u,\"disk_mb\":%u}",
+			       first ? "" : ",", info.id, info.template_name, info.state,
+			       (int)info.init_pid, info.created_ms, info.deadline_ms,
+			       info.resources.memory_mb, info.resources.pids, info.resources.cpu_millis,
+			       info.resources.disk_mb);
+		} else {
+			char age[16], expires[16] = "never";
+			format_age(now_ms - info.created_ms, age, sizeof age);
+			if (info.deadline_ms)
+				format_age(info.deadline_ms > now_ms ? info.deadline_ms - now_ms : 0,
+					   expires, sizeof expires);
+			printf("%-22s %-10s %-8s %8s %10s %6uMB %6u\n", info.id, info.template_name,
+			       info.state, age, expires, info.resources.memory_mb, info.resources.pids);
+		}
+		first = false;
+	}
+	if (json)
+		printf("]\n");
+	for (char **id = ids; *id; id++)
+		free(*id);
+	free(ids);
+	return 0;
+}
+
+static int cmd_kill(int argc, char **argv)
+{
+	if (argc < 2)
+		return cli_usage_error("usage: evoclaw sandbox kill ID...");
+	int code = 0;
+	for (int i = 1; i < argc; i++) {
+		struct evo_error err = {0};
+		if (supervisor_kill(argv[i], &err) < 0)
+			code = cli_fail(&err);
+	}
+	return code;
+}
+
+static int cmd_gc(int argc, char **argv)
+{
+	int n = supervisor_collect_garbage();
+	printf("cleaned %d leftover sandbox%s\n", n, n == 1 ? "" : "es");
+	return 0;
+}
+
 static int cmd_templates(int argc, char **argv)
 {
 	char **names = template_list();
@@ -426,7 +800,16 @@ int cmd_sandbox(int argc, char **argv)
 	const char *sub = argv[1];
 	if (strcmp(sub, "run") == 0)
 		return cmd_run(argc - 1, argv + 1);
-	if (strcmp(sub, "templates") == 0)
-		return cmd_templates(argc - 1, argv + 1);
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} commands[] = {
+		{"create", cmd_create}, {"exec", cmd_exec},   {"attach", cmd_attach},
+		{"ls", cmd_ls},         {"stats", cmd_stats}, {"timeout", cmd_timeout},
+		{"kill", cmd_kill},     {"gc", cmd_gc},       {"templates", cmd_templates},
+	};
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+		if (strcmp(sub, commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
 	return cli_usage_error("sandbox: unknown command \"%s\" (see evoclaw sandbox --help)", sub);
 }

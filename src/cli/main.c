@@ -45,6 +45,6 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "sandbox") == 0)
 		return cmd_sandbox(argc - 1, argv + 1);
-	fprintf(stderr, "evoclaw: unknown command \"%s\"\n\n%s", cmd, usage);
+	fprintf(stderr, "evoclaw: unknown command \"%s\" (see evoclaw --help)\n", cmd);
 	return CLI_EXIT_USAGE;
 }

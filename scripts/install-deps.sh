@@ -1,0 +1,25 @@
+#!/bin/sh
+# Install the Debian packages evoclaw needs to build, test and benchmark,
+# only when something is missing (idempotent; quick when all is there).
+set -eu
+packages="build-essential pkg-config clang libclang-rt-14-dev
+libjansson-dev libseccomp-dev libcriterion-dev libsqlite3-dev
+busybox-static bubblewrap hyperfine iproute2 procps python3"
+
+missing=""
+for p in $packages; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing packages:$missing; run as root (or: sudo $0)" >&2
+	exit 1
+fi
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+# The package lists may be absent on a fresh machine; refresh them once.
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,898 @@
+#include "runtime/local/supervisor.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fileutil.h"
+#include "common/proto.h"
+#include "runtime/local/channel.h"
+#include "runtime/local/state.h"
+#include "runtime/paths.h"
+
+#define MAX_CLIENTS 255
+/* A client that reads slower than its streams produce is cut off at this
+ * much queued output; below SLOW_CLIENT_BYTES reading from init pauses
+ * instead, so init's own backpressure reaches the producing process. */
+#define CLIENT_QUEUE_PAUSE_BYTES (1u << 20)
+#define INIT_QUEUE_PAUSE_BYTES (4u << 20)
+
+static long long unix_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sandboxes_dir(char *out, size_t size)
+{
+	snprintf(out, size, "%s/sandboxes", evo_paths_get()->run);
+}
+
+void supervisor_dir(const char *id, char *out, size_t size)
+{
+	snprintf(out, size, "%s/sandboxes/%s", evo_paths_get()->run, id);
+}
+
+void supervisor_socket_path(const char *id, char *out, size_t size)
+{
+	snprintf(out, size, "%s/sandboxes/%s/control.sock", evo_paths_get()->run, id);
+}
+
+static void dir_file(const char *dir, const char *name, char *out, size_t size)
+{
+	snprintf(out, size, "%s/%s", dir, name);
+}
+
+/* ---- the daemon ------------------------------------------------------ */
+
+struct client {
+	int fd;
+	uint32_t attach_stream; /* 0 = not attached to the entrypoint */
+	struct evo_buf out;
+};
+
+struct supervisor {
+	struct sandbox sb;
+	struct sandbox_state state;
+	char dir[PATH_MAX];
+	int lock_fd;
+	int listen_fd;
+	int signal_fd;
+	int timer_fd;
+	int log_fd;
+	size_t log_size;
+	struct client *clients[MAX_CLIENTS + 1]; /* slot 0 unused: the entrypoint */
+	struct evo_buf to_init;
+	bool entry_exited;
+	int32_t entry_code, entry_signal;
+	uint64_t oom_kills_seen;
+	uint8_t *record; /* receive buffer */
+};
+
+static void client_close(struct supervisor *s, int slot)
+{
+	struct client *c = s->clients[slot];
+	if (c == NULL)
+		return;
+	close(c->fd);
+	evo_buf_free(&c->out);
+	free(c);
+	s->clients[slot] = NULL;
+}
+
+/* Queue a frame-sized record to a client and try to send it. */
+static void client_queue(struct supervisor *s, int slot, const struct evo_buf *frames)
+{
+	struct client *c = s->clients[slot];
+	if (c == NULL)
+		return;
+	evo_buf_append(&c->out, frames->data, frames->len);
+	if (channel_flush(c->fd, &c->out, NULL) < 0)
+		client_close(s, slot);
+}
+
+static void client_reply_error(struct supervisor *s, int slot, uint32_t stream, int errnum,
+			       const char *message)
+{
+	struct evo_buf b = {0};
+	evo_frame_error(&b, stream, errnum, message);
+	client_queue(s, slot, &b);
+	evo_buf_free(&b);
+}
+
+static void arm_timer(struct supervisor *s)
+{
+	struct itimerspec its = {0};
+	if (s->state.deadline_ms > 0) {
+		its.it_value.tv_sec = s->state.deadline_ms / 1000;
+		its.it_value.tv_nsec = (s->state.deadline_ms % 1000) * 1000000;
+	}
+	timerfd_settime(s->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static void log_append(struct supervisor *s, const uint8_t *data, size_t len)
+{
+	if (s->log_fd < 0)
+		return;
+	if (s->log_size + len > SUPERVISOR_LOG_ROTATE_BYTES) {
+		char cur[PATH_MAX], old[PATH_MAX];
+		dir_file(s->dir, "output.log", cur, sizeof cur);
+		dir_file(s->dir, "output.log.1", old, sizeof old);
+		close(s->log_fd);
+		rename(cur, old);
+		s->log_fd = open(cur, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+		s->log_size = 0;
+		if (s->log_fd < 0)
+			return;
+	}
+	ssize_t n = write(s->log_fd, data, len);
+	if (n > 0)
+		s->log_size += (size_t)n;
+}
+
+/* Copy a record with its stream id replaced (and optionally an OOM flag
+ * appended to a PROC_EXIT) into out. */
+static void rewrite_record(const uint8_t *rec, size_t len, uint32_t stream, bool add_oom,
+			   struct evo_buf *out)
+{
+	size_t start = out->len;
+	evo_buf_append(out, rec, len);
+	uint8_t *h = out->data + start;
+	h[4] = (uint8_t)stream;
+	h[5] = (uint8_t)(stream >> 8);
+	h[6] = (uint8_t)(stream >> 16);
+	h[7] = (uint8_t)(stream >> 24);
+	if (add_oom) {
+		evo_frame_add_u8(out, EVO_F_OOM, 1);
+		uint32_t plen = (uint32_t)(out->len - start - EVO_PROTO_HEADER_LEN);
+		h = out->data + start;
+		h[0] = (uint8_t)plen;
+		h[1] = (uint8_t)(plen >> 8);
+		h[2] = (uint8_t)(plen >> 16);
+		h[3] = (uint8_t)(plen >> 24);
+	}
+}
+
+/* A process killed with SIGKILL while the group's OOM counter moved was
+ * killed by the memory limit: say so, since the signal alone cannot. */
+static bool exit_was_oom(struct supervisor *s, const struct evo_frame *f)
+{
+	struct evo_field_iter it;
+	struct evo_field field;
+	int32_t sig = 0;
+	evo_field_iter_init(&it, f->payload, f->payload_len);
+	while (evo_field_next(&it, &field, NULL) == 1)
+		if (field.tag == EVO_F_SIGNAL)
+			evo_field_i32(&field, &sig, NULL);
+	if (sig != SIGKILL)
+		return false;
+	struct cgroup_stats st;
+	if (cgroup_read_stats(&s->sb.cgroup, &st, NULL) < 0 || st.oom_kills <= s->oom_kills_seen)
+		return false;
+	s->oom_kills_seen = st.oom_kills;
+	return true;
+}
+
+static void record_entry_exit(struct supervisor *s, const struct evo_frame *f)
+{
+	struct evo_field_iter it;
+	struct evo_field field;
+	evo_field_iter_init(&it, f->payload, f->payload_len);
+	while (evo_field_next(&it, &field, NULL) == 1) {
+		if (field.tag == EVO_F_EXIT_CODE)
+			evo_field_i32(&field, &s->entry_code, NULL);
+		else if (field.tag == EVO_F_SIGNAL)
+			evo_field_i32(&field, &s->entry_signal, NULL);
+	}
+	s->entry_exited = true;
+}
+
+/* A frame from init: route it to the client whose stream it is, or for
+ * the entrypoint to the log and attached clients. */
+static void handle_init_frame(struct supervisor *s, const uint8_t *rec, size_t len,
+			      const struct evo_frame *f)
+{
+	bool oom = f->type == EVO_MSG_PROC_EXIT && exit_was_oom(s, f);
+	uint32_t slot = f->stream >> 24;
+	struct evo_buf out = {0};
+	if (slot == 0) {
+		if (f->stream != EVO_ENTRYPOINT_STREAM)
+			return;
+		if (f->type == EVO_MSG_PROC_STDOUT || f->type == EVO_MSG_PROC_STDERR) {
+			struct evo_field_iter it;
+			struct evo_field field;
+			evo_field_iter_init(&it, f->payload, f->payload_len);
+			while (evo_field_next(&it, &field, NULL) == 1)
+				if (field.tag == EVO_F_DATA)
+					log_append(s, field.value, field.len);
+		} else if (f->type == EVO_MSG_PROC_EXIT) {
+			record_entry_exit(s, f);
+		}
+		for (int i = 1; i <= MAX_CLIENTS; i++) {
+			struct client *c = s->clients[i];
+			if (c == NULL || c->attach_stream == 0)
+				continue;
+			out.len = 0;
+			rewrite_record(rec, len, c->attach_stream, oom, &out);
+			client_queue(s, i, &out);
+		}
+	} else {
+		rewrite_record(rec, len, f->stream & SUPERVISOR_CLIENT_STREAM_MAX, oom, &out);
+		client_queue(s, (int)slot, &out);
+	}
+	evo_buf_free(&out);
+}
+
+static void reply_info(struct supervisor *s, int slot, uint32_t stream)
+{
+	struct evo_buf b = {0};
+	size_t m = evo_frame_begin(&b, stream, EVO_MSG_OK, 0);
+	evo_frame_add_str(&b, EVO_F_ID, s->state.id);
+	evo_frame_add_str(&b, EVO_F_TEMPLATE, s->state.template_name);
+	evo_frame_add_u32(&b, EVO_F_PID, (uint32_t)s->sb.init_pid);
+	evo_frame_add_str(&b, EVO_F_STATE, s->entry_exited ? "exited" : "running");
+	evo_frame_add_i64(&b, EVO_F_CREATED, s->state.created_ms);
+	evo_frame_add_i64(&b, EVO_F_DEADLINE, s->state.deadline_ms);
+	evo_frame_end(&b, m);
+	client_queue(s, slot, &b);
+	evo_buf_free(&b);
+}
+
+static void reply_stats(struct supervisor *s, int slot, uint32_t stream)
+{
+	struct cgroup_stats st;
+	struct evo_error err = {0};
+	if (cgroup_read_stats(&s->sb.cgroup, &st, &err) < 0) {
+		client_reply_error(s, slot, stream, err.errnum ? err.errnum : EIO, err.msg);
+		return;
+	}
+	struct evo_buf b = {0};
+	size_t m = evo_frame_begin(&b, stream, EVO_MSG_OK, 0);
+	evo_frame_add_u64(&b, EVO_F_CPU_USEC, st.cpu_usec);
+	evo_frame_add_u64(&b, EVO_F_MEM_BYTES, st.memory_bytes);
+	evo_frame_add_u64(&b, EVO_F_MEM_PEAK, st.memory_peak_bytes);
+	evo_frame_add_u64(&b, EVO_F_MEM_LIMIT, st.memory_limit_bytes);
+	evo_frame_add_u64(&b, EVO_F_PIDS, st.pids);
+	evo_frame_add_u64(&b, EVO_F_OOM_KILLS, st.oom_kills);
+	evo_frame_end(&b, m);
+	client_queue(s, slot, &b);
+	evo_buf_free(&b);
+}
+
+static void reply_ok(struct supervisor *s, int slot, uint32_t stream)
+{
+	struct evo_buf b = {0};
+	size_t m = evo_frame_begin(&b, stream, EVO_MSG_OK, 0);
+	evo_frame_end(&b, m);
+	client_queue(s, slot, &b);
+	evo_buf_free(&b);
+}
+
+static void set_timeout(struct supervisor *s, int slot, const struct evo_frame *f)
+{
+	struct evo_field_iter it;
+	struct evo_field field;
+	uint64_t ms = 0;
+	bool have = false;
+	evo_field_iter_init(&it, f->payload, f->payload_len);
+	while (evo_field_next(&it, &field, NULL) == 1)
+		if (field.tag == EVO_F_TIMEOUT_MS && evo_field_u64(&field, &ms, NULL) == 0)
+			have = true;
+	if (!have || ms > 365ull * 24 * 3600 * 1000) {
+		client_reply_error(s, slot, f->stream, EINVAL,
+				   "SUP_SET_TIMEOUT needs TIMEOUT_MS (u64, at most a year)");
+		return;
+	}
+	s->state.deadline_ms = ms ? unix_ms() + (long long)ms : 0;
+	arm_timer(s);
+	char path[PATH_MAX];
+	dir_file(s->dir, "state.json", path, sizeof path);
+	sandbox_state_write(path, &s->state, NULL);
+	reply_ok(s, slot, f->stream);
+}
+
+/* Replay the entrypoint's log to a newly attached client, then follow. */
+static void attach(struct supervisor *s, int slot, uint32_t stream)
+{
+	if (!s->state.has_entrypoint) {
+		client_reply_error(s, slot, stream, ENOENT, "this sandbox has no entrypoint to attach to");
+		return;
+	}
+	static const char *const logs[] = {"output.log.1", "output.log"};
+	uint8_t chunk[EVO_PROTO_CHUNK];
+	struct evo_buf b = {0};
+	for (size_t i = 0; i < 2; i++) {
+		char path[PATH_MAX];
+		dir_file(s->dir, logs[i], path, sizeof path);
+		_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t n;
+		while (fd >= 0 && (n = read(fd, chunk, sizeof chunk)) > 0) {
+			size_t m = evo_frame_begin(&b, stream, EVO_MSG_PROC_STDOUT, 0);
+			evo_frame_add(&b, EVO_F_DATA, chunk, (uint32_t)n);
+			evo_frame_end(&b, m);
+		}
+	}
+	if (s->entry_exited) {
+		size_t m = evo_frame_begin(&b, stream, EVO_MSG_PROC_EXIT, 0);
+		evo_frame_add_i32(&b, EVO_F_EXIT_CODE, s->entry_code);
+		evo_frame_add_i32(&b, EVO_F_SIGNAL, s->entry_signal);
+		evo_frame_end(&b, m);
+	} else {
+		s->clients[slot]->attach_stream = stream;
+	}
+	client_queue(s, slot, &b);
+	evo_buf_free(&b);
+}
+
+static __attribute__((noreturn)) void teardown(struct supervisor *s, int killer_slot,
+					       uint32_t killer_stream);
+
+/* A record from a client: supervisor requests are answered here, the rest
+ * go to init under this client's stream space. */
+static void handle_client_record(struct supervisor *s, int slot, const uint8_t *rec, size_t len)
+{
+	struct evo_frame f;
+	struct evo_error err = {0};
+	if (evo_frame_parse_record(rec, len, &f, &err) < 0) {
+		uint32_t stream = len >= 8 ? (uint32_t)rec[4] | (uint32_t)rec[5] << 8 |
+						     (uint32_t)rec[6] << 16 | (uint32_t)rec[7] << 24
+					   : 0;
+		client_reply_error(s, slot, stream & SUPERVISOR_CLIENT_STREAM_MAX, EINVAL, err.msg);
+		return;
+	}
+	if (f.stream == 0 || f.stream > SUPERVISOR_CLIENT_STREAM_MAX) {
+		client_reply_error(s, slot, 0, EINVAL, "stream id must be from 1 to 16777215");
+		return;
+	}
+	switch (f.type) {
+	case EVO_MSG_SUP_INFO:
+		reply_info(s, slot, f.stream);
+		return;
+	case EVO_MSG_SUP_STATS:
+		reply_stats(s, slot, f.stream);
+		return;
+	case EVO_MSG_SUP_SET_TIMEOUT:
+		set_timeout(s, slot, &f);
+		return;
+	case EVO_MSG_SUP_ATTACH:
+		attach(s, slot, f.stream);
+		return;
+	case EVO_MSG_SUP_KILL:
+		teardown(s, slot, f.stream);
+	default:
+		break;
+	}
+	if (f.type >= EVO_MSG_OK) {
+		client_reply_error(s, slot, f.stream, EINVAL, "not a request type");
+		return;
+	}
+	rewrite_record(rec, len, ((uint32_t)slot << 24) | f.stream, false, &s->to_init);
+	if (channel_flush(s->sb.channel, &s->to_init, NULL) < 0)
+		teardown(s, 0, 0);
+}
+
+static void accept_client(struct supervisor *s)
+{
+	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return;
+	for (int i = 1; i <= MAX_CLIENTS; i++) {
+		if (s->clients[i] == NULL) {
+			s->clients[i] = xcalloc(1, sizeof **s->clients);
+			s->clients[i]->fd = fd;
+			return;
+		}
+	}
+	struct evo_buf b = {0};
+	evo_frame_error(&b, 0, EBUSY, "too many clients on this sandbox");
+	channel_send_all(fd, &b, NULL);
+	evo_buf_free(&b);
+	close(fd);
+}
+
+static void remove_state_dir(const char *dir)
+{
+	static const char *const files[] = {"control.sock", "state.json", "output.log",
+					    "output.log.1", "lock"};
+	char path[PATH_MAX];
+	for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+		dir_file(dir, files[i], path, sizeof path);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
+/* End the sandbox: kill it, remove its cgroup and state, tell the client
+ * that asked (if any) once nothing remains, exit. */
+static __attribute__((noreturn)) void teardown(struct supervisor *s, int killer_slot,
+					       uint32_t killer_stream)
+{
+	struct evo_error err = {0};
+	int r = sandbox_destroy(&s->sb, &err);
+	remove_state_dir(s->dir);
+	if (killer_slot > 0 && s->clients[killer_slot] != NULL) {
+		struct client *c = s->clients[killer_slot];
+		struct evo_buf b = {0};
+		if (r < 0) {
+			evo_frame_error(&b, killer_stream, err.errnum ? err.errnum : EIO, err.msg);
+		} else {
+			size_t m = evo_frame_begin(&b, killer_stream, EVO_MSG_OK, 0);
+			evo_frame_end(&b, m);
+		}
+		int flags = fcntl(c->fd, F_GETFL);
+		fcntl(c->fd, F_SETFL, flags & ~O_NONBLOCK);
+		channel_send_all(c->fd, &c->out, NULL);
+		channel_send_all(c->fd, &b, NULL);
+		evo_buf_free(&b);
+	}
+	_exit(r < 0 ? 1 : 0);
+}
+
+static void drain_init(struct supervisor *s)
+{
+	for (;;) {
+		ssize_t n = recv(s->sb.channel, s->record, EVO_PROTO_MAX_FRAME, MSG_DONTWAIT | MSG_TRUNC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0)
+			teardown(s, 0, 0); /* init is gone */
+		struct evo_frame f;
+		if ((size_t)n > EVO_PROTO_MAX_FRAME ||
+		    evo_frame_parse_record(s->record, (size_t)n, &f, NULL) < 0)
+			continue; /* init never sends these; drop rather than die */
+		handle_init_frame(s, s->record, (size_t)n, &f);
+	}
+}
+
+static void drain_client(struct supervisor *s, int slot)
+{
+	for (int budget = 64; budget > 0 && s->clients[slot] != NULL; budget--) {
+		ssize_t n = recv(s->clients[slot]->fd, s->record, EVO_PROTO_MAX_FRAME,
+				 MSG_DONTWAIT | MSG_TRUNC);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			client_close(s, slot);
+			return;
+		}
+		if ((size_t)n > EVO_PROTO_MAX_FRAME) {
+			client_reply_error(s, slot, 0, EMSGSIZE, "record larger than the protocol allows");
+			continue;
+		}
+		handle_client_record(s, slot, s->record, (size_t)n);
+	}
+}
+
+static __attribute__((noreturn)) void supervisor_loop(struct supervisor *s)
+{
+	s->record = xmalloc(EVO_PROTO_MAX_FRAME);
+	struct pollfd fds[5 + MAX_CLIENTS];
+	int slot_of[5 + MAX_CLIENTS];
+	for (;;) {
+		bool clients_backed_up = false;
+		for (int i = 1; i <= MAX_CLIENTS; i++)
+			if (s->clients[i] && s->clients[i]->out.len > CLIENT_QUEUE_PAUSE_BYTES)
+				clients_backed_up = true;
+		bool init_backed_up = s->to_init.len > INIT_QUEUE_PAUSE_BYTES;
+		int n = 0;
+		fds[n++] = (struct pollfd){.fd = s->sb.init_pidfd, .events = POLLIN};
+		fds[n++] = (struct pollfd){.fd = s->signal_fd, .events = POLLIN};
+		fds[n++] = (struct pollfd){.fd = s->timer_fd, .events = POLLIN};
+		fds[n++] = (struct pollfd){.fd = s->sb.channel,
+					   .events = (short)((clients_backed_up ? 0 : POLLIN) |
+							     (s->to_init.len ? POLLOUT : 0))};
+		fds[n++] = (struct pollfd){.fd = s->listen_fd, .events = POLLIN};
+		for (int i = 1; i <= MAX_CLIENTS; i++) {
+			struct client *c = s->clients[i];
+			if (c == NULL)
+				continue;
+			slot_of[n] = i;
+			fds[n++] = (struct pollfd){
+				.fd = c->fd,
+				.events = (short)((init_backed_up ? 0 : POLLIN) | (c->out.len ? POLLOUT : 0))};
+		}
+		if (poll(fds, (nfds_t)n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			teardown(s, 0, 0);
+		}
+		if (fds[0].revents) {
+			/* init exited: reap it here so destroy does not wait. */
+			drain_init(s);
+			teardown(s, 0, 0);
+		}
+		if (fds[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(s->signal_fd, &si, sizeof si) == sizeof si && si.ssi_signo != SIGCHLD)
+				teardown(s, 0, 0);
+		}
+		if (fds[2].revents & POLLIN)
+			teardown(s, 0, 0); /* timeout */
+		if (fds[3].revents & POLLOUT && channel_flush(s->sb.channel, &s->to_init, NULL) < 0)
+			teardown(s, 0, 0);
+		if (fds[3].revents & (POLLIN | POLLHUP | POLLERR))
+			drain_init(s);
+		if (fds[4].revents & POLLIN)
+			accept_client(s);
+		for (int i = 5; i < n; i++) {
+			int slot = slot_of[i];
+			if (s->clients[slot] == NULL || fds[i].revents == 0)
+				continue;
+			if (fds[i].revents & POLLOUT &&
+			    channel_flush(s->clients[slot]->fd, &s->clients[slot]->out, NULL) < 0) {
+				client_close(s, slot);
+				continue;
+			}
+			if (fds[i].revents & (POLLIN | POLLHUP | POLLERR))
+				drain_client(s, slot);
+		}
+	}
+}
+
+static int listen_on(const char *path, struct evo_error *err)
+{
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof addr.sun_path)
+		return evo_error_set(err, EVO_ERR_INVALID, ENAMETOOLONG,
+				     "control socket path %s is too long (set a shorter EVOCLAW_RUN_DIR)",
+				     path);
+	memcpy(addr.sun_path, path, strlen(path) + 1);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return evo_error_errno(err, "socket");
+	if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0 || chmod(path, 0600) < 0 ||
+	    listen(fd, 64) < 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return evo_error_errno(err, "listen on %s", path);
+	}
+	return fd;
+}
+
+/* Everything the daemon does before it serves: state dir (locked for its
+ * lifetime, which is how others tell a live supervisor from a dead one),
+ * the sandbox, the socket, the state file. */
+static int supervisor_setup(struct supervisor *s, const struct sandbox_spec *spec,
+			    uint64_t timeout_ms, struct evo_error *err)
+{
+	struct sandbox_spec local = *spec;
+	if (local.id[0] == '\0')
+		sandbox_generate_id(local.id);
+	char base[PATH_MAX];
+	sandboxes_dir(base, sizeof base);
+	if (mkdir_parents(base, 0700) < 0)
+		return evo_error_errno(err, "create %s", base);
+	supervisor_dir(local.id, s->dir, sizeof s->dir);
+	if (mkdir(s->dir, 0700) < 0) {
+		if (errno == EEXIST)
+			return evo_error_set(err, EVO_ERR_CONFLICT, EEXIST,
+					     "a sandbox with id %s already exists", local.id);
+		return evo_error_errno(err, "create %s", s->dir);
+	}
+	char path[PATH_MAX];
+	dir_file(s->dir, "lock", path, sizeof path);
+	s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (s->lock_fd < 0 || flock(s->lock_fd, LOCK_EX) < 0) {
+		evo_error_errno(err, "lock %s", path);
+		remove_state_dir(s->dir);
+		return -1;
+	}
+	if (sandbox_spawn(&local, &s->sb, err) < 0) {
+		remove_state_dir(s->dir);
+		return -1;
+	}
+	dir_file(s->dir, "output.log", path, sizeof path);
+	s->log_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+	supervisor_socket_path(local.id, path, sizeof path);
+	s->listen_fd = listen_on(path, err);
+	s->timer_fd = timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (s->listen_fd < 0 || s->timer_fd < 0) {
+		if (s->timer_fd < 0)
+			evo_error_errno(err, "timerfd");
+		sandbox_destroy(&s->sb, NULL);
+		remove_state_dir(s->dir);
+		return -1;
+	}
+	struct sandbox_state *st = &s->state;
+	snprintf(st->id, sizeof st->id, "%s", s->sb.id);
+	snprintf(st->template_name, sizeof st->template_name, "%s", spec->tmpl->name);
+	st->supervisor_pid = getpid();
+	st->init_pid = s->sb.init_pid;
+	st->created_ms = s->sb.created_ms;
+	st->deadline_ms = timeout_ms ? s->sb.created_ms + (long long)timeout_ms : 0;
+	st->resources = spec->resources;
+	st->has_entrypoint = spec->entry_argv != NULL;
+	st->cgroup = s->sb.cgroup;
+	arm_timer(s);
+	dir_file(s->dir, "state.json", path, sizeof path);
+	if (sandbox_state_write(path, st, err) < 0) {
+		sandbox_destroy(&s->sb, NULL);
+		remove_state_dir(s->dir);
+		return -1;
+	}
+	return 0;
+}
+
+static __attribute__((noreturn)) void supervisor_daemon(const struct sandbox_spec *spec,
+							uint64_t timeout_ms, int ready_fd)
+{
+	setsid();
+	if (chdir("/") < 0)
+		_exit(1);
+	umask(022);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		close(null);
+	}
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct supervisor *s = xcalloc(1, sizeof *s);
+	s->log_fd = s->lock_fd = s->listen_fd = s->timer_fd = -1;
+	s->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	struct evo_error err = {0};
+	if (s->signal_fd < 0 || supervisor_setup(s, spec, timeout_ms, &err) < 0) {
+		if (s->signal_fd < 0)
+			evo_error_errno(&err, "signalfd");
+		char msg[EVO_ERROR_MSG_MAX + 32];
+		int n = snprintf(msg, sizeof msg, "E%d %s", (int)err.kind, err.msg);
+		(void)!write(ready_fd, msg, (size_t)n);
+		_exit(1);
+	}
+	char msg[SANDBOX_ID_MAX + 2];
+	int n = snprintf(msg, sizeof msg, "K%s", s->sb.id);
+	(void)!write(ready_fd, msg, (size_t)n);
+	close(ready_fd);
+	supervisor_loop(s);
+}
+
+int supervisor_start(const struct sandbox_spec *spec, uint64_t timeout_ms,
+		     char id_out[SANDBOX_ID_MAX], struct evo_error *err)
+{
+	int ready[2];
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		return evo_error_errno(err, "pipe");
+	/* Resolve once here so a broken cgroup setup is reported directly. */
+	const struct cgroup_root *root;
+	if (sandbox_cgroup_root(&root, err) < 0) {
+		close(ready[0]);
+		close(ready[1]);
+		return -1;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(ready[0]);
+		close(ready[1]);
+		return evo_error_errno(err, "fork supervisor");
+	}
+	if (pid == 0) {
+		close(ready[0]);
+		/* Fork twice so the daemon is not our child: it must outlive us
+		 * and never become a zombie of ours. */
+		pid_t daemon = fork();
+		if (daemon == 0)
+			supervisor_daemon(spec, timeout_ms, ready[1]);
+		_exit(daemon < 0 ? 1 : 0);
+	}
+	close(ready[1]);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	char msg[EVO_ERROR_MSG_MAX + 32];
+	ssize_t n;
+	do
+		n = read(ready[0], msg, sizeof msg - 1);
+	while (n < 0 && errno == EINTR);
+	close(ready[0]);
+	if (n <= 0)
+		return evo_error_set(err, EVO_ERR_INTERNAL, 0, "supervisor died during start-up");
+	msg[n] = '\0';
+	if (msg[0] == 'K') {
+		snprintf(id_out, SANDBOX_ID_MAX, "%s", msg + 1);
+		return 0;
+	}
+	int kind = EVO_ERR_INTERNAL;
+	char *text = msg;
+	if (msg[0] == 'E') {
+		kind = (int)strtol(msg + 1, &text, 10);
+		if (*text == ' ')
+			text++;
+	}
+	return evo_error_set(err, (enum evo_error_kind)kind, 0, "%s", text);
+}
+
+/* ---- finding and cleaning up ------------------------------------------- */
+
+static int compare_strings(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **supervisor_list_ids(void)
+{
+	char base[PATH_MAX];
+	sandboxes_dir(base, sizeof base);
+	size_t n = 0, cap = 16;
+	char **ids = xcalloc(cap, sizeof *ids);
+	DIR *d = opendir(base);
+	if (d != NULL) {
+		struct dirent *e;
+		while ((e = readdir(d)) != NULL) {
+			if (e->d_name[0] == '.' || !sandbox_id_valid(e->d_name))
+				continue;
+			if (n + 2 > cap) {
+				cap *= 2;
+				ids = xrealloc(ids, cap * sizeof *ids);
+			}
+			ids[n++] = xstrdup(e->d_name);
+		}
+		closedir(d);
+	}
+	ids[n] = NULL;
+	qsort(ids, n, sizeof *ids, compare_strings);
+	return ids;
+}
+
+/* If the supervisor of dir is dead (its lock is free), remove what it left
+ * and return 1; 0 if it is alive; -1 if there is nothing there. */
+static int clean_if_dead(const char *dir)
+{
+	char path[PATH_MAX];
+	dir_file(dir, "lock", path, sizeof path);
+	_cleanup_close_ int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		struct stat st;
+		if (stat(dir, &st) < 0)
+			return -1;
+		/* A dir without a lock file is a supervisor in its first
+		 * instructions, or debris: only debris is old. */
+		if (time(NULL) - st.st_mtime < 30)
+			return 0;
+		remove_state_dir(dir);
+		return 1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return 0;
+	struct sandbox_state st;
+	dir_file(dir, "state.json", path, sizeof path);
+	if (sandbox_state_read(path, &st, NULL) == 0)
+		cgroup_destroy(&st.cgroup, 5000, NULL);
+	remove_state_dir(dir);
+	return 1;
+}
+
+int supervisor_info(const char *id, struct supervisor_info *out, struct evo_error *err)
+{
+	memset(out, 0, sizeof *out);
+	if (!sandbox_id_valid(id))
+		return evo_error_set(err, EVO_ERR_INVALID, 0, "invalid sandbox id \"%.64s\"", id);
+	char dir[PATH_MAX], path[PATH_MAX];
+	supervisor_dir(id, dir, sizeof dir);
+	if (clean_if_dead(dir) != 0)
+		return evo_error_set(err, EVO_ERR_NOT_FOUND, 0, "no sandbox %s (not running)", id);
+	struct sandbox_state st;
+	dir_file(dir, "state.json", path, sizeof path);
+	if (sandbox_state_read(path, &st, err) < 0) {
+		if (err)
+			err->kind = EVO_ERR_NOT_FOUND;
+		return evo_error_prefix(err, "sandbox %s is starting or gone", id);
+	}
+	snprintf(out->id, sizeof out->id, "%s", st.id);
+	snprintf(out->template_name, sizeof out->template_name, "%s", st.template_name);
+	out->supervisor_pid = st.supervisor_pid;
+	out->init_pid = st.init_pid;
+	out->created_ms = st.created_ms;
+	out->deadline_ms = st.deadline_ms;
+	out->resources = st.resources;
+	snprintf(out->state, sizeof out->state, "running");
+	return 0;
+}
+
+int supervisor_kill(const char *id, struct evo_error *err)
+{
+	if (!sandbox_id_valid(id))
+		return evo_error_set(err, EVO_ERR_INVALID, 0, "invalid sandbox id \"%.64s\"", id);
+	char dir[PATH_MAX], sock[PATH_MAX];
+	supervisor_dir(id, dir, sizeof dir);
+	supervisor_socket_path(id, sock, sizeof sock);
+	int fd = channel_connect(sock, NULL);
+	if (fd < 0) {
+		if (clean_if_dead(dir) != 0)
+			return evo_error_set(err, EVO_ERR_NOT_FOUND, 0, "no sandbox %s (not running)", id);
+		return evo_error_set(err, EVO_ERR_CONFLICT, 0,
+				     "sandbox %s is still starting; try again", id);
+	}
+	struct evo_buf b = {0};
+	size_t m = evo_frame_begin(&b, 1, EVO_MSG_SUP_KILL, 0);
+	evo_frame_end(&b, m);
+	int r = channel_send_all(fd, &b, err);
+	evo_buf_free(&b);
+	if (r < 0) {
+		close(fd);
+		return evo_error_prefix(err, "kill sandbox %s", id);
+	}
+	/* The supervisor answers once nothing of the sandbox remains, then
+	 * exits; wait for its OK, or for the connection to close. */
+	_cleanup_free_ uint8_t *buf = xmalloc(EVO_PROTO_MAX_FRAME);
+	for (;;) {
+		struct evo_frame f;
+		r = channel_recv(fd, buf, &f, 30000, err);
+		if (r <= 0)
+			break;
+		if (f.stream != 1)
+			continue;
+		if (f.type == EVO_MSG_ERROR) {
+			channel_error_from_frame(&f, err);
+			r = -1;
+		}
+		break;
+	}
+	close(fd);
+	if (r < 0)
+		return evo_error_prefix(err, "kill sandbox %s", id);
+	/* Wait for the supervisor to release its lock: it has then exited. */
+	char lock[PATH_MAX];
+	dir_file(dir, "lock", lock, sizeof lock);
+	_cleanup_close_ int lfd = open(lock, O_RDWR | O_CLOEXEC);
+	if (lfd >= 0)
+		flock(lfd, LOCK_EX);
+	return 0;
+}
+
+static bool cgroup_name_is_live(const char *name, void *ctx)
+{
+	(void)ctx;
+	char dir[PATH_MAX];
+	supervisor_dir(name, dir, sizeof dir);
+	return access(dir, F_OK) == 0;
+}
+
+int supervisor_collect_garbage(void)
+{
+	int cleaned = 0;
+	char **ids = supervisor_list_ids();
+	for (char **id = ids; *id; id++) {
+		char dir[PATH_MAX];
+		supervisor_dir(*id, dir, sizeof dir);
+		if (clean_if_dead(dir) == 1)
+			cleaned++;
+	}
+	for (char **id = ids; *id; id++)
+		free(*id);
+	free(ids);
+	const struct cgroup_root *root;
+	if (sandbox_cgroup_root(&root, NULL) == 0)
+		cleaned += cgroup_collect_garbage(root, cgroup_name_is_live, NULL);
+	return cleaned;
+}

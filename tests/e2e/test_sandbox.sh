@@ -1,0 +1,291 @@
+# The local sandbox runtime, asserted from inside sandboxes and from the host.
+
+t_pid1_is_init() {
+	out=$(run_in minimal 'cat /proc/1/comm; echo pid=$$')
+	expect_contains "$out" "evoclaw-init"
+	# The command is not PID 1 (init is), but a low pid of its own namespace.
+	pid=$(echo "$out" | sed -n 's/^pid=//p')
+	[ "$pid" -gt 1 ] && [ "$pid" -lt 10 ] || fail "command pid $pid"
+}
+
+t_host_processes_invisible() {
+	# A host process with a unique command line must not show up inside.
+	marker="evoclaw-marker-$$-$RANDOM"
+	bash -c "exec -a $marker sleep 300" &
+	host_pid=$!
+	out=$(run_in minimal "cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '; echo; ls /proc | grep -c '^[0-9]'")
+	kill $host_pid
+	case $out in *"$marker"*) fail "host process visible inside" ;; esac
+	n=$(echo "$out" | tail -1)
+	[ "$n" -le 4 ] || fail "$n processes visible inside"
+}
+
+t_only_loopback() {
+	out=$(run_in minimal 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "')
+	expect_eq "lo" "$out" "network interfaces"
+	out=$(run_in minimal 'ip link show lo')
+	expect_contains "$out" "UP"
+}
+
+t_hostname_is_sandbox_id() {
+	out=$(run_in minimal 'hostname; cat /etc/hostname; grep -c "$(hostname)" /etc/hosts')
+	h1=$(echo "$out" | sed -n 1p); h2=$(echo "$out" | sed -n 2p)
+	expect_eq "$h1" "$h2" "hostname vs /etc/hostname"
+	expect_eq 20 "${#h1}" "id length"
+	expect_eq 1 "$(echo "$out" | sed -n 3p)" "hostname in /etc/hosts"
+}
+
+t_privileged_syscalls_fail() {
+	# As root inside the sandbox (the strongest position a command has).
+	script='
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+def tried(name, r):
+    e = ctypes.get_errno()
+    print(name, "ok" if r == 0 else "EPERM" if e == 1 else "errno%d" % e)
+tried("mount", libc.mount(b"none", b"/mnt", b"tmpfs", 0, None))
+tried("unshare_user", libc.unshare(0x10000000))
+tried("unshare_mount", libc.unshare(0x00020000))
+tried("ptrace_attach", libc.ptrace(16, 1, 0, 0))
+tried("keyctl", libc.syscall(250, 0, 0, 0, 0, 0))
+tried("bpf", libc.syscall(321, 0, 0, 0))
+tried("pivot_root", libc.syscall(155, b"/", b"/"))
+tried("chroot", libc.chroot(b"/tmp"))
+'
+	out=$(ev sandbox run --template python -- python3 -c "$script")
+	for call in mount unshare_user unshare_mount ptrace_attach keyctl bpf pivot_root chroot; do
+		expect_contains "$out" "$call EPERM"
+	done
+	# And the process holds no capabilities at all, even as uid 0.
+	out=$(ev sandbox run --template minimal -- /bin/sh -c 'grep -E "^Cap(Eff|Prm|Bnd)" /proc/self/status')
+	for line in CapEff CapPrm CapBnd; do
+		expect_contains "$out" "$line:	0000000000000000"
+	done
+	out=$(run_in minimal 'grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status | tr -s "\t " " "')
+	expect_contains "$out" "NoNewPrivs: 1"
+	expect_contains "$out" "Seccomp: 2"
+}
+
+t_host_files_invisible() {
+	secret=/tmp/evoclaw-secret-$$
+	echo top-secret >"$secret"
+	out=$(run_in base "cat $secret 2>&1; ls /work 2>&1; ls /root 2>&1 | wc -l; test -e /etc/shadow && echo shadow-visible; echo done")
+	rm -f "$secret"
+	case $out in *top-secret*) fail "host file readable inside" ;; esac
+	case $out in *shadow-visible*) fail "/etc/shadow visible" ;; esac
+	expect_contains "$out" "No such file"
+	expect_contains "$out" "done"
+}
+
+t_writes_reach_neither_template_nor_host() {
+	name="evoclaw-write-$$"
+	run_in base "echo x > /tmp/$name; echo x > /home/user/$name; echo x > /etc/$name 2>/dev/null || true; mkdir -p /var/tmp/$name"
+	for p in "/tmp/$name" "/etc/$name" "/home/user/$name" "/var/tmp/$name" \
+		"$EVOCLAW_BUILD/rootfs/base/tmp/$name" "$EVOCLAW_BUILD/rootfs/base/home/user/$name" \
+		"$EVOCLAW_BUILD/rootfs/base/etc/$name"; do
+		[ ! -e "$p" ] || fail "$p exists on the host"
+	done
+	# Nor another sandbox.
+	out=$(run_in base "ls /tmp /home/user")
+	case $out in *"$name"*) fail "a later sandbox sees the file" ;; esac
+	# The host's /usr layer is read-only inside.
+	expect_status 1 run_in base "touch /usr/bin/$name 2>/dev/null"
+	[ ! -e "/usr/bin/$name" ] || fail "wrote into the host's /usr"
+}
+
+t_home_and_user() {
+	out=$(run_in base 'id -u; id -un; pwd; echo hi > ~/f && cat ~/f; ls -ld /tmp | cut -c1-10')
+	expect_eq "1000
+user
+/home/user
+hi
+drwxrwxrwt" "$out"
+}
+
+t_exit_status_and_signals() {
+	expect_status 0 run_in minimal 'exit 0'
+	expect_status 42 run_in minimal 'exit 42'
+	expect_status 143 run_in minimal 'kill -TERM $$'
+	err=$(ev sandbox run --template minimal -- /no/such/program 2>&1 >/dev/null; echo "rc=$?")
+	expect_contains "$err" "/no/such/program"
+	expect_contains "$err" "rc=127"
+}
+
+t_stdout_stderr_and_stdin() {
+	out=$(ev sandbox run --template minimal -- /bin/sh -c 'echo out; echo err >&2' 2>/dev/null)
+	expect_eq out "$out"
+	out=$(ev sandbox run --template minimal -- /bin/sh -c 'echo out; echo err >&2' 2>&1 >/dev/null)
+	expect_eq err "$out"
+	out=$(printf 'line1\nline2\n' | ev sandbox run -i --template minimal -- /bin/sh -c 'wc -l')
+	expect_eq 2 "$(echo $out)"
+	# Large output arrives whole and in order.
+	sum_in=$(ev sandbox run --template minimal -- /bin/sh -c 'seq 1 200000' | md5sum)
+	sum_ref=$(seq 1 200000 | md5sum)
+	expect_eq "$sum_ref" "$sum_in" "200k lines"
+}
+
+t_env_passed() {
+	out=$(ev sandbox run --template minimal --env FOO=bar --env 'X=a b' -- /bin/sh -c 'echo "$FOO|$X|$HOME|$USER"')
+	expect_eq "bar|a b|/home/user|user" "$out"
+}
+
+t_memory_hog_is_oom_killed() {
+	set +e
+	err=$(ev sandbox run --template minimal --memory 32 -- /bin/sh -c 'x=$(head -c 300000000 /dev/zero | tr "\\0" a); echo ${#x}' 2>&1)
+	rc=$?
+	set -e
+	expect_eq 137 "$rc" "exit status"
+	expect_contains "$err" "out of memory"
+}
+
+t_fork_bomb_is_contained() {
+	id=$(ev sandbox create --template minimal --pids 64 --cpu 0.5 --timeout 60)
+	# The bomb runs in the background inside; exec returns at once.
+	ev sandbox exec "$id" -- /bin/sh -c 'b() { b | b & }; b' >/dev/null 2>&1 || true
+	start=$(now_ms)
+	# The host still forks and runs commands promptly while it rages.
+	for i in 1 2 3 4 5; do /bin/true; done
+	sh -c 'echo host-alive' | grep -q host-alive
+	stats=$(ev sandbox stats "$id" --json)
+	pids=$(echo "$stats" | sed 's/.*"pids":\([0-9]*\).*/\1/')
+	[ "$pids" -le 64 ] || fail "pids $pids above the limit"
+	ev sandbox kill "$id"
+	elapsed=$(( $(now_ms) - start ))
+	echo "fork bomb: $pids pids inside, host checks + kill in ${elapsed} ms"
+	[ "$(count_cgroups_for "$id")" -eq 0 ] || fail "cgroup left"
+}
+
+count_cgroups_for() { find /sys/fs/cgroup -type d -name "$1" 2>/dev/null | wc -l; }
+
+t_timeout_kills_within_one_second() {
+	start=$(now_ms)
+	id=$(ev sandbox create --template minimal --timeout 2 -- /bin/sleep 1000)
+	# attach follows the entrypoint's output until the sandbox ends.
+	set +e
+	ev sandbox attach "$id" >/dev/null 2>&1
+	set -e
+	elapsed=$(( $(now_ms) - start ))
+	echo "timeout 2 s: sandbox gone after ${elapsed} ms"
+	[ "$elapsed" -ge 1000 ] && [ "$elapsed" -le 3000 ] || fail "ended after $elapsed ms"
+	[ ! -e "$EVOCLAW_RUN_DIR/sandboxes/$id" ] || fail "state dir left"
+	[ "$(count_cgroups_for "$id")" -eq 0 ] || fail "cgroup left"
+	expect_status 125 ev sandbox exec "$id" -- /bin/true
+}
+
+t_run_timeout() {
+	start=$(now_ms)
+	expect_status 124 ev sandbox run --template minimal --timeout 1 -- /bin/sleep 100
+	elapsed=$(( $(now_ms) - start ))
+	[ "$elapsed" -le 2500 ] || fail "run --timeout 1 took $elapsed ms"
+}
+
+t_create_exec_ls_kill() {
+	id=$(ev sandbox create --template base --memory 128 -- /bin/sleep 1000)
+	ev sandbox ls | grep -q "^$id .*base" || fail "not listed"
+	ev sandbox ls --json | grep -q "\"id\":\"$id\"" || fail "not in json"
+	out=$(ev sandbox exec "$id" -- /bin/bash -c 'echo hello > /tmp/f; cat /tmp/f; id -u')
+	expect_eq "hello
+1000" "$out"
+	# State persists between execs, and root is available on request.
+	out=$(ev sandbox exec --user root "$id" -- /bin/sh -c 'cat /tmp/f; id -u')
+	expect_eq "hello
+0" "$out"
+	out=$(echo piped | ev sandbox exec -i "$id" -- /bin/cat)
+	expect_eq piped "$out"
+	expect_status 3 ev sandbox exec "$id" -- /bin/sh -c 'exit 3'
+	out=$(ev sandbox exec --cwd /tmp --env A=1 "$id" -- /bin/sh -c 'echo $PWD $A')
+	expect_eq "/tmp 1" "$out"
+	ev sandbox stats "$id" | grep -q "memory" || fail "stats"
+	ev sandbox timeout "$id" 100
+	ev sandbox kill "$id"
+	[ ! -e "$EVOCLAW_RUN_DIR/sandboxes/$id" ] || fail "state dir left after kill"
+	ev sandbox ls | grep -q "^$id" && fail "still listed after kill"
+	expect_status 125 ev sandbox kill "$id"
+}
+
+t_attach_replays_output() {
+	id=$(ev sandbox create --template minimal -- /bin/sh -c 'echo first; exec sleep 1000')
+	fifo=$(mktemp -u /tmp/evoclaw-fifo.XXXXXX)
+	mkfifo "$fifo"
+	ev sandbox attach "$id" >"$fifo" &
+	pid=$!
+	exec 3<"$fifo"
+	rm -f "$fifo"
+	# Blocks until attach relays the entrypoint's first line (replayed
+	# from the log or live, whichever comes first).
+	read -r line <&3
+	expect_eq first "$line"
+	ev sandbox kill "$id"
+	set +e
+	wait $pid
+	rc=$?
+	set -e
+	exec 3<&-
+	expect_eq 125 "$rc" "attach status when the sandbox is killed"
+}
+
+t_supervisor_crash_is_cleaned_up() {
+	id=$(ev sandbox create --template minimal -- /bin/sleep 1000)
+	sup=$(sed 's/.*"supervisor_pid":\([0-9]*\).*/\1/' "$EVOCLAW_RUN_DIR/sandboxes/$id/state.json")
+	kill -9 "$sup"
+	# init dies with its supervisor (parent-death signal); ls cleans up.
+	ev sandbox ls >/dev/null
+	[ ! -e "$EVOCLAW_RUN_DIR/sandboxes/$id" ] || fail "state dir left"
+	[ "$(count_cgroups_for "$id")" -eq 0 ] || fail "cgroup left"
+	expect_status 125 ev sandbox exec "$id" -- /bin/true
+}
+
+t_bad_input_is_one_clear_line() {
+	check_bad() {
+		want=$1; shift
+		set +e
+		err=$("$EVOCLAW" "$@" 2>&1 >/dev/null)
+		rc=$?
+		set -e
+		[ "$rc" -ne 0 ] || fail "[$*] succeeded"
+		[ "$(echo "$err" | wc -l)" -eq 1 ] || fail "[$*] printed more than one line: $err"
+		expect_contains "$err" "$want"
+	}
+	check_bad 'unknown template "nope"' sandbox run --template nope -- /bin/true
+	check_bad 'available: base' sandbox run --template nope -- /bin/true
+	check_bad '--memory' sandbox run --memory 1 -- /bin/true
+	check_bad '--memory' sandbox run --memory lots -- /bin/true
+	check_bad '--pids' sandbox run --pids 0 -- /bin/true
+	check_bad '--cpu' sandbox run --cpu 999 -- /bin/true
+	check_bad 'no command' sandbox run --template minimal
+	check_bad 'no sandbox' sandbox exec zzzzdead -- /bin/true
+	check_bad 'no sandbox' sandbox kill zzzzdead
+	check_bad 'invalid sandbox id' sandbox kill '../etc'
+	check_bad 'unknown command' sandbox frobnicate
+	check_bad '--env' sandbox run --env NOEQUALS -- /bin/true
+	check_bad 'unknown command' frobnicate
+}
+
+t_help_everywhere() {
+	ev --help | grep -q "sandbox"
+	ev sandbox --help | grep -q "run \[options\]"
+	ev sandbox run --help | grep -q -- "--memory"
+	ev sandbox create --help | grep -q -- "--timeout"
+	ev sandbox exec --help | grep -q "exec"
+	ev sandbox templates | grep -q "^minimal"
+}
+
+t_no_leak_after_1000_cycles() {
+	n=${EVOCLAW_LEAK_CYCLES:-1000}
+	m0=$(count_mounts); c0=$(count_cgroups); p0=$(count_processes); r0=$(count_rundir)
+	f0=$(awk '{print $1}' /proc/sys/fs/file-nr)
+	for i in $(seq 1 "$n"); do
+		id=$("$EVOCLAW" sandbox create --template minimal --timeout 60)
+		"$EVOCLAW" sandbox kill "$id"
+	done
+	m1=$(count_mounts); c1=$(count_cgroups); p1=$(count_processes); r1=$(count_rundir)
+	f1=$(awk '{print $1}' /proc/sys/fs/file-nr)
+	echo "after $n create/kill cycles: mounts $m0->$m1 cgroups $c0->$c1 processes $p0->$p1 rundir $r0->$r1 open files $f0->$f1"
+	expect_eq "$m0" "$m1" "host mounts"
+	expect_eq "$c0" "$c1" "cgroups"
+	expect_eq "$p0" "$p1" "evoclaw processes"
+	expect_eq "$r0" "$r1" "runtime dir entries"
+	# The system-wide count moves with unrelated activity; a leak of one
+	# descriptor per cycle would show as hundreds.
+	[ $((f1 - f0)) -lt 100 ] || fail "open files grew by $((f1 - f0))"
+}
