@@ -17,6 +17,7 @@
 #include "common/proto.h"
 #include "runtime/local/channel.h"
 #include "runtime/local/sandbox.h"
+#include "runtime/local/spawn_trace.h"
 #include "runtime/local/supervisor.h"
 #include "runtime/template.h"
 
@@ -373,6 +374,7 @@ static int cmd_run(int argc, char **argv)
 	bool timed_out = false;
 	relay_process(sb.channel, EVO_ENTRYPOINT_STREAM, o.interactive,
 		      o.timeout_s > 0 ? o.timeout_s : 0, &st, &timed_out);
+	spawn_trace_mark("run: command exited");
 	struct cgroup_stats stats = {0};
 	cgroup_read_stats(&sb.cgroup, &stats, NULL);
 	int code = exit_code_of(&st);
@@ -391,6 +393,7 @@ static int cmd_run(int argc, char **argv)
 		if (code == 0)
 			code = CLI_EXIT_RUNTIME;
 	}
+	spawn_trace_report();
 	template_free(&t);
 	options_free(&o);
 	return code;

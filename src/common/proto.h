@@ -2,6 +2,11 @@
  * host (the per-sandbox supervisor, or a client of it) and evoclaw-init,
  * PID 1 inside a sandbox. Documented for humans in docs/init-protocol.md.
  *
+ * Transport: AF_UNIX SOCK_SEQPACKET, exactly one frame per record, so a
+ * malformed frame is rejected on its own and framing is never lost. The
+ * init channel is inherited as fd EVO_INIT_CHANNEL_FD; supervisors listen on
+ * a SEQPACKET socket in the sandbox's runtime directory.
+ *
  * Frame = 12-byte header + payload, all integers little-endian:
  *   u32 payload_len   bytes after the header, <= EVO_PROTO_MAX_PAYLOAD
  *   u32 stream        request / process stream id chosen by the requester
@@ -28,7 +33,11 @@
 #include "common/error.h"
 
 #define EVO_PROTO_HEADER_LEN 12u
-#define EVO_PROTO_MAX_PAYLOAD (1024u * 1024u)
+#define EVO_PROTO_MAX_PAYLOAD (128u * 1024u)
+#define EVO_PROTO_MAX_FRAME (EVO_PROTO_HEADER_LEN + EVO_PROTO_MAX_PAYLOAD)
+#define EVO_INIT_CHANNEL_FD 3
+/* The entrypoint given on init's command line runs on this stream. */
+#define EVO_ENTRYPOINT_STREAM 1u
 #define EVO_PROTO_FIELD_HEADER_LEN 6u
 
 enum evo_msg_type {
@@ -42,9 +51,9 @@ enum evo_msg_type {
 	EVO_MSG_FILE_WRITE = 7,   /* PATH DATA [OFFSET] [MODE] [UID] [GID] [flags] -> OK (SIZE) | ERROR */
 	EVO_MSG_FILE_LIST = 8,    /* PATH [DEPTH] -> OK with ENTRY* (stat fields) | ERROR */
 	EVO_MSG_FILE_STAT = 9,    /* PATH -> OK with stat fields | ERROR */
-	EVO_MSG_FILE_MKDIR = 10,  /* PATH [MODE] [UID] [GID] [flags] -> OK | ERROR */
+	EVO_MSG_FILE_MKDIR = 10,  /* PATH [MODE] [UID] [GID] [flags] -> OK (stat fields) | ERROR */
 	EVO_MSG_FILE_REMOVE = 11, /* PATH [flags] -> OK | ERROR */
-	EVO_MSG_FILE_RENAME = 12, /* PATH NEW_PATH -> OK | ERROR */
+	EVO_MSG_FILE_RENAME = 12, /* PATH NEW_PATH -> OK (stat fields of NEW_PATH) | ERROR */
 	EVO_MSG_PING = 13,        /* -> OK (liveness; the supervisor uses it) */
 
 	/* init -> host */
@@ -55,6 +64,8 @@ enum evo_msg_type {
 	EVO_MSG_PROC_STDERR = 68, /* DATA */
 	EVO_MSG_PROC_EXIT = 69,   /* EXIT_CODE (-1 if signalled) SIGNAL (0 if exited) [OOM] */
 	EVO_MSG_FILE_DATA = 70,   /* DATA: one chunk of a FILE_READ */
+	EVO_MSG_ENTRIES = 71,     /* ENTRY*: leading part of a FILE_LIST or PROC_LIST reply too
+				   * big for one frame; the final OK carries the rest */
 
 	/* host <-> supervisor only; never reach init. */
 	EVO_MSG_SUP_INFO = 96,    /* -> OK with ID TEMPLATE PID STATE CREATED DEADLINE ... */
@@ -123,10 +134,21 @@ struct evo_frame {
 };
 
 /* Parse one frame from buf. Returns the bytes it used (> 0), 0 if buf holds
- * only part of a frame (read more), or -1 with err set if it is malformed
- * (then the connection should be dropped: framing is lost). */
+ * only part of a frame, or -1 with err set if it is malformed. With
+ * SEQPACKET a record must be exactly one frame: callers treat 0 or a short
+ * count as malformed too (evo_frame_parse_record does that). */
 ssize_t evo_frame_parse(const uint8_t *buf, size_t len, struct evo_frame *out,
 			struct evo_error *err);
+
+/* One SEQPACKET record = one frame: -1 with err set unless it parses and
+ * uses every byte. */
+int evo_frame_parse_record(const uint8_t *buf, size_t len, struct evo_frame *out,
+			   struct evo_error *err);
+
+/* The stream id from a frame header, without validating anything else, so
+ * an error about a malformed frame can still go back on its stream. 0 when
+ * buf is too short to hold a header. */
+uint32_t evo_frame_peek_stream(const uint8_t *buf, size_t len);
 
 struct evo_field {
 	uint16_t tag;
@@ -190,5 +212,8 @@ void evo_frame_error(struct evo_buf *b, uint32_t stream, int errnum, const char 
 
 /* Name of a message type for logs and errors ("PROC_START"), or "unknown". */
 const char *evo_msg_type_name(uint8_t type);
+
+/* Name of a field tag for logs and errors ("PATH"), or "unknown". */
+const char *evo_field_tag_name(uint16_t tag);
 
 #endif

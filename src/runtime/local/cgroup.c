@@ -37,62 +37,75 @@ static bool options_contain(const char *options, const char *name)
 	return false;
 }
 
-/* Our own cgroup path for a v1 controller ("memory") or v2 (NULL), from
- * /proc/self/cgroup. */
-static int self_cgroup_path(const char *controller, char *out, size_t size,
-			    struct evo_error *err)
+/* /proc/self/cgroup and /proc/self/mountinfo, read once per lookup of the
+ * root (each read costs tens of microseconds on a busy host). */
+struct proc_views {
+	char *cgroup;
+	char *mountinfo;
+};
+
+static char *slurp(const char *path)
 {
-	FILE *f = fopen("/proc/self/cgroup", "re");
+	FILE *f = fopen(path, "re");
 	if (f == NULL)
-		return evo_error_errno(err, "open /proc/self/cgroup");
-	char *line = NULL;
+		return NULL;
+	char *text = NULL;
 	size_t cap = 0;
-	int found = -1;
-	while (getline(&line, &cap, f) > 0) {
-		line[strcspn(line, "\n")] = '\0';
-		char *first = strchr(line, ':');
+	if (getdelim(&text, &cap, '\0', f) < 0) {
+		free(text);
+		text = NULL;
+	}
+	fclose(f);
+	return text;
+}
+
+/* Our own cgroup path for a v1 controller ("memory") or v2 (NULL). */
+static int self_cgroup_path(const struct proc_views *v, const char *controller, char *out,
+			    size_t size, struct evo_error *err)
+{
+	for (const char *line = v->cgroup; line && *line;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		char buf[CGROUP_PATH_MAX * 2];
+		snprintf(buf, sizeof buf, "%.*s", (int)len, line);
+		line = end ? end + 1 : NULL;
+		char *first = strchr(buf, ':');
 		char *second = first ? strchr(first + 1, ':') : NULL;
 		if (second == NULL)
 			continue;
 		*second = '\0';
 		const char *controllers = first + 1;
 		bool match = controller ? options_contain(controllers, controller)
-					: (strcmp(line, "0") == 0 && *controllers == '\0');
+					: (strncmp(buf, "0:", 2) == 0 && *controllers == '\0');
 		if (match) {
 			snprintf(out, size, "%s", second + 1);
-			found = 0;
-			break;
+			return 0;
 		}
 	}
-	free(line);
-	fclose(f);
-	if (found < 0)
-		return evo_error_set(err, EVO_ERR_SYSTEM, 0, "no %s cgroup in /proc/self/cgroup",
-				     controller ? controller : "v2");
-	return 0;
+	return evo_error_set(err, EVO_ERR_SYSTEM, 0, "no %s cgroup in /proc/self/cgroup",
+			     controller ? controller : "v2");
 }
 
-/* Mount point and mount root of the hierarchy holding `controller` (v1), or
- * of the cgroup2 hierarchy (controller NULL), from /proc/self/mountinfo. */
-static int hierarchy_mount(const char *controller, char *mnt, size_t mnt_size, char *root,
-			   size_t root_size)
+/* Mount point and mount root of the hierarchy holding `controller` (v1),
+ * or of the cgroup2 hierarchy (controller NULL). */
+static int hierarchy_mount(const struct proc_views *v, const char *controller, char *mnt,
+			   size_t mnt_size, char *root, size_t root_size)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	if (f == NULL)
-		return -1;
-	char *line = NULL;
-	size_t cap = 0;
-	int found = -1;
-	while (found < 0 && getline(&line, &cap, f) > 0) {
+	for (const char *line = v->mountinfo; line && *line;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		char buf[4096];
+		snprintf(buf, sizeof buf, "%.*s", (int)len, line);
+		line = end ? end + 1 : NULL;
 		/* id parent major:minor root mountpoint opts [optional...] - fstype source superopts */
-		char *sep = strstr(line, " - ");
+		char *sep = strstr(buf, " - ");
 		if (sep == NULL)
 			continue;
 		char fstype[32], source[64], superopts[512];
 		if (sscanf(sep + 3, "%31s %63s %511s", fstype, source, superopts) != 3)
 			continue;
 		char mroot[CGROUP_PATH_MAX], mpoint[CGROUP_PATH_MAX];
-		if (sscanf(line, "%*s %*s %*s %511s %511s", mroot, mpoint) != 2)
+		if (sscanf(buf, "%*s %*s %*s %511s %511s", mroot, mpoint) != 2)
 			continue;
 		bool match = controller ? (strcmp(fstype, "cgroup") == 0 &&
 					   options_contain(superopts, controller))
@@ -100,22 +113,21 @@ static int hierarchy_mount(const char *controller, char *mnt, size_t mnt_size, c
 		if (match) {
 			snprintf(mnt, mnt_size, "%s", mpoint);
 			snprintf(root, root_size, "%s", mroot);
-			found = 0;
+			return 0;
 		}
 	}
-	free(line);
-	fclose(f);
-	return found;
+	return -1;
 }
 
 /* Absolute directory of our own group in a hierarchy. */
-static int self_group_dir(const char *controller, char *out, size_t size, struct evo_error *err)
+static int self_group_dir(const struct proc_views *v, const char *controller, char *out,
+			  size_t size, struct evo_error *err)
 {
 	char mnt[CGROUP_PATH_MAX], mroot[CGROUP_PATH_MAX], self[CGROUP_PATH_MAX];
-	if (hierarchy_mount(controller, mnt, sizeof mnt, mroot, sizeof mroot) < 0)
+	if (hierarchy_mount(v, controller, mnt, sizeof mnt, mroot, sizeof mroot) < 0)
 		return evo_error_set(err, EVO_ERR_SYSTEM, 0, "no mounted cgroup hierarchy for %s",
 				     controller ? controller : "cgroup2");
-	if (self_cgroup_path(controller, self, sizeof self, err) < 0)
+	if (self_cgroup_path(v, controller, self, sizeof self, err) < 0)
 		return -1;
 	/* A hierarchy mounted from a sub-root shows our path relative to it. */
 	const char *rel = self;
@@ -174,11 +186,11 @@ static int v2_enable_controllers(const char *self, struct evo_error *err)
 	return 0;
 }
 
-int cgroup_root_init(struct cgroup_root *root, struct evo_error *err)
+static int root_init(struct cgroup_root *root, const struct proc_views *v,
+		     struct evo_error *err)
 {
-	memset(root, 0, sizeof *root);
 	char self[CGROUP_PATH_MAX];
-	if (self_group_dir(NULL, self, sizeof self, NULL) == 0 && v2_has_controllers(self)) {
+	if (self_group_dir(v, NULL, self, sizeof self, NULL) == 0 && v2_has_controllers(self)) {
 		root->v2 = true;
 		if (v2_enable_controllers(self, err) < 0)
 			return -1;
@@ -192,13 +204,27 @@ int cgroup_root_init(struct cgroup_root *root, struct evo_error *err)
 		return 0;
 	}
 	for (int c = 0; c < CGROUP_CONTROLLER_COUNT; c++) {
-		if (self_group_dir(v1_names[c], self, sizeof self, err) < 0)
+		if (self_group_dir(v, v1_names[c], self, sizeof self, err) < 0)
 			return evo_error_prefix(err, "cgroup v1");
 		snprintf(root->base[c], CGROUP_PATH_MAX, "%.*s/evoclaw", CGROUP_PATH_MAX - 10, self);
 		if (make_dir(root->base[c], err) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+int cgroup_root_init(struct cgroup_root *root, struct evo_error *err)
+{
+	memset(root, 0, sizeof *root);
+	struct proc_views v = {slurp("/proc/self/cgroup"), slurp("/proc/self/mountinfo")};
+	int r;
+	if (v.cgroup == NULL || v.mountinfo == NULL)
+		r = evo_error_errno(err, "read /proc/self/cgroup and mountinfo");
+	else
+		r = root_init(root, &v, err);
+	free(v.cgroup);
+	free(v.mountinfo);
+	return r;
 }
 
 static int write_knob(const char *dir, const char *knob, const char *value,

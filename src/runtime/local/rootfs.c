@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "runtime/local/spawn_trace.h"
 
 int rootfs_plan_init(struct rootfs_plan *plan, const struct template *t, const char *stage,
 		     const char *hostname, uint32_t disk_mb, struct evo_error *err)
@@ -238,10 +239,13 @@ int rootfs_enter(const struct rootfs_plan *plan, char *errbuf, size_t errlen)
 	snprintf(root, sizeof root, "%s/root", plan->stage);
 	if (mkdir(root, 0755) < 0)
 		return fail(errbuf, errlen, "create %s", root);
+	spawn_trace_mark("child: writable tmpfs");
 	if (mount_overlays(plan, root, errbuf, errlen) < 0)
 		return -1;
+	spawn_trace_mark("child: overlay");
 	if (mount_dev(root, errbuf, errlen) < 0)
 		return -1;
+	spawn_trace_mark("child: /dev");
 	char proc[4096];
 	snprintf(proc, sizeof proc, "%s/proc", root);
 	if (mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
@@ -250,8 +254,10 @@ int rootfs_enter(const struct rootfs_plan *plan, char *errbuf, size_t errlen)
 	 * detach then drops every host mount from this namespace at once. */
 	if (chdir(root) < 0)
 		return fail(errbuf, errlen, "chdir %s", root);
+	spawn_trace_mark("child: /proc");
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
 		return fail(errbuf, errlen, "pivot_root");
+	spawn_trace_mark("child: pivot_root");
 	if (umount2(".", MNT_DETACH) < 0)
 		return fail(errbuf, errlen, "detach the host root");
 	if (chdir("/") < 0)

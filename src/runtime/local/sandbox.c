@@ -27,6 +27,7 @@
 #include "common/proto.h"
 #include "runtime/local/rootfs.h"
 #include "runtime/local/seccomp.h"
+#include "runtime/local/spawn_trace.h"
 #include "runtime/paths.h"
 
 void sandbox_generate_id(char id[SANDBOX_ID_MAX])
@@ -167,6 +168,7 @@ static __attribute__((noreturn)) void child_main(const struct child_args *a)
 	if (read(a->sync_fd, &go, 1) != 1)
 		_exit(127); /* parent gave up */
 	close(a->sync_fd);
+	spawn_trace_mark("child: released");
 
 	/* Become root of the new user namespace (an unprivileged id on the
 	 * host): files we create must have a mapped owner. */
@@ -176,6 +178,7 @@ static __attribute__((noreturn)) void child_main(const struct child_args *a)
 		child_fail_errno(a->error_fd, "clear supplementary groups");
 	/* The cgroup namespace is made now, after the parent moved us into
 	 * the sandbox's cgroup, so that cgroup becomes its root. */
+	spawn_trace_mark("child: ids");
 	if (unshare(CLONE_NEWCGROUP) < 0)
 		child_fail_errno(a->error_fd, "create cgroup namespace");
 	if (sethostname(a->hostname, strlen(a->hostname)) < 0)
@@ -183,13 +186,17 @@ static __attribute__((noreturn)) void child_main(const struct child_args *a)
 	if (loopback_up() < 0)
 		child_fail_errno(a->error_fd, "bring up lo");
 
+	spawn_trace_mark("child: uts, cgroupns, lo");
 	char errbuf[512];
 	if (rootfs_enter(a->plan, errbuf, sizeof errbuf) < 0)
 		child_fail(a->error_fd, errbuf);
 
+	spawn_trace_mark("child: rootfs + pivot");
 	set_limits();
+	spawn_trace_mark("child: rlimits");
 	if (drop_capabilities() < 0)
 		child_fail_errno(a->error_fd, "drop capabilities");
+	spawn_trace_mark("child: caps");
 	int r = sandbox_seccomp_load(a->seccomp);
 	if (r < 0) {
 		errno = -r;
@@ -205,6 +212,7 @@ static __attribute__((noreturn)) void child_main(const struct child_args *a)
 	} else if (fcntl(EVO_INIT_CHANNEL_FD, F_SETFD, 0) < 0) {
 		child_fail_errno(a->error_fd, "keep init channel");
 	}
+	spawn_trace_mark("child: caps, seccomp");
 	syscall(SYS_execveat, init_fd, "", a->init_argv, a->init_env, AT_EMPTY_PATH);
 	child_fail_errno(a->error_fd, "exec evoclaw-init");
 }
@@ -305,6 +313,7 @@ int sandbox_spawn(const struct sandbox_spec *spec, struct sandbox *out, struct e
 	const struct evo_paths *paths = evo_paths_get();
 	const struct cgroup_root *cgroot;
 	const struct seccomp_program *seccomp;
+	spawn_trace_begin();
 	if (sandbox_cgroup_root(&cgroot, err) < 0 || sandbox_seccomp_program(&seccomp, err) < 0)
 		return -1;
 
@@ -322,6 +331,7 @@ int sandbox_spawn(const struct sandbox_spec *spec, struct sandbox *out, struct e
 	if (chmod(paths->run, 0755) < 0 || chmod(stage, 0755) < 0)
 		return evo_error_errno(err, "set permissions of %s", stage);
 
+	spawn_trace_mark("cgroup root, seccomp");
 	struct rootfs_plan plan;
 	if (rootfs_plan_init(&plan, spec->tmpl, stage, out->id, spec->resources.disk_mb, err) < 0)
 		return -1;
@@ -336,11 +346,13 @@ int sandbox_spawn(const struct sandbox_spec *spec, struct sandbox *out, struct e
 		.pids = spec->resources.pids,
 		.cpu_millis = spec->resources.cpu_millis,
 	};
+	spawn_trace_mark("plan, init fd");
 	if (cgroup_create(cgroot, out->id, &limits, &out->cgroup, err) < 0) {
 		rootfs_plan_free(&plan);
 		return evo_error_prefix(err, "sandbox %s", out->id);
 	}
 
+	spawn_trace_mark("cgroup create");
 	struct strv argv = {0};
 	build_init_argv(spec, out->id, &argv);
 	char *init_env[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL};
@@ -367,6 +379,7 @@ int sandbox_spawn(const struct sandbox_spec *spec, struct sandbox *out, struct e
 	int pidfd = -1;
 	long flags = CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUTS |
 		     CLONE_NEWIPC | CLONE_PIDFD | SIGCHLD;
+	spawn_trace_mark("argv, channels");
 	pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, &pidfd, NULL, 0);
 	if (pid < 0) {
 		evo_error_errno(err, "clone sandbox namespaces");
@@ -374,15 +387,19 @@ int sandbox_spawn(const struct sandbox_spec *spec, struct sandbox *out, struct e
 	}
 	if (pid == 0)
 		child_main(&args);
+	spawn_trace_mark("clone");
 	out->init_pid = pid;
 	out->init_pidfd = pidfd;
 	close(steal_fd(&sync_pipe[0]));
 	close(steal_fd(&error_pipe[1]));
 	close(steal_fd(&channel[1]));
 
-	if (write_id_map(pid, "uid_map", err) < 0 || write_id_map(pid, "gid_map", err) < 0 ||
-	    cgroup_add_process(&out->cgroup, pid, err) < 0)
+	if (write_id_map(pid, "uid_map", err) < 0 || write_id_map(pid, "gid_map", err) < 0)
 		goto out;
+	spawn_trace_mark("id maps");
+	if (cgroup_add_process(&out->cgroup, pid, err) < 0)
+		goto out;
+	spawn_trace_mark("join cgroup");
 	if (write(sync_pipe[1], "g", 1) != 1) {
 		evo_error_errno(err, "start sandbox child");
 		goto out;
@@ -398,6 +415,7 @@ int sandbox_spawn(const struct sandbox_spec *spec, struct sandbox *out, struct e
 			      n > 0 ? msg : "lost contact with the child");
 		goto out;
 	}
+	spawn_trace_mark("child exec'd init");
 	out->channel = steal_fd(&channel[0]);
 	out->created_ms = unix_ms();
 	result = 0;
@@ -427,6 +445,7 @@ int sandbox_destroy(struct sandbox *sb, struct evo_error *err)
 		while (waitpid(sb->init_pid, NULL, 0) < 0 && errno == EINTR)
 			;
 		sb->init_pid = -1;
+		spawn_trace_mark("destroy: init reaped");
 	}
 	cleanup_closep(&sb->init_pidfd);
 	sb->init_pidfd = -1;
@@ -437,6 +456,7 @@ int sandbox_destroy(struct sandbox *sb, struct evo_error *err)
 			result = -1;
 		else
 			memset(&sb->cgroup, 0, sizeof sb->cgroup);
+		spawn_trace_mark("destroy: cgroup removed");
 	}
 	return result;
 }
