@@ -12,7 +12,7 @@ ifeq ($(SAN),1)
   SANFLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=undefined
   # evoclaw-init must be static (it runs inside rootfs without a libc), and
   # ASan cannot link statically: it gets UBSan only.
-  INIT_SAN  := -fsanitize=undefined -fno-sanitize-recover=undefined -static-libubsan
+  INIT_SAN  := -fsanitize=undefined -fno-sanitize-recover=undefined
 else
   OPT       := -O2
   SANFLAGS  :=
@@ -46,6 +46,7 @@ INIT     := $(BIN)/evoclaw-init
 # protocol tests.
 INIT_DYN := $(BIN)/evoclaw-init-dyn
 
+.SECONDARY:
 .PHONY: all deps check check-plain check-san unit e2e fuzz run bench clean rootfs
 
 all: $(EVOCLAW) $(INIT) $(INIT_DYN) rootfs
@@ -95,8 +96,9 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(call obj,$(POLICY_SRC))
 deps:
 	@scripts/install-deps.sh
 
-unit: $(UNIT_BINS)
-	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t --jobs 2; done
+# test_init drives the real init binary of this build.
+unit: $(UNIT_BINS) $(INIT_DYN)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; EVOCLAW_BUILD=$(BUILD) $$t --jobs 2; done
 
 e2e: all
 	@EVOCLAW_BUILD=$(BUILD) tests/e2e/run.sh
@@ -114,7 +116,7 @@ FUZZ_BINS := $(patsubst fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
 FUZZ_SECONDS ?= 20
 build-fuzz/%: fuzz/%.c $(COMMON_SRC) $(GUEST_SRC) $(RUNTIME_SRC) build/gen/seccomp_filter.h
 	@mkdir -p build-fuzz
-	clang $(CFLAGS_BASE) -Ibuild/gen -O1 -DEVO_FUZZING -fsanitize=fuzzer,address,undefined \
+	clang $(CFLAGS_BASE) -Wno-unknown-warning-option -Ibuild/gen -O1 -DEVO_FUZZING -fsanitize=fuzzer,address,undefined \
 	  -o $@ $< $(COMMON_SRC) $(filter-out src/guest/init_main.c,$(GUEST_SRC)) $(RUNTIME_SRC) $(LIBS)
 fuzz: $(FUZZ_BINS)
 	@set -e; for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p build-fuzz/corpus-$$n; \
@@ -126,6 +128,7 @@ run: deps all
 
 bench: deps all
 	bench/spawn.sh
+	bench/idle_memory.sh
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -169,7 +169,7 @@ bool init_loop_congested(const struct init_loop *l);
 bool init_loop_stream_busy(const struct init_loop *l, uint32_t stream);
 
 /* Register w (fd must be set) for events, or change its events; and the
- * reverse. Failures are programming errors and abort. */
+ * reverse. Can't fail short of the kernel refusing memory, which aborts. */
 void init_loop_watch(struct init_loop *l, struct init_watch *w, uint32_t events);
 void init_loop_unwatch(struct init_loop *l, struct init_watch *w);
 

@@ -151,19 +151,15 @@ static int chown_new(const char *path, int fd, const struct init_request *req,
 	return 0;
 }
 
-/* mkdir -p: create every missing directory of path, not including its
- * last component unless include_last. Created ones get mode 0755 and the
- * request's UID/GID. */
-static int make_dirs(const char *path, bool include_last, const struct init_request *req,
-		     struct evo_error *err)
+/* mkdir -p of the directory path is in (not of path itself). Created
+ * directories get mode 0755 and the request's UID/GID. */
+static int make_parents(const char *path, const struct init_request *req, struct evo_error *err)
 {
 	_cleanup_free_ char *dirs = path_trim(path);
-	if (!include_last) {
-		char *slash = strrchr(dirs, '/');
-		if (slash == dirs)
-			return 0; /* the parent is / */
-		*slash = '\0';
-	}
+	char *slash = strrchr(dirs, '/');
+	if (slash == dirs)
+		return 0; /* the parent is / */
+	*slash = '\0';
 	for (char *p = dirs + 1;; p++) {
 		if (*p != '/' && *p != '\0')
 			continue;
@@ -305,7 +301,7 @@ bool init_files_pump(struct init_loop *l)
 int init_files_write(void *ctx, struct init_request *req, struct evo_buf *out,
 		     struct evo_error *err)
 {
-	if ((req->flags & EVO_FLAG_FILE_MKPARENTS) && make_dirs(req->path, false, req, err) < 0)
+	if ((req->flags & EVO_FLAG_FILE_MKPARENTS) && make_parents(req->path, req, err) < 0)
 		return -1;
 
 	/* O_NONBLOCK: a FIFO without a reader fails instead of hanging init. */
@@ -480,7 +476,7 @@ int init_files_stat(void *ctx, struct init_request *req, struct evo_buf *out,
 int init_files_mkdir(void *ctx, struct init_request *req, struct evo_buf *out,
 		     struct evo_error *err)
 {
-	if ((req->flags & EVO_FLAG_FILE_MKPARENTS) && make_dirs(req->path, false, req, err) < 0)
+	if ((req->flags & EVO_FLAG_FILE_MKPARENTS) && make_parents(req->path, req, err) < 0)
 		return -1;
 	mode_t mode = INIT_HAS(req, EVO_F_MODE) ? req->mode : 0755;
 	if (mkdir(req->path, mode) == 0) {

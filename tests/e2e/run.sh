@@ -23,10 +23,11 @@ for file in "$here"/test_*.sh; do
 	. "$file"
 	for t in $(grep -o '^t_[a-z0-9_]*' "$file"); do
 		case $t in *"$filter"*) ;; *) continue ;; esac
-		start=$(date +%s.%N)
+		start=$(now_ms)
 		out=$( (set -e; "$t") 2>&1 )
 		rc=$?
-		secs=$(printf '%.2f' "$(echo "$(date +%s.%N) - $start" | bc)")
+		ms=$(( $(now_ms) - start ))
+		secs=$(printf '%d.%02d' $((ms / 1000)) $((ms % 1000 / 10)))
 		if [ $rc -eq 0 ]; then
 			passed=$((passed + 1))
 			echo "ok - $(basename "$file" .sh) $t (${secs}s)"

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -213,6 +214,44 @@ static int root_init(struct cgroup_root *root, const struct proc_views *v,
 	return 0;
 }
 
+/* Moving a process between cgroups takes the kernel's global threadgroup
+ * rwsem for writing, which by default waits for an RCU grace period: 5 to
+ * 20 ms on this machine, on every sandbox. The cgroup2 mount option
+ * favordynmods (Linux 6.0+) exists for workloads that migrate often, at a
+ * small cost to fork and exit; the rwsem is global, so setting it on the
+ * v2 mount helps v1 hierarchies too. Applied once, keeping the mount's
+ * other options; EVOCLAW_CGROUP_FAVORDYNMODS=0 opts out. Best effort: a
+ * kernel without it just keeps the slow tail. */
+static void favor_dynamic_modifications(const struct proc_views *v)
+{
+	const char *opt = getenv("EVOCLAW_CGROUP_FAVORDYNMODS");
+	if (opt && strcmp(opt, "0") == 0)
+		return;
+	for (const char *line = v->mountinfo; line && *line;) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		char buf[4096];
+		snprintf(buf, sizeof buf, "%.*s", (int)len, line);
+		line = end ? end + 1 : NULL;
+		char *sep = strstr(buf, " - ");
+		char fstype[32], source[64], superopts[512], mpoint[CGROUP_PATH_MAX];
+		if (sep == NULL || sscanf(sep + 3, "%31s %63s %511s", fstype, source, superopts) != 3 ||
+		    strcmp(fstype, "cgroup2") != 0 ||
+		    sscanf(buf, "%*s %*s %*s %*s %511s", mpoint) != 1)
+			continue;
+		if (options_contain(superopts, "favordynmods"))
+			return;
+		/* Drop the generic "rw"/"ro" flag; the rest are cgroup2's own. */
+		const char *rest = superopts;
+		if (strncmp(rest, "rw", 2) == 0 || strncmp(rest, "ro", 2) == 0)
+			rest += rest[2] == ',' ? 3 : 2;
+		char opts[600];
+		snprintf(opts, sizeof opts, "%s%sfavordynmods", rest, *rest ? "," : "");
+		mount(NULL, mpoint, NULL, MS_REMOUNT, opts);
+		return;
+	}
+}
+
 int cgroup_root_init(struct cgroup_root *root, struct evo_error *err)
 {
 	memset(root, 0, sizeof *root);
@@ -222,6 +261,8 @@ int cgroup_root_init(struct cgroup_root *root, struct evo_error *err)
 		r = evo_error_errno(err, "read /proc/self/cgroup and mountinfo");
 	else
 		r = root_init(root, &v, err);
+	if (r == 0)
+		favor_dynamic_modifications(&v);
 	free(v.cgroup);
 	free(v.mountinfo);
 	return r;

@@ -87,6 +87,7 @@ struct child_args {
 	const struct seccomp_program *seccomp;
 	char **init_argv;
 	char **init_env;
+	int last_cap;
 };
 
 /* Capabilities evoclaw-init keeps: enough to run commands as any sandbox
@@ -95,12 +96,25 @@ static const int init_caps[] = {
 	CAP_SETUID, CAP_SETGID, CAP_SETPCAP, CAP_KILL, CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FOWNER,
 };
 
-static int drop_capabilities(void)
+/* Highest capability number this kernel knows, read once by the parent:
+ * system calls are dear here (PVM), so the child drops only real ones. */
+static int last_capability(void)
+{
+	static int last = -1;
+	if (last < 0) {
+		char buf[16];
+		last = read_file_small("/proc/sys/kernel/cap_last_cap", buf, sizeof buf) > 0 ? atoi(buf)
+											 : 63;
+	}
+	return last;
+}
+
+static int drop_capabilities(int last_cap)
 {
 	uint64_t keep = 0;
 	for (size_t i = 0; i < sizeof init_caps / sizeof *init_caps; i++)
 		keep |= 1ull << init_caps[i];
-	for (int cap = 0; cap < 64; cap++) {
+	for (int cap = 0; cap <= last_cap; cap++) {
 		if (keep & (1ull << cap))
 			continue;
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
@@ -194,7 +208,7 @@ static __attribute__((noreturn)) void child_main(const struct child_args *a)
 	spawn_trace_mark("child: rootfs + pivot");
 	set_limits();
 	spawn_trace_mark("child: rlimits");
-	if (drop_capabilities() < 0)
+	if (drop_capabilities(a->last_cap) < 0)
 		child_fail_errno(a->error_fd, "drop capabilities");
 	spawn_trace_mark("child: caps");
 	int r = sandbox_seccomp_load(a->seccomp);
@@ -373,6 +387,7 @@ int sandbox_spawn(const struct sandbox_spec *spec, struct sandbox *out, struct e
 		.seccomp = seccomp,
 		.init_argv = argv.v,
 		.init_env = init_env,
+		.last_cap = last_capability(),
 	};
 	/* Raw clone behaves like fork (no new stack) while creating every
 	 * namespace at once; CLONE_PIDFD gives a race-free handle on init. */

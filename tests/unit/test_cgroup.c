@@ -1,0 +1,109 @@
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/fileutil.h"
+#include "runtime/local/cgroup.h"
+
+static void read_knob(const struct cgroup *cg, int c, const char *knob, char *buf, size_t size)
+{
+	char path[CGROUP_PATH_MAX + 64];
+	snprintf(path, sizeof path, "%s/%s", cg->path[c], knob);
+	cr_assert_geq(read_file_small(path, buf, size), 0, "read %s", path);
+}
+
+/* On real cgroups (v1 here, v2 elsewhere): limits land in the kernel's
+ * files, stats see a member process, destroy kills it and removes all. */
+Test(cgroup, create_limit_stats_destroy)
+{
+	struct cgroup_root root;
+	struct evo_error err = {0};
+	cr_assert_eq(cgroup_root_init(&root, &err), 0, "%s", err.msg);
+	char name[64];
+	snprintf(name, sizeof name, "unit-test-%d", (int)getpid());
+	struct cgroup_limits limits = {.memory_bytes = 64 << 20, .pids = 17, .cpu_millis = 500};
+	struct cgroup cg;
+	cr_assert_eq(cgroup_create(&root, name, &limits, &cg, &err), 0, "%s", err.msg);
+
+	char buf[256];
+	if (cg.v2) {
+		read_knob(&cg, 0, "memory.max", buf, sizeof buf);
+		cr_expect_eq(strtoull(buf, NULL, 10), 64u << 20);
+		read_knob(&cg, 0, "pids.max", buf, sizeof buf);
+		cr_expect_eq(atoi(buf), 17);
+		read_knob(&cg, 0, "cpu.max", buf, sizeof buf);
+		cr_expect_str_eq(buf, "50000 100000\n");
+	} else {
+		read_knob(&cg, CGROUP_MEMORY, "memory.limit_in_bytes", buf, sizeof buf);
+		cr_expect_eq(strtoull(buf, NULL, 10), 64u << 20);
+		read_knob(&cg, CGROUP_PIDS, "pids.max", buf, sizeof buf);
+		cr_expect_eq(atoi(buf), 17);
+		read_knob(&cg, CGROUP_CPU, "cpu.cfs_quota_us", buf, sizeof buf);
+		cr_expect_eq(atoi(buf), 50000);
+	}
+
+	/* A second group with the same name is a conflict, not a reuse. */
+	struct cgroup dup;
+	cr_expect_eq(cgroup_create(&root, name, &limits, &dup, &err), -1);
+	cr_expect_eq(err.kind, EVO_ERR_CONFLICT);
+
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	cr_assert_eq(cgroup_add_process(&cg, pid, &err), 0, "%s", err.msg);
+	struct cgroup_stats st;
+	cr_assert_eq(cgroup_read_stats(&cg, &st, &err), 0, "%s", err.msg);
+	cr_expect_eq(st.pids, 1);
+	cr_expect_eq(st.memory_limit_bytes, 64u << 20);
+	cr_expect_eq(cgroup_process_count(&cg), 1);
+
+	cr_assert_eq(cgroup_destroy(&cg, 5000, &err), 0, "%s", err.msg);
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_expect(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	struct stat sb;
+	for (int c = 0; c < (cg.v2 ? 1 : CGROUP_CONTROLLER_COUNT); c++)
+		cr_expect_neq(stat(cg.path[c], &sb), 0, "%s still exists", cg.path[c]);
+	/* Destroying what is gone is not an error. */
+	cr_expect_eq(cgroup_destroy(&cg, 100, &err), 0);
+}
+
+static bool nothing_is_live(const char *name, void *ctx)
+{
+	(void)name;
+	(void)ctx;
+	return false;
+}
+
+Test(cgroup, garbage_collection_spares_busy_groups)
+{
+	struct cgroup_root root;
+	struct evo_error err = {0};
+	cr_assert_eq(cgroup_root_init(&root, &err), 0, "%s", err.msg);
+	struct cgroup_limits limits = {0};
+	struct cgroup idle, busy;
+	char a[64], b[64];
+	snprintf(a, sizeof a, "unit-gc-idle-%d", (int)getpid());
+	snprintf(b, sizeof b, "unit-gc-busy-%d", (int)getpid());
+	cr_assert_eq(cgroup_create(&root, a, &limits, &idle, &err), 0, "%s", err.msg);
+	cr_assert_eq(cgroup_create(&root, b, &limits, &busy, &err), 0, "%s", err.msg);
+	pid_t pid = fork();
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	cr_assert_eq(cgroup_add_process(&busy, pid, &err), 0, "%s", err.msg);
+	cr_expect_geq(cgroup_collect_garbage(&root, nothing_is_live, NULL), 1);
+	struct stat sb;
+	cr_expect_neq(stat(idle.path[0], &sb), 0, "empty group not collected");
+	cr_expect_eq(stat(busy.path[0], &sb), 0, "busy group was removed");
+	cr_expect_eq(cgroup_destroy(&busy, 5000, &err), 0, "%s", err.msg);
+	waitpid(pid, NULL, 0);
+}
