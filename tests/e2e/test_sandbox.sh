@@ -289,3 +289,23 @@ t_no_leak_after_1000_cycles() {
 	# descriptor per cycle would show as hundreds.
 	[ $((f1 - f0)) -lt 100 ] || fail "open files grew by $((f1 - f0))"
 }
+
+t_netns_pool() {
+	ev sandbox pool drain >/dev/null
+	expect_eq "0 network namespaces ready (refilled to 8 below 4)" "$(ev sandbox pool)"
+	ev sandbox pool fill 3 | grep -q "added 3; 3 ready"
+	# A pooled namespace is used once: two sandboxes never share one, and
+	# each has only lo, up, and cannot reconfigure it.
+	a=$(run_in minimal 'cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d " "; readlink /proc/self/ns/net')
+	b=$(run_in minimal 'readlink /proc/self/ns/net')
+	[ "$(echo "$a" | tail -1)" != "$b" ] || fail "two sandboxes share a network namespace"
+	expect_eq lo "$(echo "$a" | head -1)"
+	out=$(run_in minimal 'ip link set lo down 2>&1; ip link show lo')
+	expect_contains "$out" "Operation not permitted"
+	expect_contains "$out" "UP"
+	# Without the pool, sandboxes still get their own namespace.
+	out=$(EVOCLAW_NETNS_POOL=0 ev sandbox run --template minimal -- /bin/sh -c 'ip link show lo')
+	expect_contains "$out" "UP"
+	ev sandbox pool drain | grep -q "removed"
+	expect_eq 0 "$(grep -c " $EVOCLAW_RUN_DIR/netns/" /proc/self/mountinfo)" "pool mounts after drain"
+}
