@@ -35,4 +35,5 @@ echo "supervisor+init PSS: $(( pss / 1024 )) MiB = $(( pss / n )) KiB per sandbo
 left=$(find "$EVOCLAW_RUN_DIR/sandboxes" -mindepth 1 | wc -l)
 procs=$(ps -eo stat=,comm= | awk '$1 !~ /^Z/ && ($2 == "evoclaw" || $2 == "evoclaw-init")' | wc -l)
 echo "after kill: $left state entries, $procs evoclaw processes"
+"$evoclaw" sandbox pool drain >/dev/null
 rm -rf "$EVOCLAW_RUN_DIR"

@@ -10,9 +10,13 @@ runs=${RUNS:-300}
 mkdir -p "$build/bench"
 cc -O2 -Wall -Werror -o "$build/bench/latency" bench/latency.c
 cc -O2 -Wall -Werror -o "$build/bench/create_exec" bench/create_exec.c
+# The in-process benchmark links the runtime the way the orchestrator will.
+cc -O2 -std=gnu11 -Wall -Wextra -Werror -Isrc -I"$build/gen" -D_GNU_SOURCE -static \
+	-o "$build/bench/spawn_inproc" bench/spawn_inproc.c "$build"/obj/common/*.o "$build"/obj/runtime/*.o \
+	$(ls "$build"/obj/runtime/local/*.o | grep -v seccomp_policy) -ljansson
 export EVOCLAW_RUN_DIR=$(mktemp -d /tmp/evoclaw-bench.XXXXXX)
-trap 'rm -rf "$EVOCLAW_RUN_DIR"' EXIT
 evoclaw=$PWD/$build/bin/evoclaw
+trap '"$evoclaw" sandbox pool drain >/dev/null; rm -rf "$EVOCLAW_RUN_DIR"' EXIT
 rootfs=$PWD/$build/rootfs/minimal
 bwrap=$(command -v bwrap)
 
@@ -22,6 +26,10 @@ echo "== spawn-to-exit: /bin/true (busybox) in the minimal rootfs, $runs runs ea
 "$build/bench/latency" "$runs" 20 \
 	"bwrap --unshare-all=$bwrap --unshare-all --ro-bind $rootfs / --proc /proc --dev /dev --tmpfs /tmp /bin/true" \
 	"evoclaw sandbox run=$evoclaw sandbox run --template minimal -- /bin/true"
+echo
+echo "== spawn-to-exit through the runtime library (what the orchestrator pays), $runs runs"
+EVOCLAW_TEMPLATES_DIR=$PWD/templates EVOCLAW_ROOTFS_DIR=$PWD/$build/rootfs \
+	EVOCLAW_INIT=$PWD/$build/bin/evoclaw-init "$build/bench/spawn_inproc" "$runs" "$rootfs" "$bwrap"
 echo
 echo "== create-to-first-exec: create, then exec /bin/true, $runs runs"
 printf '%-28s %5s %8s %8s %8s %8s\n' command runs "p50 ms" "p90 ms" "p99 ms" "mean ms"

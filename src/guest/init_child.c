@@ -1,6 +1,8 @@
-/* The child side of starting a process: everything between fork() and
- * exec(), in the order the kernel requires. Nothing here may return into
- * init's loop; a failure is reported to the parent over a CLOEXEC pipe
+/* The child side of starting a process: everything between the clone and
+ * exec(), in the order the kernel requires. The child runs on its own
+ * stack in init's memory (CLONE_VM, as posix_spawn does) while init waits,
+ * so it writes nothing but its stack and the report pipe. Nothing here may
+ * return into init's loop; a failure is reported to the parent over a CLOEXEC pipe
  * (which exec closes on success) so that it becomes an ERROR frame naming
  * what failed instead of a mysterious exit 127. */
 #include "guest/init.h"
@@ -20,8 +22,6 @@
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
-
-extern char **environ;
 
 static _Noreturn void child_fail(const struct init_child_spec *spec, enum init_child_step step)
 {
@@ -148,8 +148,9 @@ _Noreturn void init_child_exec(const struct init_child_spec *spec)
 			child_fail(spec, INIT_STEP_CWD);
 	}
 
-	/* execvp searches the PATH of the environment it runs in. */
-	environ = (char **)spec->envp;
-	execvp(spec->argv[0], spec->argv);
+	/* execvpe searches the PATH of the program's own environment. The
+	 * child shares init's memory (see init_process_spawn), so it must not
+	 * point init's environ elsewhere. */
+	execvpe(spec->argv[0], spec->argv, (char **)spec->envp);
 	child_fail(spec, INIT_STEP_EXEC);
 }

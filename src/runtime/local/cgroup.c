@@ -268,6 +268,44 @@ int cgroup_root_init(struct cgroup_root *root, struct evo_error *err)
 	return r;
 }
 
+/* The cache file: which groups a process in a given cgroup uses. */
+struct root_cache {
+	char magic[8]; /* "evocgr1\0" */
+	char self[2048]; /* boot id and /proc/self/cgroup it was resolved for */
+	struct cgroup_root root;
+};
+
+int cgroup_root_init_cached(struct cgroup_root *root, const char *cache_path,
+			    struct evo_error *err)
+{
+	/* Resolving the root reads mountinfo, whose generation alone costs
+	 * ~0.1 ms on a host with many mounts; every short-lived CLI process
+	 * would pay it. The answer depends only on which cgroup we are in. */
+	char self[2048];
+	memset(self, 0, sizeof self);
+	/* Keyed by boot too: favordynmods is applied on a miss, and a run
+	 * directory may outlive a reboot. */
+	ssize_t n = read_file_small("/proc/sys/kernel/random/boot_id", self, 64);
+	if (n < 0 || read_file_small("/proc/self/cgroup", self + n, sizeof self - (size_t)n) < 0)
+		return evo_error_errno(err, "read /proc/self/cgroup");
+	struct root_cache cache;
+	_cleanup_close_ int fd = open(cache_path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && read(fd, &cache, sizeof cache) == (ssize_t)sizeof cache &&
+	    memcmp(cache.magic, "evocgr1", 8) == 0 && memcmp(cache.self, self, sizeof self) == 0 &&
+	    access(cache.root.base[0], F_OK) == 0) {
+		*root = cache.root;
+		return 0;
+	}
+	if (cgroup_root_init(root, err) < 0)
+		return -1;
+	memset(&cache, 0, sizeof cache);
+	memcpy(cache.magic, "evocgr1", 8);
+	memcpy(cache.self, self, sizeof self);
+	cache.root = *root;
+	write_file_atomic(cache_path, &cache, sizeof cache, 0600); /* best effort */
+	return 0;
+}
+
 static int write_knob(const char *dir, const char *knob, const char *value,
 		      struct evo_error *err)
 {

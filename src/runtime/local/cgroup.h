@@ -56,6 +56,11 @@ struct cgroup_root {
 /* Resolve and create the evoclaw parent groups. */
 int cgroup_root_init(struct cgroup_root *root, struct evo_error *err);
 
+/* The same, remembered in cache_path for processes in the same cgroup
+ * (a missing or stale cache is rebuilt). */
+int cgroup_root_init_cached(struct cgroup_root *root, const char *cache_path,
+			    struct evo_error *err);
+
 /* Create the group for sandbox `name` and apply limits. On failure nothing
  * is left behind. */
 int cgroup_create(const struct cgroup_root *root, const char *name,

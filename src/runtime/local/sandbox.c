@@ -68,7 +68,12 @@ int sandbox_cgroup_root(const struct cgroup_root **out, struct evo_error *err)
 	static struct cgroup_root root;
 	static bool ready;
 	if (!ready) {
-		if (cgroup_root_init(&root, err) < 0)
+		const struct evo_paths *paths = evo_paths_get();
+		char cache[PATH_MAX];
+		snprintf(cache, sizeof cache, "%s/cgroup-root.cache", paths->run);
+		if (mkdir_parents(paths->run, 0755) < 0)
+			return evo_error_errno(err, "create %s", paths->run);
+		if (cgroup_root_init_cached(&root, cache, err) < 0)
 			return -1;
 		ready = true;
 	}
@@ -369,9 +374,14 @@ int sandbox_spawn(const struct sandbox_spec *spec, struct sandbox *out, struct e
 		return evo_error_errno(err, "set permissions of %s", stage);
 
 	spawn_trace_mark("cgroup root, seccomp");
+	char dev[PATH_MAX];
+	snprintf(dev, sizeof dev, "%s/dev", paths->run);
+	if (rootfs_prepare_dev(dev, err) < 0)
+		return -1;
 	struct rootfs_plan plan;
 	if (rootfs_plan_init(&plan, spec->tmpl, stage, out->id, spec->resources.disk_mb, err) < 0)
 		return -1;
+	plan.dev_template = dev;
 	_cleanup_close_ int init_fd = open(paths->init, O_PATH | O_CLOEXEC);
 	if (init_fd < 0) {
 		rootfs_plan_free(&plan);
