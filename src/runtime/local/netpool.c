@@ -227,7 +227,8 @@ int netpool_drain(void)
 	DIR *d = opendir(dir);
 	if (d == NULL)
 		return 0;
-	_cleanup_close_ int lock = lock_pool(dir, LOCK_EX);
+	/* Under the lock, so no taker opens an entry being removed. */
+	int lock = lock_pool(dir, LOCK_EX);
 	int n = 0;
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL) {
@@ -240,5 +241,7 @@ int netpool_drain(void)
 			n++;
 	}
 	closedir(d);
+	if (lock >= 0)
+		close(lock);
 	return n;
 }
