@@ -10,18 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int compare(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
+#include "bench_util.h"
 
 /* Run argv; capture its stdout into out (if given); return exit status. */
 static int run(char **argv, char *out, size_t size)
@@ -81,7 +70,7 @@ int main(int argc, char **argv)
 		char *kill_argv[] = {evoclaw, "sandbox", "kill", id, NULL};
 		run(kill_argv, NULL, 0);
 	}
-	qsort(t, (size_t)runs, sizeof *t, compare);
+	qsort(t, (size_t)runs, sizeof *t, compare_doubles);
 	double sum = 0;
 	for (int r = 0; r < runs; r++)
 		sum += t[r];

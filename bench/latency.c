@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
+
 extern char **environ;
 
 struct command {
@@ -22,19 +24,6 @@ struct command {
 	char **argv;
 	double *samples;
 };
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int compare(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
 
 static double run_once(struct command *c)
 {
@@ -57,12 +46,6 @@ static double run_once(struct command *c)
 		exit(1);
 	}
 	return elapsed;
-}
-
-static double percentile(const double *sorted, int n, double p)
-{
-	int i = (int)(p * (n - 1) + 0.5);
-	return sorted[i];
 }
 
 int main(int argc, char **argv)
@@ -99,7 +82,7 @@ int main(int argc, char **argv)
 	printf("%-28s %5s %8s %8s %8s %8s %8s\n", "command", "runs", "p50 ms", "p90 ms", "p99 ms",
 	       "mean ms", "p50/" );
 	for (int i = 0; i < n; i++) {
-		qsort(cmds[i].samples, (size_t)runs, sizeof(double), compare);
+		qsort(cmds[i].samples, (size_t)runs, sizeof(double), compare_doubles);
 		double sum = 0;
 		for (int r = 0; r < runs; r++)
 			sum += cmds[i].samples[r];

@@ -12,28 +12,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
+
 #include "common/proto.h"
 #include "runtime/local/channel.h"
 #include "runtime/local/sandbox.h"
 
 extern char **environ;
 
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static int compare(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
 static void report(const char *name, double *t, int n, double base)
 {
-	qsort(t, (size_t)n, sizeof *t, compare);
+	qsort(t, (size_t)n, sizeof *t, compare_doubles);
 	double sum = 0;
 	for (int i = 0; i < n; i++)
 		sum += t[i];

@@ -186,6 +186,24 @@ static int load_template(const struct sandbox_options *o, struct template *t,
 	return 0;
 }
 
+/* Parse run/create options and load the template with overrides into
+ * spec. Returns 0, or the exit status to return (options freed). */
+static int prepare_spec(int argc, char **argv, bool is_create, struct sandbox_options *o,
+			struct template *t, struct sandbox_spec *spec, int *first)
+{
+	int r = parse_sandbox_options(argc, argv, is_create, o, first);
+	if (r)
+		return r;
+	memset(spec, 0, sizeof *spec);
+	if ((r = load_template(o, t, &spec->resources)) != 0) {
+		options_free(o);
+		return r;
+	}
+	spec->tmpl = t;
+	spec->entry_env = o->env;
+	return 0;
+}
+
 static void write_all(int fd, const uint8_t *p, size_t n)
 {
 	while (n > 0) {
@@ -348,22 +366,17 @@ static int cmd_run(int argc, char **argv)
 {
 	struct sandbox_options o;
 	int first = 0;
-	int r = parse_sandbox_options(argc, argv, false, &o, &first);
+	struct template t;
+	struct sandbox_spec spec;
+	int r = prepare_spec(argc, argv, false, &o, &t, &spec, &first);
 	if (r)
 		return r;
 	if (first >= argc) {
+		template_free(&t);
 		options_free(&o);
 		return cli_usage_error("run: no command given (usage: evoclaw sandbox run [options] -- CMD [ARG...])");
 	}
-	struct template t;
-	struct sandbox_spec spec = {0};
-	if ((r = load_template(&o, &t, &spec.resources)) != 0) {
-		options_free(&o);
-		return r;
-	}
-	spec.tmpl = &t;
 	spec.entry_argv = argv + first;
-	spec.entry_env = o.env;
 	spec.entry_stdin = o.interactive;
 	spec.exit_with_entrypoint = true;
 	struct sandbox sb;
@@ -406,24 +419,19 @@ static int cmd_create(int argc, char **argv)
 {
 	struct sandbox_options o;
 	int first = 0;
-	int r = parse_sandbox_options(argc, argv, true, &o, &first);
+	struct template t;
+	struct sandbox_spec spec;
+	int r = prepare_spec(argc, argv, true, &o, &t, &spec, &first);
 	if (r)
 		return r;
 	if (o.interactive) {
+		template_free(&t);
 		options_free(&o);
 		return cli_usage_error("create: --interactive applies to run and exec only");
 	}
-	struct template t;
-	struct sandbox_spec spec = {0};
-	if ((r = load_template(&o, &t, &spec.resources)) != 0) {
-		options_free(&o);
-		return r;
-	}
 	if (o.id)
 		snprintf(spec.id, sizeof spec.id, "%s", o.id);
-	spec.tmpl = &t;
 	spec.entry_argv = first < argc ? argv + first : t.entrypoint;
-	spec.entry_env = o.env;
 	long long timeout_s = o.timeout_s >= 0 ? o.timeout_s : 300;
 	if (timeout_s == 0) {
 		template_free(&t);
@@ -446,7 +454,7 @@ static int connect_sandbox(const char *id, struct evo_error *err)
 {
 	if (!sandbox_id_valid(id))
 		return evo_error_set(err, EVO_ERR_INVALID, 0, "invalid sandbox id \"%.64s\"", id);
-	struct supervisor_info info;
+	struct sandbox_state info;
 	if (supervisor_info(id, &info, err) < 0)
 		return -1;
 	char sock[4096];
@@ -724,14 +732,14 @@ static int cmd_ls(int argc, char **argv)
 		       "EXPIRES IN", "MEMORY", "PIDS");
 	bool first = true;
 	for (char **id = ids; *id; id++) {
-		struct supervisor_info info;
+		struct sandbox_state info;
 		if (supervisor_info(*id, &info, NULL) < 0)
 			continue;
 		if (json) {
 			printf("%s{\"id\":\"%s\",\"template\":\"%s\",\"state\":\"%s\",\"init_pid\":%d,"
 			       "\"created_ms\":%lld,\"deadline_ms\":%lld,\"memory_mb\":%u,\"pids\":%u,"
 			       "\"cpu_millis\":%u,\"disk_mb\":%u}",
-			       first ? "" : ",", info.id, info.template_name, info.state,
+			       first ? "" : ",", info.id, info.template_name, "running",
 			       (int)info.init_pid, info.created_ms, info.deadline_ms,
 			       info.resources.memory_mb, info.resources.pids, info.resources.cpu_millis,
 			       info.resources.disk_mb);
@@ -742,7 +750,7 @@ static int cmd_ls(int argc, char **argv)
 				format_age(info.deadline_ms > now_ms ? info.deadline_ms - now_ms : 0,
 					   expires, sizeof expires);
 			printf("%-22s %-10s %-8s %8s %10s %6uMB %6u\n", info.id, info.template_name,
-			       info.state, age, expires, info.resources.memory_mb, info.resources.pids);
+			       "running", age, expires, info.resources.memory_mb, info.resources.pids);
 		}
 		first = false;
 	}

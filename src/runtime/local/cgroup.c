@@ -87,33 +87,50 @@ static int self_cgroup_path(const struct proc_views *v, const char *controller, 
 			     controller ? controller : "v2");
 }
 
+/* One mountinfo line, split into what we use. */
+struct mount_entry {
+	char root[CGROUP_PATH_MAX];
+	char point[CGROUP_PATH_MAX];
+	char fstype[32];
+	char superopts[512];
+};
+
+/* Parse the next line of a mountinfo text at *pos (advanced past it).
+ * Returns 1 with *m filled, 0 at the end; unparsable lines are skipped. */
+static int mountinfo_next(const char **pos, struct mount_entry *m)
+{
+	while (*pos && **pos) {
+		const char *line = *pos;
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		*pos = end ? end + 1 : NULL;
+		char buf[4096];
+		snprintf(buf, sizeof buf, "%.*s", (int)len, line);
+		/* id parent major:minor root mountpoint opts [optional...] - fstype source superopts */
+		char *sep = strstr(buf, " - ");
+		char source[64];
+		if (sep != NULL &&
+		    sscanf(sep + 3, "%31s %63s %511s", m->fstype, source, m->superopts) == 3 &&
+		    sscanf(buf, "%*s %*s %*s %511s %511s", m->root, m->point) == 2)
+			return 1;
+	}
+	return 0;
+}
+
 /* Mount point and mount root of the hierarchy holding `controller` (v1),
  * or of the cgroup2 hierarchy (controller NULL). */
 static int hierarchy_mount(const struct proc_views *v, const char *controller, char *mnt,
 			   size_t mnt_size, char *root, size_t root_size)
 {
-	for (const char *line = v->mountinfo; line && *line;) {
-		const char *end = strchr(line, '\n');
-		size_t len = end ? (size_t)(end - line) : strlen(line);
-		char buf[4096];
-		snprintf(buf, sizeof buf, "%.*s", (int)len, line);
-		line = end ? end + 1 : NULL;
-		/* id parent major:minor root mountpoint opts [optional...] - fstype source superopts */
-		char *sep = strstr(buf, " - ");
-		if (sep == NULL)
-			continue;
-		char fstype[32], source[64], superopts[512];
-		if (sscanf(sep + 3, "%31s %63s %511s", fstype, source, superopts) != 3)
-			continue;
-		char mroot[CGROUP_PATH_MAX], mpoint[CGROUP_PATH_MAX];
-		if (sscanf(buf, "%*s %*s %*s %511s %511s", mroot, mpoint) != 2)
-			continue;
-		bool match = controller ? (strcmp(fstype, "cgroup") == 0 &&
-					   options_contain(superopts, controller))
-					: strcmp(fstype, "cgroup2") == 0;
+	const char *pos = v->mountinfo;
+	struct mount_entry m;
+	while (mountinfo_next(&pos, &m)) {
+		bool match = controller ? (strcmp(m.fstype, "cgroup") == 0 &&
+					   options_contain(m.superopts, controller))
+					: strcmp(m.fstype, "cgroup2") == 0;
 		if (match) {
-			snprintf(mnt, mnt_size, "%s", mpoint);
-			snprintf(root, root_size, "%s", mroot);
+			snprintf(mnt, mnt_size, "%s", m.point);
+			snprintf(root, root_size, "%s", m.root);
 			return 0;
 		}
 	}
@@ -227,27 +244,20 @@ static void favor_dynamic_modifications(const struct proc_views *v)
 	const char *opt = getenv("EVOCLAW_CGROUP_FAVORDYNMODS");
 	if (opt && strcmp(opt, "0") == 0)
 		return;
-	for (const char *line = v->mountinfo; line && *line;) {
-		const char *end = strchr(line, '\n');
-		size_t len = end ? (size_t)(end - line) : strlen(line);
-		char buf[4096];
-		snprintf(buf, sizeof buf, "%.*s", (int)len, line);
-		line = end ? end + 1 : NULL;
-		char *sep = strstr(buf, " - ");
-		char fstype[32], source[64], superopts[512], mpoint[CGROUP_PATH_MAX];
-		if (sep == NULL || sscanf(sep + 3, "%31s %63s %511s", fstype, source, superopts) != 3 ||
-		    strcmp(fstype, "cgroup2") != 0 ||
-		    sscanf(buf, "%*s %*s %*s %*s %511s", mpoint) != 1)
+	const char *pos = v->mountinfo;
+	struct mount_entry m;
+	while (mountinfo_next(&pos, &m)) {
+		if (strcmp(m.fstype, "cgroup2") != 0)
 			continue;
-		if (options_contain(superopts, "favordynmods"))
+		if (options_contain(m.superopts, "favordynmods"))
 			return;
 		/* Drop the generic "rw"/"ro" flag; the rest are cgroup2's own. */
-		const char *rest = superopts;
+		const char *rest = m.superopts;
 		if (strncmp(rest, "rw", 2) == 0 || strncmp(rest, "ro", 2) == 0)
 			rest += rest[2] == ',' ? 3 : 2;
 		char opts[600];
 		snprintf(opts, sizeof opts, "%s%sfavordynmods", rest, *rest ? "," : "");
-		mount(NULL, mpoint, NULL, MS_REMOUNT, opts);
+		mount(NULL, m.point, NULL, MS_REMOUNT, opts);
 		return;
 	}
 }

@@ -109,7 +109,7 @@ int netpool_take(void)
 	return fd;
 }
 
-static int loopback_up(void)
+int netns_loopback_up(void)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -139,7 +139,7 @@ static int add_one(const char *dir, int home, struct evo_error *err)
 	snprintf(path, sizeof path, "%s/ns-%016llx", dir, tag);
 	if (unshare(CLONE_NEWNET) < 0)
 		return evo_error_errno(err, "create network namespace");
-	int r = loopback_up();
+	int r = netns_loopback_up();
 	int saved = errno;
 	if (r == 0) {
 		int lock = lock_pool(dir, LOCK_EX);

@@ -33,6 +33,10 @@ int netpool_fill(int target, struct evo_error *err);
 /* Unmount and remove every pooled namespace. Returns how many. */
 int netpool_drain(void);
 
+/* Bring lo up in the calling thread's network namespace (a fresh one has
+ * it down). Returns 0 or -1 with errno set. */
+int netns_loopback_up(void);
+
 /* Namespaces ready now. */
 int netpool_count(void);
 

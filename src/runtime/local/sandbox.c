@@ -4,14 +4,12 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
-#include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
@@ -136,22 +134,6 @@ static int drop_capabilities(int last_cap)
 	return (int)syscall(SYS_capset, &hdr, data);
 }
 
-static int loopback_up(void)
-{
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	struct ifreq ifr = {0};
-	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
-	int r = ioctl(fd, SIOCGIFFLAGS, &ifr);
-	if (r == 0) {
-		ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-		r = ioctl(fd, SIOCSIFFLAGS, &ifr);
-	}
-	close(fd);
-	return r;
-}
-
 static void set_limits(void)
 {
 	/* RLIMIT_NPROC is per host user and every sandbox shares the mapped
@@ -206,7 +188,7 @@ static __attribute__((noreturn)) void child_main(const struct child_args *a)
 	spawn_trace_mark("child: namespaces");
 	if (sethostname(a->hostname, strlen(a->hostname)) < 0)
 		child_fail_errno(a->error_fd, "set hostname");
-	if (a->own_netns && loopback_up() < 0)
+	if (a->own_netns && netns_loopback_up() < 0)
 		child_fail_errno(a->error_fd, "bring up lo");
 
 	spawn_trace_mark("child: hostname, lo");

@@ -792,7 +792,7 @@ static int clean_if_dead(const char *dir)
 	return 1;
 }
 
-int supervisor_info(const char *id, struct supervisor_info *out, struct evo_error *err)
+int supervisor_info(const char *id, struct sandbox_state *out, struct evo_error *err)
 {
 	memset(out, 0, sizeof *out);
 	if (!sandbox_id_valid(id))
@@ -801,21 +801,12 @@ int supervisor_info(const char *id, struct supervisor_info *out, struct evo_erro
 	supervisor_dir(id, dir, sizeof dir);
 	if (clean_if_dead(dir) != 0)
 		return evo_error_set(err, EVO_ERR_NOT_FOUND, 0, "no sandbox %s (not running)", id);
-	struct sandbox_state st;
 	dir_file(dir, "state.json", path, sizeof path);
-	if (sandbox_state_read(path, &st, err) < 0) {
+	if (sandbox_state_read(path, out, err) < 0) {
 		if (err)
 			err->kind = EVO_ERR_NOT_FOUND;
 		return evo_error_prefix(err, "sandbox %s is starting or gone", id);
 	}
-	snprintf(out->id, sizeof out->id, "%s", st.id);
-	snprintf(out->template_name, sizeof out->template_name, "%s", st.template_name);
-	out->supervisor_pid = st.supervisor_pid;
-	out->init_pid = st.init_pid;
-	out->created_ms = st.created_ms;
-	out->deadline_ms = st.deadline_ms;
-	out->resources = st.resources;
-	snprintf(out->state, sizeof out->state, "running");
 	return 0;
 }
 

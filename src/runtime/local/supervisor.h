@@ -19,6 +19,7 @@
 
 #include "common/error.h"
 #include "runtime/local/sandbox.h"
+#include "runtime/local/state.h"
 
 /* Entrypoint output kept on disk: output.log rotates to output.log.1 at
  * this size, so between one and two times this much is kept. */
@@ -37,25 +38,13 @@ int supervisor_start(const struct sandbox_spec *spec, uint64_t timeout_ms,
 void supervisor_dir(const char *id, char *out, size_t size);
 void supervisor_socket_path(const char *id, char *out, size_t size);
 
-/* What `ls` shows, read from state.json and the live supervisor. */
-struct supervisor_info {
-	char id[SANDBOX_ID_MAX];
-	char template_name[TEMPLATE_NAME_MAX + 1];
-	pid_t supervisor_pid;
-	pid_t init_pid;
-	long long created_ms;
-	long long deadline_ms; /* 0 = none */
-	char state[16];        /* "running" */
-	struct template_resources resources;
-};
-
 /* Ids of all sandboxes with a state directory, sorted; NULL-terminated. */
 char **supervisor_list_ids(void);
 
-/* Ask a running sandbox for its info. NOT_FOUND when there is no such
- * sandbox; a sandbox whose supervisor died is cleaned up and reported as
- * NOT_FOUND too. */
-int supervisor_info(const char *id, struct supervisor_info *out, struct evo_error *err);
+/* What a running sandbox is (its state file). NOT_FOUND when there is no
+ * such sandbox; a sandbox whose supervisor died is cleaned up and reported
+ * as NOT_FOUND too. */
+int supervisor_info(const char *id, struct sandbox_state *out, struct evo_error *err);
 
 /* Kill a sandbox and wait until nothing of it remains. */
 int supervisor_kill(const char *id, struct evo_error *err);
