@@ -20,6 +20,7 @@
 #include "runtime/local/sandbox.h"
 #include "runtime/local/spawn_trace.h"
 #include "runtime/local/supervisor.h"
+#include "runtime/local/warmpool.h"
 #include "runtime/template.h"
 
 static const char sandbox_usage[] =
@@ -38,8 +39,11 @@ static const char sandbox_usage[] =
 	"  timeout ID SECONDS  reset a sandbox's timeout to SECONDS from now\n"
 	"  kill ID...    stop sandboxes; nothing of them remains\n"
 	"  gc            remove what crashed supervisors left behind\n"
-	"  pool [fill [N] | drain]  the pool of ready network namespaces that\n"
-	"                makes sandboxes start faster (EVOCLAW_NETNS_POOL=0: off)\n"
+	"  pool [fill [N] | warm TEMPLATE [N] | drain]\n"
+	"                pools that make sandboxes start faster: ready network\n"
+	"                namespaces (fill), and warm sandboxes per template that run\n"
+	"                uses once each (warm); drain removes both\n"
+	"                (EVOCLAW_NETNS_POOL=0, EVOCLAW_WARM_POOL=0: off)\n"
 	"  templates     list templates and their default resources\n"
 	"\n"
 	"Options for run and create:\n"
@@ -223,6 +227,7 @@ struct exit_status {
 	bool exited;
 	int32_t code;
 	int32_t signal;
+	bool oom; /* the supervisor saw the memory limit kill it */
 	bool start_failed;
 	char message[EVO_ERROR_MSG_MAX];
 };
@@ -248,6 +253,8 @@ static int relay_frame(const struct evo_frame *f, struct exit_status *st)
 				evo_field_i32(&field, &st->code, NULL);
 			else if (field.tag == EVO_F_SIGNAL)
 				evo_field_i32(&field, &st->signal, NULL);
+			else if (field.tag == EVO_F_OOM)
+				st->oom = true;
 		}
 		return 1;
 	case EVO_MSG_ERROR: {
@@ -362,6 +369,80 @@ static int relay_process(int channel, uint32_t stream, bool interactive, long lo
 	}
 }
 
+/* Run the command in a warm sandbox (see warmpool.h): claim it, start the
+ * command over its control socket, relay until it exits. The sandbox ends
+ * when we disconnect. Returns false when no warm sandbox was ready. */
+static bool run_warm(const struct sandbox_options *o, const struct sandbox_spec *spec,
+		     char *const *cmd, struct exit_status *st, bool *timed_out, char *id)
+{
+	spawn_trace_begin();
+	if (warmpool_take(spec->tmpl->name, &spec->resources, id) < 0)
+		return false;
+	spawn_trace_mark("warm: taken");
+	char sock[4096];
+	supervisor_socket_path(id, sock, sizeof sock);
+	int fd = channel_connect(sock, NULL);
+	if (fd < 0)
+		return false;
+	spawn_trace_mark("warm: connected");
+	struct evo_buf req = {0};
+	size_t m = evo_frame_begin(&req, 2, EVO_MSG_SUP_CLAIM, 0);
+	evo_frame_end(&req, m);
+	m = evo_frame_begin(&req, EVO_ENTRYPOINT_STREAM, EVO_MSG_PROC_START, 0);
+	for (char *const *a = cmd; *a; a++)
+		evo_frame_add_str(&req, EVO_F_ARGV, *a);
+	char **env = sandbox_entry_env(spec->tmpl, spec->entry_env, id);
+	for (char **e = env; *e; e++)
+		evo_frame_add_str(&req, EVO_F_ENV, *e);
+	sandbox_strv_free(env);
+	evo_frame_add_u32(&req, EVO_F_UID, spec->tmpl->uid);
+	evo_frame_add_u32(&req, EVO_F_GID, spec->tmpl->gid);
+	evo_frame_add_str(&req, EVO_F_CWD, spec->tmpl->workdir);
+	evo_frame_add_u8(&req, EVO_F_STDIN, o->interactive ? 1 : 0);
+	evo_frame_end(&req, m);
+	int r = channel_send_all(fd, &req, NULL);
+	evo_buf_free(&req);
+	spawn_trace_mark("warm: requests sent");
+	if (r == 0)
+		relay_process(fd, EVO_ENTRYPOINT_STREAM, o->interactive,
+			      o->timeout_s > 0 ? o->timeout_s : 0, st, timed_out);
+	spawn_trace_mark("warm: command exited");
+	close(fd);
+	spawn_trace_report();
+	return true;
+}
+
+/* Build a fresh sandbox for the command and relay until it exits. */
+static int run_cold(const struct sandbox_options *o, struct sandbox_spec *spec, char **cmd,
+		    struct exit_status *st, bool *timed_out, char *id)
+{
+	spec->entry_argv = cmd;
+	spec->entry_stdin = o->interactive;
+	spec->exit_with_entrypoint = true;
+	struct sandbox sb;
+	struct evo_error err = {0};
+	if (sandbox_spawn(spec, &sb, &err) < 0)
+		return cli_fail(&err);
+	snprintf(id, SANDBOX_ID_MAX, "%s", sb.id);
+	/* The next runs of this kind find a warm sandbox; the refill forks
+	 * while our command starts on the other side. */
+	if (warmpool_enabled())
+		warmpool_refill_async(spec->tmpl->name, &spec->resources);
+	relay_process(sb.channel, EVO_ENTRYPOINT_STREAM, o->interactive,
+		      o->timeout_s > 0 ? o->timeout_s : 0, st, timed_out);
+	spawn_trace_mark("run: command exited");
+	struct cgroup_stats stats = {0};
+	cgroup_read_stats(&sb.cgroup, &stats, NULL);
+	st->oom = st->oom || (st->exited && st->signal == SIGKILL && stats.oom_kills > 0);
+	int code = 0;
+	if (sandbox_destroy(&sb, &err) < 0) {
+		fprintf(stderr, "evoclaw: sandbox %s: cleanup: %s\n", sb.id, err.msg);
+		code = CLI_EXIT_RUNTIME;
+	}
+	spawn_trace_report();
+	return code;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	struct sandbox_options o;
@@ -376,40 +457,27 @@ static int cmd_run(int argc, char **argv)
 		options_free(&o);
 		return cli_usage_error("run: no command given (usage: evoclaw sandbox run [options] -- CMD [ARG...])");
 	}
-	spec.entry_argv = argv + first;
-	spec.entry_stdin = o.interactive;
-	spec.exit_with_entrypoint = true;
-	struct sandbox sb;
-	struct evo_error err = {0};
-	if (sandbox_spawn(&spec, &sb, &err) < 0) {
-		template_free(&t);
-		options_free(&o);
-		return cli_fail(&err);
-	}
 	struct exit_status st = {0};
 	bool timed_out = false;
-	relay_process(sb.channel, EVO_ENTRYPOINT_STREAM, o.interactive,
-		      o.timeout_s > 0 ? o.timeout_s : 0, &st, &timed_out);
-	spawn_trace_mark("run: command exited");
-	struct cgroup_stats stats = {0};
-	cgroup_read_stats(&sb.cgroup, &stats, NULL);
-	int code = exit_code_of(&st);
-	if (timed_out) {
-		fprintf(stderr, "evoclaw: sandbox %s: timed out after %lld s, killed\n", sb.id,
+	char id[SANDBOX_ID_MAX] = "";
+	int failure = 0;
+	if (!run_warm(&o, &spec, argv + first, &st, &timed_out, id))
+		failure = run_cold(&o, &spec, argv + first, &st, &timed_out, id);
+	int code = failure ? failure : exit_code_of(&st);
+	if (failure) {
+		/* already reported */
+	} else if (timed_out) {
+		fprintf(stderr, "evoclaw: sandbox %s: timed out after %lld s, killed\n", id,
 			o.timeout_s);
 		code = 124;
 	} else if (st.start_failed) {
 		fprintf(stderr, "evoclaw: %s\n", st.message);
-	} else if (st.exited && st.signal == SIGKILL && stats.oom_kills > 0) {
+	} else if (st.oom) {
 		fprintf(stderr, "evoclaw: sandbox %s: command killed: out of memory (limit %u MiB)\n",
-			sb.id, spec.resources.memory_mb);
+			id, spec.resources.memory_mb);
+	} else if (!st.exited) {
+		fprintf(stderr, "evoclaw: sandbox %s ended before its command did\n", id);
 	}
-	if (sandbox_destroy(&sb, &err) < 0) {
-		fprintf(stderr, "evoclaw: sandbox %s: cleanup: %s\n", sb.id, err.msg);
-		if (code == 0)
-			code = CLI_EXIT_RUNTIME;
-	}
-	spawn_trace_report();
 	template_free(&t);
 	options_free(&o);
 	return code;
@@ -440,7 +508,7 @@ static int cmd_create(int argc, char **argv)
 	}
 	char id[SANDBOX_ID_MAX];
 	struct evo_error err = {0};
-	r = supervisor_start(&spec, (uint64_t)timeout_s * 1000, id, &err);
+	r = supervisor_start(&spec, (uint64_t)timeout_s * 1000, NULL, id, &err);
 	template_free(&t);
 	options_free(&o);
 	if (r < 0)
@@ -735,11 +803,12 @@ static int cmd_ls(int argc, char **argv)
 		struct sandbox_state info;
 		if (supervisor_info(*id, &info, NULL) < 0)
 			continue;
+		const char *state = warmpool_is_warm(&info) ? "warm" : "running";
 		if (json) {
 			printf("%s{\"id\":\"%s\",\"template\":\"%s\",\"state\":\"%s\",\"init_pid\":%d,"
 			       "\"created_ms\":%lld,\"deadline_ms\":%lld,\"memory_mb\":%u,\"pids\":%u,"
 			       "\"cpu_millis\":%u,\"disk_mb\":%u}",
-			       first ? "" : ",", info.id, info.template_name, "running",
+			       first ? "" : ",", info.id, info.template_name, state,
 			       (int)info.init_pid, info.created_ms, info.deadline_ms,
 			       info.resources.memory_mb, info.resources.pids, info.resources.cpu_millis,
 			       info.resources.disk_mb);
@@ -750,7 +819,7 @@ static int cmd_ls(int argc, char **argv)
 				format_age(info.deadline_ms > now_ms ? info.deadline_ms - now_ms : 0,
 					   expires, sizeof expires);
 			printf("%-22s %-10s %-8s %8s %10s %6uMB %6u\n", info.id, info.template_name,
-			       "running", age, expires, info.resources.memory_mb, info.resources.pids);
+			       state, age, expires, info.resources.memory_mb, info.resources.pids);
 		}
 		first = false;
 	}
@@ -780,10 +849,29 @@ static int cmd_pool(int argc, char **argv)
 	if (argc == 1) {
 		printf("%d network namespaces ready (refilled to %d below %d)\n", netpool_count(),
 		       NETPOOL_TARGET, NETPOOL_LOW_WATER);
+		printf("%d warm sandboxes ready (%d per template and resources)\n", warmpool_count(),
+		       WARMPOOL_TARGET);
 		return 0;
 	}
 	if (strcmp(argv[1], "drain") == 0 && argc == 2) {
-		printf("removed %d pooled network namespaces\n", netpool_drain());
+		int warm = warmpool_drain();
+		printf("removed %d warm sandboxes and %d pooled network namespaces\n", warm,
+		       netpool_drain());
+		return 0;
+	}
+	if (strcmp(argv[1], "warm") == 0 && argc >= 3 && argc <= 4) {
+		long long n = WARMPOOL_TARGET;
+		if (argc == 4 && parse_number("N", argv[3], 1, 64, &n))
+			return CLI_EXIT_USAGE;
+		struct template t;
+		struct evo_error err = {0};
+		if (template_load(argv[2], &t, &err) < 0)
+			return cli_fail(&err);
+		int added = warmpool_fill(t.name, &t.resources, (int)n, &err);
+		template_free(&t);
+		if (added < 0)
+			return cli_fail(&err);
+		printf("added %d warm %s sandboxes\n", added, argv[2]);
 		return 0;
 	}
 	if (strcmp(argv[1], "fill") == 0 && argc <= 3) {
@@ -797,7 +885,7 @@ static int cmd_pool(int argc, char **argv)
 		printf("added %d; %d ready\n", added, netpool_count());
 		return 0;
 	}
-	return cli_usage_error("usage: evoclaw sandbox pool [fill [N] | drain]");
+	return cli_usage_error("usage: evoclaw sandbox pool [fill [N] | warm TEMPLATE [N] | drain]");
 }
 
 static int cmd_gc(int argc, char **argv)

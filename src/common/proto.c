@@ -375,6 +375,7 @@ const char *evo_msg_type_name(uint8_t type)
 	case EVO_MSG_SUP_SET_TIMEOUT: return "SUP_SET_TIMEOUT";
 	case EVO_MSG_SUP_STATS: return "SUP_STATS";
 	case EVO_MSG_SUP_ATTACH: return "SUP_ATTACH";
+	case EVO_MSG_SUP_CLAIM: return "SUP_CLAIM";
 	}
 	return "unknown";
 }

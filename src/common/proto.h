@@ -73,6 +73,7 @@ enum evo_msg_type {
 	EVO_MSG_SUP_SET_TIMEOUT = 98, /* TIMEOUT_MS (from now) -> OK */
 	EVO_MSG_SUP_STATS = 99,   /* -> OK with CPU_USEC MEM_BYTES MEM_PEAK PIDS OOM_KILLS */
 	EVO_MSG_SUP_ATTACH = 100, /* -> entrypoint output replayed and followed as PROC_STDOUT/ERR, PROC_EXIT */
+	EVO_MSG_SUP_CLAIM = 101,  /* -> OK; the sandbox now ends when this connection closes */
 };
 
 /* Frame flags. */

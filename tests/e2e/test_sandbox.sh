@@ -272,12 +272,16 @@ t_help_everywhere() {
 
 t_no_leak_after_1000_cycles() {
 	n=${EVOCLAW_LEAK_CYCLES:-1000}
+	# The pools are caches, kept full on purpose: empty them (this waits
+	# for refills in flight) so the counts see only what cycles leave.
+	ev sandbox pool drain >/dev/null
 	m0=$(count_mounts); c0=$(count_cgroups); p0=$(count_processes); r0=$(count_rundir)
 	f0=$(awk '{print $1}' /proc/sys/fs/file-nr)
 	for i in $(seq 1 "$n"); do
 		id=$("$EVOCLAW" sandbox create --template minimal --timeout 60)
 		"$EVOCLAW" sandbox kill "$id"
 	done
+	ev sandbox pool drain >/dev/null
 	m1=$(count_mounts); c1=$(count_cgroups); p1=$(count_processes); r1=$(count_rundir)
 	f1=$(awk '{print $1}' /proc/sys/fs/file-nr)
 	echo "after $n create/kill cycles: mounts $m0->$m1 cgroups $c0->$c1 processes $p0->$p1 rundir $r0->$r1 open files $f0->$f1"
@@ -292,7 +296,7 @@ t_no_leak_after_1000_cycles() {
 
 t_netns_pool() {
 	ev sandbox pool drain >/dev/null
-	expect_eq "0 network namespaces ready (refilled to 8 below 4)" "$(ev sandbox pool)"
+	expect_eq "0 network namespaces ready (refilled to 8 below 4)" "$(ev sandbox pool | head -1)"
 	ev sandbox pool fill 3 | grep -q "added 3; 3 ready"
 	# A pooled namespace is used once: two sandboxes never share one, and
 	# each has only lo, up, and cannot reconfigure it.
@@ -308,4 +312,47 @@ t_netns_pool() {
 	expect_contains "$out" "UP"
 	ev sandbox pool drain | grep -q "removed"
 	expect_eq 0 "$(grep -c " $EVOCLAW_RUN_DIR/netns/" /proc/self/mountinfo)" "pool mounts after drain"
+}
+
+t_warm_pool() {
+	ev sandbox pool drain >/dev/null
+	ev sandbox pool warm minimal 2 | grep -q "added 2 warm minimal"
+	warm=$(ev sandbox ls | awk '$3 == "warm" {print $1}' | sort)
+	expect_eq 2 "$(echo "$warm" | wc -l)" "warm sandboxes listed"
+	# run takes one of them, runs the command as the template's user with
+	# its environment, and passes the exit status through.
+	out=$(ev sandbox run --template minimal --env A=b -- /bin/sh -c 'echo "$HOSTNAME $(id -u) $PWD $A $USER"; cat /proc/1/comm; exit 7' || echo "rc=$?")
+	used=$(echo "$out" | head -1 | cut -d' ' -f1)
+	echo "$warm" | grep -qx "$used" || fail "run did not use a warm sandbox ($used not in: $warm)"
+	expect_eq "$used 1000 /home/user b user
+evoclaw-init
+rc=7" "$out"
+	# stdin, signals and timeouts work the same way.
+	expect_eq 3 "$(printf 'a\nb\nc\n' | ev sandbox run -i --template minimal -- /bin/sh -c 'wc -l' | tr -d ' ')"
+	expect_status 143 ev sandbox run --template minimal -- /bin/sh -c 'kill -TERM $$'
+	expect_status 124 ev sandbox run --template minimal --timeout 1 -- /bin/sleep 100
+	# A used sandbox is gone once its run ends: drain waits for it, and for
+	# the refills it starts, then nothing of the pool remains.
+	ev sandbox pool drain >/dev/null
+	expect_status 125 ev sandbox exec "$used" -- /bin/true
+	expect_eq 0 "$(ls "$EVOCLAW_RUN_DIR/sandboxes" | wc -l)" "sandboxes after drain"
+	expect_eq 0 "$(count_processes)" "evoclaw processes after drain"
+}
+
+t_cold_path_without_pools() {
+	export EVOCLAW_WARM_POOL=0 EVOCLAW_NETNS_POOL=0
+	ev sandbox pool drain >/dev/null
+	out=$(run_in minimal 'cat /proc/1/comm; grep CapEff /proc/self/status; ip link show lo | head -1; tail -n +3 /proc/net/dev | wc -l')
+	expect_contains "$out" "evoclaw-init"
+	expect_contains "$out" "CapEff:	0000000000000000"
+	expect_contains "$out" "UP"
+	expect_eq 1 "$(echo "$out" | tail -1)" "interfaces"
+	expect_status 42 run_in minimal 'exit 42'
+	set +e
+	err=$(ev sandbox run --template minimal --memory 32 -- /bin/sh -c 'x=$(head -c 300000000 /dev/zero | tr "\\0" a)' 2>&1)
+	rc=$?
+	set -e
+	expect_eq 137 "$rc"
+	expect_contains "$err" "out of memory"
+	expect_contains "$(ev sandbox pool)" "0 warm sandboxes ready"
 }

@@ -227,14 +227,19 @@ int netpool_drain(void)
 	DIR *d = opendir(dir);
 	if (d == NULL)
 		return 0;
-	/* Under the lock, so no taker opens an entry being removed. */
+	/* Wait out a refill in progress, so none adds behind us... */
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/.refill", dir);
+	_cleanup_close_ int refill = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (refill >= 0)
+		flock(refill, LOCK_EX);
+	/* ...and hold the pool lock, so no taker opens an entry being removed. */
 	int lock = lock_pool(dir, LOCK_EX);
 	int n = 0;
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL) {
 		if (!is_entry(e->d_name))
 			continue;
-		char path[PATH_MAX];
 		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
 		umount2(path, MNT_DETACH);
 		if (unlink(path) == 0)

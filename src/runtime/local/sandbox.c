@@ -83,7 +83,10 @@ int sandbox_cgroup_root(const struct cgroup_root **out, struct evo_error *err)
  * makes system calls. */
 struct child_args {
 	int sync_fd;     /* parent writes one byte once ids and cgroups are set */
+	int sync_parent_fd;  /* the parent's end, closed in the child */
 	int error_fd;    /* child reports a failure here; EOF means exec happened */
+	int error_parent_fd; /* the parent's end, closed in the child */
+	int channel_parent_fd; /* the parent's end of the channel */
 	int channel_fd;  /* becomes fd 3 */
 	int init_fd;     /* O_PATH of evoclaw-init, executed with execveat */
 	const char *hostname;
@@ -167,6 +170,11 @@ static __attribute__((noreturn)) void child_main(const struct child_args *a)
 	/* If the supervisor dies, so does the sandbox: nothing else can reach
 	 * its channel. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* Without the parent's ends, a parent that dies early shows up as EOF
+	 * on the sync pipe instead of a read that never returns. */
+	close(a->sync_parent_fd);
+	close(a->error_parent_fd);
+	close(a->channel_parent_fd);
 	char go;
 	if (read(a->sync_fd, &go, 1) != 1)
 		_exit(127); /* parent gave up */
@@ -241,16 +249,6 @@ static int write_id_map(pid_t pid, const char *file, struct evo_error *err)
 	return 0;
 }
 
-/* This thread's own network namespace, opened once, to come back to after
- * borrowing a pooled one for clone. */
-static int own_network_namespace(void)
-{
-	static int fd = -1;
-	if (fd < 0)
-		fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	return fd;
-}
-
 struct strv {
 	char **v;
 	size_t n, cap;
@@ -274,6 +272,27 @@ static void strv_clear(struct strv *s)
 	memset(s, 0, sizeof *s);
 }
 
+char **sandbox_entry_env(const struct template *t, char *const *extra, const char *id)
+{
+	struct strv env = {0};
+	strv_push(&env, xasprintf("HOME=%s", t->home));
+	strv_push(&env, xasprintf("USER=%s", t->user));
+	strv_push(&env, xasprintf("HOSTNAME=%s", id));
+	strv_push(&env, xstrdup("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
+	for (char **e = t->env; e && *e; e++)
+		strv_push(&env, xstrdup(*e));
+	for (char *const *e = extra; e && *e; e++)
+		strv_push(&env, xstrdup(*e));
+	return env.v;
+}
+
+void sandbox_strv_free(char **v)
+{
+	for (char **p = v; p && *p; p++)
+		free(*p);
+	free(v);
+}
+
 /* evoclaw-init's command line: who the entrypoint runs as, its env, and
  * the entrypoint itself (see docs/init-protocol.md). */
 static void build_init_argv(const struct sandbox_spec *spec, const char *id, struct strv *argv)
@@ -288,22 +307,12 @@ static void build_init_argv(const struct sandbox_spec *spec, const char *id, str
 	strv_push(argv, xasprintf("%u", t->gid));
 	strv_push(argv, xstrdup("--cwd"));
 	strv_push(argv, xstrdup(t->workdir));
-	strv_push(argv, xstrdup("--env"));
-	strv_push(argv, xasprintf("HOME=%s", t->home));
-	strv_push(argv, xstrdup("--env"));
-	strv_push(argv, xasprintf("USER=%s", t->user));
-	strv_push(argv, xstrdup("--env"));
-	strv_push(argv, xasprintf("HOSTNAME=%s", id));
-	strv_push(argv, xstrdup("--env"));
-	strv_push(argv, xstrdup("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
-	for (char **e = t->env; e && *e; e++) {
+	char **env = sandbox_entry_env(t, spec->entry_env, id);
+	for (char **e = env; *e; e++) {
 		strv_push(argv, xstrdup("--env"));
 		strv_push(argv, xstrdup(*e));
 	}
-	for (char *const *e = spec->entry_env; e && *e; e++) {
-		strv_push(argv, xstrdup("--env"));
-		strv_push(argv, xstrdup(*e));
-	}
+	sandbox_strv_free(env);
 	if (spec->entry_stdin)
 		strv_push(argv, xstrdup("--stdin"));
 	if (spec->exit_with_entrypoint)
@@ -380,7 +389,7 @@ int sandbox_spawn(const struct sandbox_spec *spec, struct sandbox *out, struct e
 	build_init_argv(spec, out->id, &argv);
 	char *init_env[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL};
 	int channel[2] = {-1, -1}, sync_pipe[2] = {-1, -1}, error_pipe[2] = {-1, -1};
-	int pooled_net = -1;
+	int pooled_net = -1, home_net = -1;
 	int result = -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel) < 0 ||
 	    pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(error_pipe, O_CLOEXEC) < 0) {
@@ -389,7 +398,10 @@ int sandbox_spawn(const struct sandbox_spec *spec, struct sandbox *out, struct e
 	}
 	struct child_args args = {
 		.sync_fd = sync_pipe[0],
+		.sync_parent_fd = sync_pipe[1],
 		.error_fd = error_pipe[1],
+		.error_parent_fd = error_pipe[0],
+		.channel_parent_fd = channel[0],
 		.channel_fd = channel[1],
 		.init_fd = init_fd,
 		.hostname = out->id,
@@ -408,8 +420,11 @@ int sandbox_spawn(const struct sandbox_spec *spec, struct sandbox *out, struct e
 	spawn_trace_mark("argv, channels");
 	/* A pooled network namespace is inherited through clone: this thread
 	 * steps into it just for the call. */
+	/* Opened per spawn, not cached: a forked caller may have closed every
+	 * descriptor it inherited. */
 	pooled_net = netpool_take();
-	int home_net = pooled_net >= 0 ? own_network_namespace() : -1;
+	if (pooled_net >= 0)
+		home_net = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (pooled_net >= 0 && (home_net < 0 || setns(pooled_net, CLONE_NEWNET) < 0))
 		close(steal_fd(&pooled_net));
 	args.own_netns = pooled_net < 0;
@@ -474,6 +489,7 @@ out:
 		cleanup_closep(&error_pipe[i]);
 	}
 	cleanup_closep(&pooled_net);
+	cleanup_closep(&home_net);
 	strv_clear(&argv);
 	rootfs_plan_free(&plan);
 	if (result < 0)

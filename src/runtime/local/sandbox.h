@@ -57,6 +57,12 @@ int sandbox_cgroup_root(const struct cgroup_root **out, struct evo_error *err);
  * which step failed. */
 int sandbox_spawn(const struct sandbox_spec *spec, struct sandbox *out, struct evo_error *err);
 
+/* The environment of a template's commands in sandbox `id`: HOME, USER,
+ * HOSTNAME, PATH, the template's env, then extra (KEY=VALUE) over it.
+ * NULL-terminated; free with sandbox_strv_free. */
+char **sandbox_entry_env(const struct template *t, char *const *extra, const char *id);
+void sandbox_strv_free(char **v);
+
 /* Kill everything in the sandbox, reap init, remove the cgroup, close the
  * fds. Safe on a partly torn-down sandbox; returns the first failure. */
 int sandbox_destroy(struct sandbox *sb, struct evo_error *err);

@@ -20,6 +20,7 @@ struct sandbox_state {
 	struct template_resources resources;
 	bool has_entrypoint;
 	struct cgroup cgroup;
+	char pool_key[128]; /* warm pool it was made for, "" if none */
 };
 
 int sandbox_state_write(const char *path, const struct sandbox_state *st, struct evo_error *err);

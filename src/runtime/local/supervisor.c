@@ -25,6 +25,7 @@
 #include "common/proto.h"
 #include "runtime/local/channel.h"
 #include "runtime/local/state.h"
+#include "runtime/local/warmpool.h"
 #include "runtime/paths.h"
 
 #define MAX_CLIENTS 255
@@ -83,9 +84,14 @@ struct supervisor {
 	struct evo_buf to_init;
 	bool entry_exited;
 	int32_t entry_code, entry_signal;
+	int owner_slot; /* SUP_CLAIM: the sandbox ends when this client leaves */
+	bool refill_pool; /* a claimed warm sandbox: replace it when done */
 	uint64_t oom_kills_seen;
 	uint8_t *record; /* receive buffer */
 };
+
+static __attribute__((noreturn)) void teardown(struct supervisor *s, int killer_slot,
+					       uint32_t killer_stream);
 
 static void client_close(struct supervisor *s, int slot)
 {
@@ -96,6 +102,10 @@ static void client_close(struct supervisor *s, int slot)
 	evo_buf_free(&c->out);
 	free(c);
 	s->clients[slot] = NULL;
+	/* A claimed sandbox lives exactly as long as its claimer's
+	 * connection: a `run` that exits, or is killed, ends it. */
+	if (slot == s->owner_slot)
+		teardown(s, 0, 0);
 }
 
 /* Queue a frame-sized record to a client and try to send it. */
@@ -342,8 +352,24 @@ static void attach(struct supervisor *s, int slot, uint32_t stream)
 	evo_buf_free(&b);
 }
 
-static __attribute__((noreturn)) void teardown(struct supervisor *s, int killer_slot,
-					       uint32_t killer_stream);
+/* A warm sandbox is being put to use: tie its life to the claimer, and
+ * have the pool it came from make a replacement once it is done: the
+ * refill then runs from here, after the claimer has gone, never delaying
+ * its command. */
+static void claim(struct supervisor *s, int slot, uint32_t stream)
+{
+	if (s->owner_slot != 0) {
+		client_reply_error(s, slot, stream, EBUSY, "this sandbox is already claimed");
+		return;
+	}
+	s->owner_slot = slot;
+	/* The idle timeout of a warm sandbox does not apply once it is in
+	 * use: it now lasts as long as its claimer (who enforces its own). */
+	s->state.deadline_ms = 0;
+	arm_timer(s);
+	s->refill_pool = true;
+	reply_ok(s, slot, stream);
+}
 
 /* A record from a client: supervisor requests are answered here, the rest
  * go to init under this client's stream space. */
@@ -377,6 +403,9 @@ static void handle_client_record(struct supervisor *s, int slot, const uint8_t *
 		return;
 	case EVO_MSG_SUP_KILL:
 		teardown(s, slot, f.stream);
+	case EVO_MSG_SUP_CLAIM:
+		claim(s, slot, f.stream);
+		return;
 	default:
 		break;
 	}
@@ -427,6 +456,11 @@ static __attribute__((noreturn)) void teardown(struct supervisor *s, int killer_
 {
 	struct evo_error err = {0};
 	int r = sandbox_destroy(&s->sb, &err);
+	/* Before the state directory (and the lock in it) goes: whoever waits
+	 * for this supervisor (pool drain) must then find the refill already
+	 * holding the pool's lock. */
+	if (s->refill_pool)
+		warmpool_refill_async(s->state.template_name, &s->state.resources);
 	remove_state_dir(s->dir);
 	if (killer_slot > 0 && s->clients[killer_slot] != NULL) {
 		struct client *c = s->clients[killer_slot];
@@ -576,7 +610,7 @@ static int listen_on(const char *path, struct evo_error *err)
  * lifetime, which is how others tell a live supervisor from a dead one),
  * the sandbox, the socket, the state file. */
 static int supervisor_setup(struct supervisor *s, const struct sandbox_spec *spec,
-			    uint64_t timeout_ms, struct evo_error *err)
+			    uint64_t timeout_ms, const char *pool_key, struct evo_error *err)
 {
 	struct sandbox_spec local = *spec;
 	if (local.id[0] == '\0')
@@ -626,6 +660,8 @@ static int supervisor_setup(struct supervisor *s, const struct sandbox_spec *spe
 	st->resources = spec->resources;
 	st->has_entrypoint = spec->entry_argv != NULL;
 	st->cgroup = s->sb.cgroup;
+	if (pool_key)
+		snprintf(st->pool_key, sizeof st->pool_key, "%s", pool_key);
 	arm_timer(s);
 	dir_file(s->dir, "state.json", path, sizeof path);
 	if (sandbox_state_write(path, st, err) < 0) {
@@ -637,9 +673,15 @@ static int supervisor_setup(struct supervisor *s, const struct sandbox_spec *spe
 }
 
 static __attribute__((noreturn)) void supervisor_daemon(const struct sandbox_spec *spec,
-							uint64_t timeout_ms, int ready_fd)
+							uint64_t timeout_ms, const char *pool_key,
+							int ready_fd)
 {
 	setsid();
+	/* Keep nothing the starter had open but the ready pipe: a lock or a
+	 * pipe to a shell must not live as long as the sandbox. */
+	if (ready_fd > 3)
+		syscall(SYS_close_range, 3u, (unsigned)ready_fd - 1, 0u);
+	syscall(SYS_close_range, (unsigned)ready_fd + 1, ~0u, 0u);
 	if (chdir("/") < 0)
 		_exit(1);
 	umask(022);
@@ -663,7 +705,7 @@ static __attribute__((noreturn)) void supervisor_daemon(const struct sandbox_spe
 	s->log_fd = s->lock_fd = s->listen_fd = s->timer_fd = -1;
 	s->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	struct evo_error err = {0};
-	if (s->signal_fd < 0 || supervisor_setup(s, spec, timeout_ms, &err) < 0) {
+	if (s->signal_fd < 0 || supervisor_setup(s, spec, timeout_ms, pool_key, &err) < 0) {
 		if (s->signal_fd < 0)
 			evo_error_errno(&err, "signalfd");
 		char msg[EVO_ERROR_MSG_MAX + 32];
@@ -678,7 +720,7 @@ static __attribute__((noreturn)) void supervisor_daemon(const struct sandbox_spe
 	supervisor_loop(s);
 }
 
-int supervisor_start(const struct sandbox_spec *spec, uint64_t timeout_ms,
+int supervisor_start(const struct sandbox_spec *spec, uint64_t timeout_ms, const char *pool_key,
 		     char id_out[SANDBOX_ID_MAX], struct evo_error *err)
 {
 	int ready[2];
@@ -703,7 +745,7 @@ int supervisor_start(const struct sandbox_spec *spec, uint64_t timeout_ms,
 		 * and never become a zombie of ours. */
 		pid_t daemon = fork();
 		if (daemon == 0)
-			supervisor_daemon(spec, timeout_ms, ready[1]);
+			supervisor_daemon(spec, timeout_ms, pool_key, ready[1]);
 		_exit(daemon < 0 ? 1 : 0);
 	}
 	close(ready[1]);
@@ -859,6 +901,16 @@ int supervisor_kill(const char *id, struct evo_error *err)
 	if (lfd >= 0)
 		flock(lfd, LOCK_EX);
 	return 0;
+}
+
+void supervisor_wait(const char *id)
+{
+	char dir[PATH_MAX], lock[PATH_MAX];
+	supervisor_dir(id, dir, sizeof dir);
+	dir_file(dir, "lock", lock, sizeof lock);
+	_cleanup_close_ int fd = open(lock, O_RDWR | O_CLOEXEC);
+	if (fd >= 0)
+		flock(fd, LOCK_EX); /* granted when the supervisor has exited */
 }
 
 static bool cgroup_name_is_live(const char *name, void *ctx)

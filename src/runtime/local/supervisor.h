@@ -30,8 +30,9 @@
 
 /* Start a supervisor daemon that spawns the sandbox described by spec.
  * Returns once the sandbox runs (its id in id_out) or failed (err says
- * why). timeout_ms 0 = no timeout. */
-int supervisor_start(const struct sandbox_spec *spec, uint64_t timeout_ms,
+ * why). timeout_ms 0 = no timeout. pool_key names the warm pool the
+ * sandbox is made for (NULL for none). */
+int supervisor_start(const struct sandbox_spec *spec, uint64_t timeout_ms, const char *pool_key,
 		     char id_out[SANDBOX_ID_MAX], struct evo_error *err);
 
 /* Directory of a sandbox's state, and its control socket path. */
@@ -48,6 +49,10 @@ int supervisor_info(const char *id, struct sandbox_state *out, struct evo_error 
 
 /* Kill a sandbox and wait until nothing of it remains. */
 int supervisor_kill(const char *id, struct evo_error *err);
+
+/* Wait until the supervisor of sandbox id has exited (returns at once if
+ * there is none). */
+void supervisor_wait(const char *id);
 
 /* Remove what dead supervisors left behind (state dirs, cgroups). Returns
  * the number of sandboxes cleaned. */

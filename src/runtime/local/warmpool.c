@@ -1,0 +1,252 @@
+#include "runtime/local/warmpool.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/fileutil.h"
+#include "runtime/local/state.h"
+#include "runtime/local/supervisor.h"
+#include "runtime/paths.h"
+
+bool warmpool_enabled(void)
+{
+	const char *v = getenv("EVOCLAW_WARM_POOL");
+	return !(v && strcmp(v, "0") == 0);
+}
+
+void warmpool_key(const char *template_name, const struct template_resources *r,
+		  char out[WARMPOOL_KEY_MAX])
+{
+	snprintf(out, WARMPOOL_KEY_MAX, "%s-c%u-m%u-d%u-p%u", template_name, r->cpu_millis,
+		 r->memory_mb, r->disk_mb, r->pids);
+}
+
+static void pools_dir(char *out, size_t size)
+{
+	snprintf(out, size, "%s/warm", evo_paths_get()->run);
+}
+
+static void pool_dir(const char *key, char *out, size_t size)
+{
+	snprintf(out, size, "%s/warm/%s", evo_paths_get()->run, key);
+}
+
+int warmpool_take(const char *template_name, const struct template_resources *r,
+		  char id[SANDBOX_ID_MAX])
+{
+	if (!warmpool_enabled())
+		return -1;
+	char key[WARMPOOL_KEY_MAX], dir[PATH_MAX];
+	warmpool_key(template_name, r, key);
+	pool_dir(key, dir, sizeof dir);
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return -1;
+	int result = -1;
+	struct dirent *e;
+	while (result < 0 && (e = readdir(d)) != NULL) {
+		if (!sandbox_id_valid(e->d_name))
+			continue;
+		char marker[PATH_MAX];
+		snprintf(marker, sizeof marker, "%s/%s", dir, e->d_name);
+		if (unlink(marker) < 0)
+			continue; /* another taker was first */
+		struct sandbox_state st;
+		if (supervisor_info(e->d_name, &st, NULL) < 0)
+			continue; /* retired or crashed since: try the next */
+		snprintf(id, SANDBOX_ID_MAX, "%s", e->d_name);
+		result = 0;
+	}
+	closedir(d);
+	return result;
+}
+
+static int count_markers(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return 0;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL)
+		n += sandbox_id_valid(e->d_name);
+	closedir(d);
+	return n;
+}
+
+int warmpool_fill(const char *template_name, const struct template_resources *r, int target,
+		  struct evo_error *err)
+{
+	char key[WARMPOOL_KEY_MAX], dir[PATH_MAX];
+	warmpool_key(template_name, r, key);
+	pool_dir(key, dir, sizeof dir);
+	if (mkdir_parents(dir, 0700) < 0)
+		return evo_error_errno(err, "create %s", dir);
+	struct template t;
+	if (template_load(template_name, &t, err) < 0)
+		return -1;
+	struct sandbox_spec spec = {.tmpl = &t, .resources = *r};
+	int added = 0;
+	while (count_markers(dir) < target) {
+		char id[SANDBOX_ID_MAX];
+		if (supervisor_start(&spec, (uint64_t)WARMPOOL_IDLE_TIMEOUT_S * 1000, key, id, err) < 0)
+			break;
+		char marker[PATH_MAX];
+		snprintf(marker, sizeof marker, "%s/%s", dir, id);
+		int fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			supervisor_kill(id, NULL);
+			evo_error_errno(err, "create %s", marker);
+			break;
+		}
+		close(fd);
+		added++;
+	}
+	template_free(&t);
+	return added > 0 || err == NULL || err->kind == EVO_ERR_NONE ? added : -1;
+}
+
+/* Lock a pool's refill: one refiller at a time, and drain waits for it. */
+static int lock_refill(const char *dir, int how)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/.refill", dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	if (flock(fd, how) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+void warmpool_refill_async(const char *template_name, const struct template_resources *r)
+{
+	if (!warmpool_enabled())
+		return;
+	char key[WARMPOOL_KEY_MAX], dir[PATH_MAX];
+	warmpool_key(template_name, r, key);
+	pool_dir(key, dir, sizeof dir);
+	if (mkdir_parents(dir, 0700) < 0)
+		return;
+	/* Locked here and inherited by the refiller (flock locks belong to
+	 * the open file, shared across fork), so there is no moment at which
+	 * a refill is under way but unlocked: drain relies on that. */
+	int lock = lock_refill(dir, LOCK_EX | LOCK_NB);
+	if (lock < 0)
+		return; /* a refill is already under way */
+	pid_t pid = fork();
+	if (pid != 0) {
+		close(lock);
+		if (pid > 0)
+			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+				;
+		return;
+	}
+	/* Hold nothing of the caller's but the lock (a supervisor's own lock
+	 * and sockets, a shell's pipe), and detach so nobody has to reap us. */
+	if (dup2(lock, 3) < 0)
+		_exit(1);
+	syscall(SYS_close_range, 4u, ~0u, 0u);
+	if (fork() != 0)
+		_exit(0);
+	setsid();
+	int null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		if (null > 3)
+			close(null);
+	}
+	warmpool_fill(template_name, r, WARMPOOL_TARGET, NULL);
+	_exit(0);
+}
+
+bool warmpool_is_warm(const struct sandbox_state *st)
+{
+	char key[WARMPOOL_KEY_MAX], dir[PATH_MAX], marker[PATH_MAX];
+	warmpool_key(st->template_name, &st->resources, key);
+	pool_dir(key, dir, sizeof dir);
+	snprintf(marker, sizeof marker, "%s/%s", dir, st->id);
+	return access(marker, F_OK) == 0;
+}
+
+/* Call fn on every pool directory. */
+static int for_each_pool(int (*fn)(const char *dir))
+{
+	char base[PATH_MAX];
+	pools_dir(base, sizeof base);
+	DIR *d = opendir(base);
+	if (d == NULL)
+		return 0;
+	int total = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof dir, "%s/%s", base, e->d_name);
+		total += fn(dir);
+	}
+	closedir(d);
+	return total;
+}
+
+int warmpool_count(void)
+{
+	return for_each_pool(count_markers);
+}
+
+static int drain_pool(const char *dir)
+{
+	/* Blocks until a running refill is done, so none adds behind us. */
+	int lock = lock_refill(dir, LOCK_EX);
+	int n = 0;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		if (!sandbox_id_valid(e->d_name))
+			continue;
+		char marker[PATH_MAX];
+		snprintf(marker, sizeof marker, "%s/%s", dir, e->d_name);
+		if (unlink(marker) == 0 && supervisor_kill(e->d_name, NULL) == 0)
+			n++;
+	}
+	if (d != NULL)
+		closedir(d);
+	if (lock >= 0)
+		close(lock);
+	return n;
+}
+
+/* Wait for every claimed pool sandbox to end: each refills its pool as it
+ * ends, so only after that are the pools' refill locks meaningful. */
+static void wait_for_claimed(void)
+{
+	char **ids = supervisor_list_ids();
+	for (char **id = ids; *id; id++) {
+		struct sandbox_state st;
+		if (supervisor_info(*id, &st, NULL) == 0 && st.pool_key[0] && !warmpool_is_warm(&st))
+			supervisor_wait(*id);
+		free(*id);
+	}
+	free(ids);
+}
+
+int warmpool_drain(void)
+{
+	wait_for_claimed();
+	return for_each_pool(drain_pool);
+}
