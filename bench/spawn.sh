@@ -22,15 +22,26 @@ bwrap=$(command -v bwrap)
 
 echo "machine: $(nproc) cores, $(uname -r); $(date -u +%FT%TZ)"
 echo
-echo "== spawn-to-exit: /bin/true (busybox) in the minimal rootfs, $runs runs each"
-"$build/bench/latency" "$runs" 20 \
-	"bwrap --unshare-all=$bwrap --unshare-all --ro-bind $rootfs / --proc /proc --dev /dev --tmpfs /tmp /bin/true" \
-	"evoclaw sandbox run=$evoclaw sandbox run --template minimal -- /bin/true"
+bwrap_cmd="bwrap --unshare-all=$bwrap --unshare-all --ro-bind $rootfs / --proc /proc --dev /dev --tmpfs /tmp /bin/true"
+run_cmd="$evoclaw sandbox run --template minimal -- /bin/true"
+
+echo "== bubblewrap alone (nothing of evoclaw running), $runs runs"
+"$build/bench/latency" "$runs" 20 "$bwrap_cmd"
 echo
-echo "== spawn-to-exit through the runtime library (what the orchestrator pays), $runs runs"
+echo "== spawn-to-exit, default (warm pool on): /bin/true in the minimal rootfs, interleaved with bwrap"
+"$evoclaw" sandbox pool drain >/dev/null
+"$build/bench/latency" "$runs" 20 "$bwrap_cmd" "evoclaw sandbox run=$run_cmd"
+echo
+echo "== spawn-to-exit, cold (EVOCLAW_WARM_POOL=0: every sandbox built on demand), interleaved"
+"$evoclaw" sandbox pool drain >/dev/null
+EVOCLAW_WARM_POOL=0 "$build/bench/latency" "$runs" 20 "$bwrap_cmd" "evoclaw run, cold=$run_cmd"
+"$evoclaw" sandbox pool drain >/dev/null
+echo
+echo "== spawn-to-exit through the runtime library, cold (sandbox_spawn to exit status), $runs runs"
 EVOCLAW_TEMPLATES_DIR=$PWD/templates EVOCLAW_ROOTFS_DIR=$PWD/$build/rootfs \
 	EVOCLAW_INIT=$PWD/$build/bin/evoclaw-init "$build/bench/spawn_inproc" "$runs" "$rootfs" "$bwrap"
 echo
 echo "== create-to-first-exec: create, then exec /bin/true, $runs runs"
+"$evoclaw" sandbox pool drain >/dev/null
 printf '%-28s %5s %8s %8s %8s %8s\n' command runs "p50 ms" "p90 ms" "p99 ms" "mean ms"
 "$build/bench/create_exec" "$evoclaw" "$runs" minimal /bin/true

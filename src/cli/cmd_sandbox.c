@@ -208,6 +208,15 @@ static int prepare_spec(int argc, char **argv, bool is_create, struct sandbox_op
 	return 0;
 }
 
+/* One receive buffer for the whole command: a record can be 128 KiB, just
+ * over malloc's mmap threshold, and a fresh mapping per use costs page
+ * faults that are dear on this kind of host. */
+static uint8_t *receive_buffer(void)
+{
+	static uint8_t buf[EVO_PROTO_MAX_FRAME];
+	return buf;
+}
+
 static void write_all(int fd, const uint8_t *p, size_t n)
 {
 	while (n > 0) {
@@ -331,7 +340,7 @@ static int relay_process(int channel, uint32_t stream, bool interactive, long lo
 		struct itimerspec its = {.it_value = {.tv_sec = timeout_s}};
 		timerfd_settime(tfd, 0, &its, NULL);
 	}
-	_cleanup_free_ uint8_t *buf = xmalloc(EVO_PROTO_MAX_FRAME);
+	uint8_t *buf = receive_buffer();
 	bool stdin_open = interactive;
 	*timed_out = false;
 	for (;;) {
@@ -369,9 +378,10 @@ static int relay_process(int channel, uint32_t stream, bool interactive, long lo
 	}
 }
 
-/* Run the command in a warm sandbox (see warmpool.h): claim it, start the
- * command over its control socket, relay until it exits. The sandbox ends
- * when we disconnect. Returns false when no warm sandbox was ready. */
+/* Run the command in a warm sandbox (see warmpool.h): claim it, taking
+ * over init's channel, start the command, relay until it exits. The
+ * sandbox ends when we disconnect. Returns false when no warm sandbox
+ * could be had. */
 static bool run_warm(const struct sandbox_options *o, const struct sandbox_spec *spec,
 		     char *const *cmd, struct exit_status *st, bool *timed_out, char *id)
 {
@@ -381,13 +391,23 @@ static bool run_warm(const struct sandbox_options *o, const struct sandbox_spec 
 	spawn_trace_mark("warm: taken");
 	char sock[4096];
 	supervisor_socket_path(id, sock, sizeof sock);
-	int fd = channel_connect(sock, NULL);
-	if (fd < 0)
+	_cleanup_close_ int control = channel_connect(sock, NULL);
+	if (control < 0)
 		return false;
-	spawn_trace_mark("warm: connected");
 	struct evo_buf req = {0};
-	size_t m = evo_frame_begin(&req, 2, EVO_MSG_SUP_CLAIM, 0);
+	size_t m = evo_frame_begin(&req, 1, EVO_MSG_SUP_CLAIM, EVO_FLAG_CLAIM_HANDOFF);
 	evo_frame_end(&req, m);
+	int r = channel_send_all(control, &req, NULL);
+	req.len = 0;
+	uint8_t *buf = receive_buffer();
+	struct evo_frame f;
+	_cleanup_close_ int init = -1;
+	if (r < 0 || channel_recv_fd(control, buf, &f, &init, 10000, NULL) <= 0 ||
+	    f.type != EVO_MSG_OK || init < 0) {
+		evo_buf_free(&req);
+		return false; /* claimed by someone else, or gone: build one */
+	}
+	spawn_trace_mark("warm: claimed");
 	m = evo_frame_begin(&req, EVO_ENTRYPOINT_STREAM, EVO_MSG_PROC_START, 0);
 	for (char *const *a = cmd; *a; a++)
 		evo_frame_add_str(&req, EVO_F_ARGV, *a);
@@ -400,14 +420,18 @@ static bool run_warm(const struct sandbox_options *o, const struct sandbox_spec 
 	evo_frame_add_str(&req, EVO_F_CWD, spec->tmpl->workdir);
 	evo_frame_add_u8(&req, EVO_F_STDIN, o->interactive ? 1 : 0);
 	evo_frame_end(&req, m);
-	int r = channel_send_all(fd, &req, NULL);
+	r = channel_send_all(init, &req, NULL);
 	evo_buf_free(&req);
-	spawn_trace_mark("warm: requests sent");
 	if (r == 0)
-		relay_process(fd, EVO_ENTRYPOINT_STREAM, o->interactive,
+		relay_process(init, EVO_ENTRYPOINT_STREAM, o->interactive,
 			      o->timeout_s > 0 ? o->timeout_s : 0, st, timed_out);
 	spawn_trace_mark("warm: command exited");
-	close(fd);
+	/* The sandbox was fresh: any OOM kill in its cgroup was this command. */
+	struct sandbox_state state;
+	struct cgroup_stats stats;
+	if (st->exited && st->signal == SIGKILL && supervisor_info(id, &state, NULL) == 0 &&
+	    cgroup_read_stats(&state.cgroup, &stats, NULL) == 0)
+		st->oom = stats.oom_kills > 0;
 	spawn_trace_report();
 	return true;
 }
@@ -729,7 +753,7 @@ static int cmd_stats(int argc, char **argv)
 	bool json = argc == 3 && strcmp(argv[2], "--json") == 0;
 	if (argc != 2 && !json)
 		return cli_usage_error("usage: evoclaw sandbox stats ID [--json]");
-	_cleanup_free_ uint8_t *buf = xmalloc(EVO_PROTO_MAX_FRAME);
+	uint8_t *buf = receive_buffer();
 	struct evo_frame f;
 	struct evo_error err = {0};
 	int fd;
@@ -760,7 +784,7 @@ static int cmd_timeout(int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	struct evo_buf fields = {0};
 	evo_frame_add_u64(&fields, EVO_F_TIMEOUT_MS, (uint64_t)seconds * 1000);
-	_cleanup_free_ uint8_t *buf = xmalloc(EVO_PROTO_MAX_FRAME);
+	uint8_t *buf = receive_buffer();
 	struct evo_frame f;
 	struct evo_error err = {0};
 	int fd;

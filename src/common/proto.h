@@ -81,6 +81,7 @@ enum evo_msg_type {
 #define EVO_FLAG_FILE_MKPARENTS 0x02u/* FILE_WRITE, FILE_MKDIR: create parents */
 #define EVO_FLAG_FILE_RECURSIVE 0x04u/* FILE_REMOVE: remove a tree */
 #define EVO_FLAG_FILE_EXCL 0x08u     /* FILE_MKDIR: fail if it exists */
+#define EVO_FLAG_CLAIM_HANDOFF 0x01u /* SUP_CLAIM: pass init's channel with the OK (SCM_RIGHTS) */
 
 enum evo_field_tag {
 	EVO_F_ARGV = 1,      /* string, repeated */

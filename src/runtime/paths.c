@@ -12,9 +12,6 @@ static void pick(char *out, const char *env, const char *exe_dir, const char *re
 		snprintf(out, PATH_MAX, "%s", v);
 	else
 		snprintf(out, PATH_MAX, "%s/%s", exe_dir, rel);
-	char resolved[PATH_MAX];
-	if (realpath(out, resolved) != NULL)
-		memcpy(out, resolved, PATH_MAX);
 }
 
 const struct evo_paths *evo_paths_get(void)

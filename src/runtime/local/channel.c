@@ -49,6 +49,37 @@ int channel_flush(int fd, struct evo_buf *b, struct evo_error *err)
 int channel_recv(int fd, uint8_t *buf, struct evo_frame *frame, int timeout_ms,
 		 struct evo_error *err)
 {
+	return channel_recv_fd(fd, buf, frame, NULL, timeout_ms, err);
+}
+
+int channel_send_fd(int fd, const struct evo_buf *b, int passed_fd, struct evo_error *err)
+{
+	struct iovec iov = {.iov_base = b->data, .iov_len = b->len};
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control = {0};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+			     .msg_controllen = sizeof control.buf};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &passed_fd, sizeof(int));
+	ssize_t n;
+	do
+		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return evo_error_errno(err, "pass a descriptor");
+	return 0;
+}
+
+int channel_recv_fd(int fd, uint8_t *buf, struct evo_frame *frame, int *passed_fd,
+		    int timeout_ms, struct evo_error *err)
+{
+	if (passed_fd)
+		*passed_fd = -1;
 	for (;;) {
 		if (timeout_ms >= 0) {
 			struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -62,9 +93,26 @@ int channel_recv(int fd, uint8_t *buf, struct evo_frame *frame, int timeout_ms,
 						     "no answer from the sandbox within %d ms",
 						     timeout_ms);
 		}
-		ssize_t n = recv(fd, buf, EVO_PROTO_MAX_FRAME, MSG_TRUNC);
+		struct iovec iov = {.iov_base = buf, .iov_len = EVO_PROTO_MAX_FRAME};
+		union {
+			struct cmsghdr align;
+			char buf[CMSG_SPACE(sizeof(int))];
+		} control;
+		struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+				     .msg_controllen = sizeof control.buf};
+		ssize_t n = recvmsg(fd, &msg, MSG_TRUNC | MSG_CMSG_CLOEXEC);
 		if (n < 0 && errno == EINTR)
 			continue;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); n >= 0 && c; c = CMSG_NXTHDR(&msg, c)) {
+			if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+				continue;
+			int got;
+			memcpy(&got, CMSG_DATA(c), sizeof got);
+			if (passed_fd && *passed_fd < 0)
+				*passed_fd = got;
+			else
+				close(got); /* not asked for: do not leak it */
+		}
 		if (n < 0) {
 			if (errno == ECONNRESET)
 				return 0;

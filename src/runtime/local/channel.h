@@ -23,6 +23,14 @@ int channel_flush(int fd, struct evo_buf *b, struct evo_error *err);
 int channel_recv(int fd, uint8_t *buf, struct evo_frame *frame, int timeout_ms,
 		 struct evo_error *err);
 
+/* channel_recv that also takes one descriptor passed with the record
+ * (SCM_RIGHTS) into *passed_fd (-1 if none). */
+int channel_recv_fd(int fd, uint8_t *buf, struct evo_frame *frame, int *passed_fd,
+		    int timeout_ms, struct evo_error *err);
+
+/* Send one complete frame (in b) with a descriptor attached. */
+int channel_send_fd(int fd, const struct evo_buf *b, int passed_fd, struct evo_error *err);
+
 /* Turn an ERROR frame into err (kind from errno); always returns -1. */
 int channel_error_from_frame(const struct evo_frame *f, struct evo_error *err);
 

@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <linux/magic.h>
 #include <sys/stat.h>
@@ -200,6 +201,7 @@ void netpool_refill_async(void)
 		_exit(0);
 	setsid();
 	syscall(SYS_close_range, 3u, ~0u, 0u);
+	setpriority(PRIO_PROCESS, 0, 19); /* upkeep yields to the work at hand */
 	int null = open("/dev/null", O_RDWR);
 	if (null >= 0) {
 		dup2(null, 0);

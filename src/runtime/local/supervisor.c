@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -86,6 +87,7 @@ struct supervisor {
 	int32_t entry_code, entry_signal;
 	int owner_slot; /* SUP_CLAIM: the sandbox ends when this client leaves */
 	bool refill_pool; /* a claimed warm sandbox: replace it when done */
+	bool handed_off;  /* the claimer talks to init directly now */
 	uint64_t oom_kills_seen;
 	uint8_t *record; /* receive buffer */
 };
@@ -104,8 +106,12 @@ static void client_close(struct supervisor *s, int slot)
 	s->clients[slot] = NULL;
 	/* A claimed sandbox lives exactly as long as its claimer's
 	 * connection: a `run` that exits, or is killed, ends it. */
-	if (slot == s->owner_slot)
+	if (slot == s->owner_slot) {
+		/* Nobody waits for this teardown (the claimer has gone), so it
+		 * and the refill it starts yield to work that someone does. */
+		setpriority(PRIO_PROCESS, 0, 19);
 		teardown(s, 0, 0);
+	}
 }
 
 /* Queue a frame-sized record to a client and try to send it. */
@@ -356,7 +362,7 @@ static void attach(struct supervisor *s, int slot, uint32_t stream)
  * have the pool it came from make a replacement once it is done: the
  * refill then runs from here, after the claimer has gone, never delaying
  * its command. */
-static void claim(struct supervisor *s, int slot, uint32_t stream)
+static void claim(struct supervisor *s, int slot, uint32_t stream, uint8_t flags)
 {
 	if (s->owner_slot != 0) {
 		client_reply_error(s, slot, stream, EBUSY, "this sandbox is already claimed");
@@ -368,7 +374,23 @@ static void claim(struct supervisor *s, int slot, uint32_t stream)
 	s->state.deadline_ms = 0;
 	arm_timer(s);
 	s->refill_pool = true;
-	reply_ok(s, slot, stream);
+	if (!(flags & EVO_FLAG_CLAIM_HANDOFF)) {
+		reply_ok(s, slot, stream);
+		return;
+	}
+	/* Hand init's channel over: the claimer then reaches init without a
+	 * relay through here. We keep our copy open (so init does not see
+	 * EOF) but stop reading it; the claimer's leaving still ends all. */
+	struct evo_buf b = {0};
+	size_t m = evo_frame_begin(&b, stream, EVO_MSG_OK, 0);
+	evo_frame_end(&b, m);
+	struct client *c = s->clients[slot];
+	if (c->out.len == 0 && s->to_init.len == 0 &&
+	    channel_send_fd(c->fd, &b, s->sb.channel, NULL) == 0)
+		s->handed_off = true;
+	else
+		client_reply_error(s, slot, stream, EAGAIN, "cannot hand over the init channel now");
+	evo_buf_free(&b);
 }
 
 /* A record from a client: supervisor requests are answered here, the rest
@@ -404,13 +426,18 @@ static void handle_client_record(struct supervisor *s, int slot, const uint8_t *
 	case EVO_MSG_SUP_KILL:
 		teardown(s, slot, f.stream);
 	case EVO_MSG_SUP_CLAIM:
-		claim(s, slot, f.stream);
+		claim(s, slot, f.stream, f.flags);
 		return;
 	default:
 		break;
 	}
 	if (f.type >= EVO_MSG_OK) {
 		client_reply_error(s, slot, f.stream, EINVAL, "not a request type");
+		return;
+	}
+	if (s->handed_off) {
+		client_reply_error(s, slot, f.stream, EBUSY,
+				   "this sandbox belongs to the run that claimed it");
 		return;
 	}
 	rewrite_record(rec, len, ((uint32_t)slot << 24) | f.stream, false, &s->to_init);
@@ -534,7 +561,7 @@ static __attribute__((noreturn)) void supervisor_loop(struct supervisor *s)
 		fds[n++] = (struct pollfd){.fd = s->sb.init_pidfd, .events = POLLIN};
 		fds[n++] = (struct pollfd){.fd = s->signal_fd, .events = POLLIN};
 		fds[n++] = (struct pollfd){.fd = s->timer_fd, .events = POLLIN};
-		fds[n++] = (struct pollfd){.fd = s->sb.channel,
+		fds[n++] = (struct pollfd){.fd = s->handed_off ? -1 : s->sb.channel,
 					   .events = (short)((clients_backed_up ? 0 : POLLIN) |
 							     (s->to_init.len ? POLLOUT : 0))};
 		fds[n++] = (struct pollfd){.fd = s->listen_fd, .events = POLLIN};
@@ -553,8 +580,9 @@ static __attribute__((noreturn)) void supervisor_loop(struct supervisor *s)
 			teardown(s, 0, 0);
 		}
 		if (fds[0].revents) {
-			/* init exited: reap it here so destroy does not wait. */
-			drain_init(s);
+			/* init exited: relay what it said last, then end. */
+			if (!s->handed_off)
+				drain_init(s);
 			teardown(s, 0, 0);
 		}
 		if (fds[1].revents & POLLIN) {
@@ -637,6 +665,12 @@ static int supervisor_setup(struct supervisor *s, const struct sandbox_spec *spe
 	if (sandbox_spawn(&local, &s->sb, err) < 0) {
 		remove_state_dir(s->dir);
 		return -1;
+	}
+	/* A warm sandbox is built at the low priority of pool upkeep; what
+	 * it runs once claimed must not inherit that. */
+	if (getpriority(PRIO_PROCESS, 0) > 0) {
+		setpriority(PRIO_PROCESS, (id_t)s->sb.init_pid, 0);
+		setpriority(PRIO_PROCESS, 0, 0);
 	}
 	dir_file(s->dir, "output.log", path, sizeof path);
 	s->log_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);

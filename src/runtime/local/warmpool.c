@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -61,9 +62,6 @@ int warmpool_take(const char *template_name, const struct template_resources *r,
 		snprintf(marker, sizeof marker, "%s/%s", dir, e->d_name);
 		if (unlink(marker) < 0)
 			continue; /* another taker was first */
-		struct sandbox_state st;
-		if (supervisor_info(e->d_name, &st, NULL) < 0)
-			continue; /* retired or crashed since: try the next */
 		snprintf(id, SANDBOX_ID_MAX, "%s", e->d_name);
 		result = 0;
 	}
@@ -162,6 +160,9 @@ void warmpool_refill_async(const char *template_name, const struct template_reso
 	if (fork() != 0)
 		_exit(0);
 	setsid();
+	/* Pool upkeep yields to whatever runs now; the supervisor raises a
+	 * finished warm sandbox back to normal priority (supervisor.c). */
+	setpriority(PRIO_PROCESS, 0, 19);
 	int null = open("/dev/null", O_RDWR);
 	if (null >= 0) {
 		dup2(null, 0);

@@ -33,7 +33,8 @@ void warmpool_key(const char *template_name, const struct template_resources *r,
 		  char out[WARMPOOL_KEY_MAX]);
 
 /* Take a warm sandbox for this template and resources: 0 with its id, or
- * -1 when none is ready. The caller must claim it (SUP_CLAIM). */
+ * -1 when none is ready. The caller must claim it (SUP_CLAIM); if its
+ * supervisor died meanwhile, connecting fails and the caller builds one. */
 int warmpool_take(const char *template_name, const struct template_resources *r,
 		  char id[SANDBOX_ID_MAX]);
 
