@@ -171,13 +171,12 @@ static int parse_sandbox_options(int argc, char **argv, bool allow_id, struct sa
 	return 0;
 }
 
-/* Template + overrides -> effective resources. */
-static int load_template(const struct sandbox_options *o, struct template *t,
-			 struct template_resources *res)
+/* Template + overrides -> effective resources; errors in err. */
+static int resolve_template(const struct sandbox_options *o, struct template *t,
+			    struct template_resources *res, struct evo_error *err)
 {
-	struct evo_error err = {0};
-	if (template_load(o->template_name, t, &err) < 0)
-		return cli_fail(&err);
+	if (template_load(o->template_name, t, err) < 0)
+		return -1;
 	*res = t->resources;
 	if (o->memory_mb > 0)
 		res->memory_mb = (uint32_t)o->memory_mb;
@@ -187,6 +186,16 @@ static int load_template(const struct sandbox_options *o, struct template *t,
 		res->disk_mb = (uint32_t)o->disk_mb;
 	if (o->cpu > 0)
 		res->cpu_millis = (uint32_t)(o->cpu * 1000 + 0.5);
+	return 0;
+}
+
+/* The same, reporting a failure: returns 0 or the exit status. */
+static int load_template(const struct sandbox_options *o, struct template *t,
+			 struct template_resources *res)
+{
+	struct evo_error err = {0};
+	if (resolve_template(o, t, res, &err) < 0)
+		return cli_fail(&err);
 	return 0;
 }
 
@@ -378,15 +387,30 @@ static int relay_process(int channel, uint32_t stream, bool interactive, long lo
 	}
 }
 
-/* Run the command in a warm sandbox (see warmpool.h): claim it, taking
- * over init's channel, start the command, relay until it exits. The
+/* Resources asked for on the command line; 0 keeps the template's. */
+static struct template_resources requested_overrides(const struct sandbox_options *o)
+{
+	return (struct template_resources){
+		.cpu_millis = o->cpu > 0 ? (uint32_t)(o->cpu * 1000 + 0.5) : 0,
+		.memory_mb = o->memory_mb > 0 ? (uint32_t)o->memory_mb : 0,
+		.disk_mb = o->disk_mb > 0 ? (uint32_t)o->disk_mb : 0,
+		.pids = o->pids > 0 ? (uint32_t)o->pids : 0,
+	};
+}
+
+/* Run the command in a warm sandbox (see warmpool.h): take one, claim it
+ * (taking over init's channel), start the command, relay until it exits.
+ * The template is read while the supervisor answers the claim. The
  * sandbox ends when we disconnect. Returns false when no warm sandbox
- * could be had. */
-static bool run_warm(const struct sandbox_options *o, const struct sandbox_spec *spec,
-		     char *const *cmd, struct exit_status *st, bool *timed_out, char *id)
+ * could be had (t is then not loaded). */
+static bool run_warm(const struct sandbox_options *o, char *const *cmd, struct template *t,
+		     struct exit_status *st, bool *timed_out, char *id)
 {
 	spawn_trace_begin();
-	if (warmpool_take(spec->tmpl->name, &spec->resources, id) < 0)
+	char key[WARMPOOL_KEY_MAX];
+	struct template_resources overrides = requested_overrides(o);
+	warmpool_key(o->template_name, &overrides, key);
+	if (warmpool_take(key, id) < 0)
 		return false;
 	spawn_trace_mark("warm: taken");
 	char sock[4096];
@@ -399,25 +423,31 @@ static bool run_warm(const struct sandbox_options *o, const struct sandbox_spec 
 	evo_frame_end(&req, m);
 	int r = channel_send_all(control, &req, NULL);
 	req.len = 0;
+	struct template_resources resources;
+	if (r < 0 || resolve_template(o, t, &resources, NULL) < 0) {
+		evo_buf_free(&req);
+		return false; /* the cold path reports what is wrong */
+	}
 	uint8_t *buf = receive_buffer();
 	struct evo_frame f;
 	_cleanup_close_ int init = -1;
-	if (r < 0 || channel_recv_fd(control, buf, &f, &init, 10000, NULL) <= 0 ||
-	    f.type != EVO_MSG_OK || init < 0) {
+	if (channel_recv_fd(control, buf, &f, &init, 10000, NULL) <= 0 || f.type != EVO_MSG_OK ||
+	    init < 0) {
 		evo_buf_free(&req);
+		template_free(t);
 		return false; /* claimed by someone else, or gone: build one */
 	}
 	spawn_trace_mark("warm: claimed");
 	m = evo_frame_begin(&req, EVO_ENTRYPOINT_STREAM, EVO_MSG_PROC_START, 0);
 	for (char *const *a = cmd; *a; a++)
 		evo_frame_add_str(&req, EVO_F_ARGV, *a);
-	char **env = sandbox_entry_env(spec->tmpl, spec->entry_env, id);
+	char **env = sandbox_entry_env(t, o->env, id);
 	for (char **e = env; *e; e++)
 		evo_frame_add_str(&req, EVO_F_ENV, *e);
 	sandbox_strv_free(env);
-	evo_frame_add_u32(&req, EVO_F_UID, spec->tmpl->uid);
-	evo_frame_add_u32(&req, EVO_F_GID, spec->tmpl->gid);
-	evo_frame_add_str(&req, EVO_F_CWD, spec->tmpl->workdir);
+	evo_frame_add_u32(&req, EVO_F_UID, t->uid);
+	evo_frame_add_u32(&req, EVO_F_GID, t->gid);
+	evo_frame_add_str(&req, EVO_F_CWD, t->workdir);
 	evo_frame_add_u8(&req, EVO_F_STDIN, o->interactive ? 1 : 0);
 	evo_frame_end(&req, m);
 	r = channel_send_all(init, &req, NULL);
@@ -437,21 +467,30 @@ static bool run_warm(const struct sandbox_options *o, const struct sandbox_spec 
 }
 
 /* Build a fresh sandbox for the command and relay until it exits. */
-static int run_cold(const struct sandbox_options *o, struct sandbox_spec *spec, char **cmd,
-		    struct exit_status *st, bool *timed_out, char *id)
+static int run_cold(const struct sandbox_options *o, struct template *t, char **cmd,
+		    struct exit_status *st, bool *timed_out, char *id, uint32_t *memory_mb)
 {
-	spec->entry_argv = cmd;
-	spec->entry_stdin = o->interactive;
-	spec->exit_with_entrypoint = true;
+	struct sandbox_spec spec = {.tmpl = t, .entry_env = o->env};
+	int r = load_template(o, t, &spec.resources);
+	if (r != 0)
+		return r;
+	*memory_mb = spec.resources.memory_mb;
+	spec.entry_argv = cmd;
+	spec.entry_stdin = o->interactive;
+	spec.exit_with_entrypoint = true;
 	struct sandbox sb;
 	struct evo_error err = {0};
-	if (sandbox_spawn(spec, &sb, &err) < 0)
+	if (sandbox_spawn(&spec, &sb, &err) < 0)
 		return cli_fail(&err);
 	snprintf(id, SANDBOX_ID_MAX, "%s", sb.id);
 	/* The next runs of this kind find a warm sandbox; the refill forks
 	 * while our command starts on the other side. */
-	if (warmpool_enabled())
-		warmpool_refill_async(spec->tmpl->name, &spec->resources);
+	if (warmpool_enabled()) {
+		char key[WARMPOOL_KEY_MAX];
+		struct template_resources overrides = requested_overrides(o);
+		warmpool_key(o->template_name, &overrides, key);
+		warmpool_refill_async(key, t->name, &spec.resources);
+	}
 	relay_process(sb.channel, EVO_ENTRYPOINT_STREAM, o->interactive,
 		      o->timeout_s > 0 ? o->timeout_s : 0, st, timed_out);
 	spawn_trace_mark("run: command exited");
@@ -471,22 +510,25 @@ static int cmd_run(int argc, char **argv)
 {
 	struct sandbox_options o;
 	int first = 0;
-	struct template t;
-	struct sandbox_spec spec;
-	int r = prepare_spec(argc, argv, false, &o, &t, &spec, &first);
+	int r = parse_sandbox_options(argc, argv, false, &o, &first);
 	if (r)
 		return r;
 	if (first >= argc) {
-		template_free(&t);
 		options_free(&o);
 		return cli_usage_error("run: no command given (usage: evoclaw sandbox run [options] -- CMD [ARG...])");
 	}
+	struct template t = {0};
 	struct exit_status st = {0};
 	bool timed_out = false;
 	char id[SANDBOX_ID_MAX] = "";
 	int failure = 0;
-	if (!run_warm(&o, &spec, argv + first, &st, &timed_out, id))
-		failure = run_cold(&o, &spec, argv + first, &st, &timed_out, id);
+	uint32_t memory_mb = 0;
+	if (run_warm(&o, argv + first, &t, &st, &timed_out, id)) {
+		memory_mb = o.memory_mb > 0 ? (uint32_t)o.memory_mb : t.resources.memory_mb;
+	} else {
+		template_free(&t);
+		failure = run_cold(&o, &t, argv + first, &st, &timed_out, id, &memory_mb);
+	}
 	int code = failure ? failure : exit_code_of(&st);
 	if (failure) {
 		/* already reported */
@@ -498,7 +540,7 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "evoclaw: %s\n", st.message);
 	} else if (st.oom) {
 		fprintf(stderr, "evoclaw: sandbox %s: command killed: out of memory (limit %u MiB)\n",
-			id, spec.resources.memory_mb);
+			id, memory_mb);
 	} else if (!st.exited) {
 		fprintf(stderr, "evoclaw: sandbox %s ended before its command did\n", id);
 	}
@@ -891,7 +933,10 @@ static int cmd_pool(int argc, char **argv)
 		struct evo_error err = {0};
 		if (template_load(argv[2], &t, &err) < 0)
 			return cli_fail(&err);
-		int added = warmpool_fill(t.name, &t.resources, (int)n, &err);
+		char key[WARMPOOL_KEY_MAX];
+		struct template_resources none = {0};
+		warmpool_key(t.name, &none, key);
+		int added = warmpool_fill(key, t.name, &t.resources, (int)n, &err);
 		template_free(&t);
 		if (added < 0)
 			return cli_fail(&err);

@@ -244,6 +244,12 @@ struct init_child_report {
  * init_child_report to report_fd and exits 127. */
 _Noreturn void init_child_exec(const struct init_child_spec *spec);
 
+/* Once, at init's start: reset every signal disposition init inherited
+ * (a shell may have left SIGINT ignored) and note which capabilities the
+ * bounding set holds, so starting each process later costs a handful of
+ * system calls instead of ~150. */
+void init_child_prepare(void);
+
 /* ---- files (init_files.c) ------------------------------------------------- */
 
 init_handler_fn init_files_read;

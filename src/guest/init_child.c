@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -64,15 +65,28 @@ static int child_setup_stdio(const struct init_child_spec *spec)
 	return 0;
 }
 
-/* Whether this process may drop bounding-set capabilities (CAP_SETPCAP). */
-static bool child_has_setpcap(void)
+/* Capabilities in init's bounding set (bit n = capability n), and whether
+ * init may drop them (CAP_SETPCAP); filled by init_child_prepare. */
+static uint64_t bounding_set;
+static bool can_drop_bounding;
+
+void init_child_prepare(void)
 {
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	for (int cap = 0; cap < 64; cap++) {
+		int r = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+		if (r < 0)
+			break; /* past CAP_LAST_CAP */
+		if (r == 1)
+			bounding_set |= 1ull << cap;
+	}
 	struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
 	memset(data, 0, sizeof data);
-	if (syscall(SYS_capget, &header, data) < 0)
-		return false;
-	return data[CAP_SETPCAP / 32].effective & (1u << (CAP_SETPCAP % 32));
+	if (syscall(SYS_capget, &header, data) == 0)
+		can_drop_bounding = data[CAP_SETPCAP / 32].effective & (1u << (CAP_SETPCAP % 32));
 }
 
 /* Empty the bounding set while CAP_SETPCAP is still held: a uid-0 program
@@ -81,14 +95,12 @@ static bool child_has_setpcap(void)
  * below stops file capabilities and setuid bits. */
 static int child_drop_bounding_set(void)
 {
-	if (!child_has_setpcap())
+	if (!can_drop_bounding)
 		return 0;
-	for (int cap = 0;; cap++) {
-		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) < 0)
-			return errno == EINVAL ? 0 : -1; /* past CAP_LAST_CAP */
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
+	for (int cap = 0; cap < 64; cap++)
+		if ((bounding_set & (1ull << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0)
 			return -1;
-	}
+	return 0;
 }
 
 static int child_clear_capabilities(void)
@@ -103,14 +115,14 @@ static int child_clear_capabilities(void)
 	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
+/* init_child_prepare reset everything else once; init itself only
+ * ignores SIGPIPE, and ignored signals survive exec. */
 static void child_reset_signals(void)
 {
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* Dispositions set to SIG_IGN (SIGPIPE in init) survive exec. */
-	for (int sig = 1; sig < NSIG; sig++)
-		signal(sig, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
 }
 
 _Noreturn void init_child_exec(const struct init_child_spec *spec)

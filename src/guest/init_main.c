@@ -183,6 +183,7 @@ int main(int argc, char **argv)
 	struct evo_error err = {0};
 
 	ensure_stdio();
+	init_child_prepare();
 	if (parse_options(argc, argv, &opts, &err) < 0) {
 		fprintf(stderr, "evoclaw-init: %s\n", err.msg);
 		usage(stderr);

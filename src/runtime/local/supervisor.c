@@ -487,7 +487,8 @@ static __attribute__((noreturn)) void teardown(struct supervisor *s, int killer_
 	 * for this supervisor (pool drain) must then find the refill already
 	 * holding the pool's lock. */
 	if (s->refill_pool)
-		warmpool_refill_async(s->state.template_name, &s->state.resources);
+		warmpool_refill_async(s->state.pool_key, s->state.template_name,
+				      &s->state.resources);
 	remove_state_dir(s->dir);
 	if (killer_slot > 0 && s->clients[killer_slot] != NULL) {
 		struct client *c = s->clients[killer_slot];

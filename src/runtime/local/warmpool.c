@@ -25,11 +25,23 @@ bool warmpool_enabled(void)
 	return !(v && strcmp(v, "0") == 0);
 }
 
-void warmpool_key(const char *template_name, const struct template_resources *r,
+void warmpool_key(const char *template_name, const struct template_resources *overrides,
 		  char out[WARMPOOL_KEY_MAX])
 {
-	snprintf(out, WARMPOOL_KEY_MAX, "%s-c%u-m%u-d%u-p%u", template_name, r->cpu_millis,
-		 r->memory_mb, r->disk_mb, r->pids);
+	int n = snprintf(out, WARMPOOL_KEY_MAX, "%s", template_name);
+	const struct {
+		char tag;
+		uint32_t value;
+	} parts[] = {
+		{'c', overrides->cpu_millis},
+		{'m', overrides->memory_mb},
+		{'d', overrides->disk_mb},
+		{'p', overrides->pids},
+	};
+	for (size_t i = 0; i < 4; i++)
+		if (parts[i].value && n > 0 && n < WARMPOOL_KEY_MAX)
+			n += snprintf(out + n, WARMPOOL_KEY_MAX - (size_t)n, "-%c%u", parts[i].tag,
+				      parts[i].value);
 }
 
 static void pools_dir(char *out, size_t size)
@@ -42,13 +54,11 @@ static void pool_dir(const char *key, char *out, size_t size)
 	snprintf(out, size, "%s/warm/%s", evo_paths_get()->run, key);
 }
 
-int warmpool_take(const char *template_name, const struct template_resources *r,
-		  char id[SANDBOX_ID_MAX])
+int warmpool_take(const char *key, char id[SANDBOX_ID_MAX])
 {
 	if (!warmpool_enabled())
 		return -1;
-	char key[WARMPOOL_KEY_MAX], dir[PATH_MAX];
-	warmpool_key(template_name, r, key);
+	char dir[PATH_MAX];
 	pool_dir(key, dir, sizeof dir);
 	DIR *d = opendir(dir);
 	if (d == NULL)
@@ -82,11 +92,10 @@ static int count_markers(const char *dir)
 	return n;
 }
 
-int warmpool_fill(const char *template_name, const struct template_resources *r, int target,
-		  struct evo_error *err)
+int warmpool_fill(const char *key, const char *template_name,
+		  const struct template_resources *r, int target, struct evo_error *err)
 {
-	char key[WARMPOOL_KEY_MAX], dir[PATH_MAX];
-	warmpool_key(template_name, r, key);
+	char dir[PATH_MAX];
 	pool_dir(key, dir, sizeof dir);
 	if (mkdir_parents(dir, 0700) < 0)
 		return evo_error_errno(err, "create %s", dir);
@@ -129,12 +138,12 @@ static int lock_refill(const char *dir, int how)
 	return fd;
 }
 
-void warmpool_refill_async(const char *template_name, const struct template_resources *r)
+void warmpool_refill_async(const char *key, const char *template_name,
+			   const struct template_resources *r)
 {
 	if (!warmpool_enabled())
 		return;
-	char key[WARMPOOL_KEY_MAX], dir[PATH_MAX];
-	warmpool_key(template_name, r, key);
+	char dir[PATH_MAX];
 	pool_dir(key, dir, sizeof dir);
 	if (mkdir_parents(dir, 0700) < 0)
 		return;
@@ -171,15 +180,16 @@ void warmpool_refill_async(const char *template_name, const struct template_reso
 		if (null > 3)
 			close(null);
 	}
-	warmpool_fill(template_name, r, WARMPOOL_TARGET, NULL);
+	warmpool_fill(key, template_name, r, WARMPOOL_TARGET, NULL);
 	_exit(0);
 }
 
 bool warmpool_is_warm(const struct sandbox_state *st)
 {
-	char key[WARMPOOL_KEY_MAX], dir[PATH_MAX], marker[PATH_MAX];
-	warmpool_key(st->template_name, &st->resources, key);
-	pool_dir(key, dir, sizeof dir);
+	if (st->pool_key[0] == '\0')
+		return false;
+	char dir[PATH_MAX], marker[PATH_MAX];
+	pool_dir(st->pool_key, dir, sizeof dir);
 	snprintf(marker, sizeof marker, "%s/%s", dir, st->id);
 	return access(marker, F_OK) == 0;
 }

@@ -27,24 +27,27 @@
 
 bool warmpool_enabled(void);
 
-/* "<template>-c<cpu millis>-m<MiB>-d<MiB>-p<pids>": sandboxes are only
- * interchangeable when all of these match. */
-void warmpool_key(const char *template_name, const struct template_resources *r,
+/* The pool for a template with some resources overridden (0 fields keep
+ * the template's): "<template>[-c<cpu millis>][-m<MiB>][-d<MiB>][-p<pids>]".
+ * Built from what was asked, not what the template resolves to, so a
+ * taker finds its pool before it has even read the template. */
+void warmpool_key(const char *template_name, const struct template_resources *overrides,
 		  char out[WARMPOOL_KEY_MAX]);
 
-/* Take a warm sandbox for this template and resources: 0 with its id, or
- * -1 when none is ready. The caller must claim it (SUP_CLAIM); if its
- * supervisor died meanwhile, connecting fails and the caller builds one. */
-int warmpool_take(const char *template_name, const struct template_resources *r,
-		  char id[SANDBOX_ID_MAX]);
+/* Take a warm sandbox from pool `key`: 0 with its id, or -1 when none is
+ * ready. The caller must claim it (SUP_CLAIM); if its supervisor died
+ * meanwhile, connecting fails and the caller builds one. */
+int warmpool_take(const char *key, char id[SANDBOX_ID_MAX]);
 
-/* Start a detached process that brings this pool up to WARMPOOL_TARGET
- * (one refiller per pool at a time). Safe to call from a supervisor. */
-void warmpool_refill_async(const char *template_name, const struct template_resources *r);
+/* Start a detached process that brings pool `key` (of sandboxes of this
+ * template with these resolved resources) up to WARMPOOL_TARGET, one
+ * refiller per pool at a time. Safe to call from a supervisor. */
+void warmpool_refill_async(const char *key, const char *template_name,
+			   const struct template_resources *resources);
 
-/* Bring this pool up to target now. Returns how many were added or -1. */
-int warmpool_fill(const char *template_name, const struct template_resources *r, int target,
-		  struct evo_error *err);
+/* Bring pool `key` up to target now. Returns how many were added or -1. */
+int warmpool_fill(const char *key, const char *template_name,
+		  const struct template_resources *resources, int target, struct evo_error *err);
 
 /* Is this running sandbox a warm one, not yet taken? */
 bool warmpool_is_warm(const struct sandbox_state *st);
