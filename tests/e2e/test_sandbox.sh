@@ -320,6 +320,9 @@ t_warm_pool() {
 	ev sandbox pool warm minimal 2 | grep -q "added 2 warm minimal"
 	warm=$(ev sandbox ls | awk '$3 == "warm" {print $1}' | sort)
 	expect_eq 2 "$(echo "$warm" | wc -l)" "warm sandboxes listed"
+	# Nobody can use one before run claims it, so it is handed out pristine.
+	err=$(ev sandbox exec "$(echo "$warm" | head -1)" -- /bin/true 2>&1 || true)
+	expect_contains "$err" "warm sandbox is kept unused"
 	# run takes one of them, runs the command as the template's user with
 	# its environment, and passes the exit status through.
 	out=$(ev sandbox run --template minimal --env A=b -- /bin/sh -c 'echo "$HOSTNAME $(id -u) $PWD $A $USER"; cat /proc/1/comm; exit 7' || echo "rc=$?")

@@ -440,6 +440,12 @@ static void handle_client_record(struct supervisor *s, int slot, const uint8_t *
 				   "this sandbox belongs to the run that claimed it");
 		return;
 	}
+	/* A warm sandbox must be untouched when it is handed out. */
+	if (s->state.pool_key[0] && s->owner_slot == 0) {
+		client_reply_error(s, slot, f.stream, EBUSY,
+				   "a warm sandbox is kept unused for `sandbox run`; it takes requests once claimed");
+		return;
+	}
 	rewrite_record(rec, len, ((uint32_t)slot << 24) | f.stream, false, &s->to_init);
 	if (channel_flush(s->sb.channel, &s->to_init, NULL) < 0)
 		teardown(s, 0, 0);
