@@ -407,6 +407,10 @@ static bool run_warm(const struct sandbox_options *o, char *const *cmd, struct t
 		     struct exit_status *st, bool *timed_out, char *id)
 {
 	spawn_trace_begin();
+	/* The name becomes part of a path: an invalid one is the cold path's
+	 * to report, and must never reach the file system. */
+	if (!template_name_valid(o->template_name))
+		return false;
 	char key[WARMPOOL_KEY_MAX];
 	struct template_resources overrides = requested_overrides(o);
 	warmpool_key(o->template_name, &overrides, key);
@@ -438,18 +442,12 @@ static bool run_warm(const struct sandbox_options *o, char *const *cmd, struct t
 		return false; /* claimed by someone else, or gone: build one */
 	}
 	spawn_trace_mark("warm: claimed");
-	m = evo_frame_begin(&req, EVO_ENTRYPOINT_STREAM, EVO_MSG_PROC_START, 0);
-	for (char *const *a = cmd; *a; a++)
-		evo_frame_add_str(&req, EVO_F_ARGV, *a);
-	char **env = sandbox_entry_env(t, o->env, id);
-	for (char **e = env; *e; e++)
-		evo_frame_add_str(&req, EVO_F_ENV, *e);
-	sandbox_strv_free(env);
-	evo_frame_add_u32(&req, EVO_F_UID, t->uid);
-	evo_frame_add_u32(&req, EVO_F_GID, t->gid);
-	evo_frame_add_str(&req, EVO_F_CWD, t->workdir);
-	evo_frame_add_u8(&req, EVO_F_STDIN, o->interactive ? 1 : 0);
-	evo_frame_end(&req, m);
+	if (sandbox_entry_request(&req, EVO_ENTRYPOINT_STREAM, t, cmd, o->env, id, o->interactive,
+				  NULL) < 0) {
+		evo_buf_free(&req);
+		template_free(t);
+		return false; /* cannot happen after command_fits(); build one */
+	}
 	r = channel_send_all(init, &req, NULL);
 	evo_buf_free(&req);
 	if (r == 0)
@@ -506,6 +504,24 @@ static int run_cold(const struct sandbox_options *o, struct template *t, char **
 	return code;
 }
 
+/* A command and its environment must fit in one protocol request; say so
+ * here rather than fail half-way. Leaves room for the template's own. */
+static bool command_fits(char *const *argv, char *const *env)
+{
+	size_t total = 0;
+	for (char *const *a = argv; a && *a; a++)
+		total += strlen(*a) + EVO_PROTO_FIELD_HEADER_LEN;
+	for (char *const *e = env; e && *e; e++)
+		total += strlen(*e) + EVO_PROTO_FIELD_HEADER_LEN;
+	return total <= EVO_PROTO_MAX_PAYLOAD - 16 * 1024;
+}
+
+static int command_too_long(void)
+{
+	return cli_usage_error("command and environment are too long: at most %u KiB in all",
+			       (EVO_PROTO_MAX_PAYLOAD - 16 * 1024) / 1024);
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	struct sandbox_options o;
@@ -516,6 +532,10 @@ static int cmd_run(int argc, char **argv)
 	if (first >= argc) {
 		options_free(&o);
 		return cli_usage_error("run: no command given (usage: evoclaw sandbox run [options] -- CMD [ARG...])");
+	}
+	if (!command_fits(argv + first, o.env)) {
+		options_free(&o);
+		return command_too_long();
 	}
 	struct template t = {0};
 	struct exit_status st = {0};
@@ -676,6 +696,10 @@ static int cmd_exec(int argc, char **argv)
 	if (optind >= argc) {
 		evo_buf_free(&req);
 		return cli_usage_error("exec: no command given (usage: evoclaw sandbox exec ID -- CMD [ARG...])");
+	}
+	if (!command_fits(argv + optind, NULL) || req.len > EVO_PROTO_MAX_PAYLOAD / 2) {
+		evo_buf_free(&req);
+		return command_too_long();
 	}
 	for (int i = optind; i < argc; i++)
 		evo_frame_add_str(&req, EVO_F_ARGV, argv[i]);

@@ -147,6 +147,7 @@ struct init_loop {
 	int64_t exit_deadline_ms;
 	uint8_t *record;                /* one received record */
 	uint8_t *chunk;                 /* one pipe or file read */
+	bool is_pid1;           /* PID 1 of a sandbox, not run by hand or tests */
 };
 
 /* Set up l around the channel fd: epoll, the signalfd (the signals must be
@@ -170,7 +171,7 @@ bool init_loop_stream_busy(const struct init_loop *l, uint32_t stream);
 
 /* Register w (fd must be set) for events, or change its events; and the
  * reverse. Can't fail short of the kernel refusing memory, which aborts. */
-void init_loop_watch(struct init_loop *l, struct init_watch *w, uint32_t events);
+int init_loop_watch(struct init_loop *l, struct init_watch *w, uint32_t events);
 void init_loop_unwatch(struct init_loop *l, struct init_watch *w);
 
 /* Stop serving: kill every process, then exit with status once the queue

@@ -70,18 +70,18 @@ int64_t init_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void init_loop_watch(struct init_loop *l, struct init_watch *w, uint32_t events)
+int init_loop_watch(struct init_loop *l, struct init_watch *w, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = w };
 	int op = w->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
 	assert(w->fd >= 0);
-	if (epoll_ctl(l->epoll_fd, op, w->fd, &ev) < 0) {
-		/* Only ENOMEM/ENOSPC (max_user_watches) can get here; init
-		 * cannot serve its processes without watching them. */
-		fprintf(stderr, "evoclaw-init: epoll_ctl(fd %d): %s\n", w->fd, strerror(errno));
-		abort();
-	}
+	/* Only an ADD can fail here (ENOMEM, or ENOSPC: max_user_watches,
+	 * which counts per host user and so across sandboxes); callers
+	 * decline what they cannot watch instead of taking init down. */
+	if (epoll_ctl(l->epoll_fd, op, w->fd, &ev) < 0)
+		return -1;
 	w->registered = true;
+	return 0;
 }
 
 void init_loop_unwatch(struct init_loop *l, struct init_watch *w)
@@ -98,6 +98,7 @@ void init_loop_unwatch(struct init_loop *l, struct init_watch *w)
 int init_loop_init(struct init_loop *l, int channel_fd, struct evo_error *err)
 {
 	memset(l, 0, sizeof *l);
+	l->is_pid1 = getpid() == 1;
 	l->epoll_fd = -1;
 	l->signals = (struct init_watch){ .kind = INIT_WATCH_SIGNALS, .fd = -1 };
 	l->channel = (struct init_watch){ .kind = INIT_WATCH_CHANNEL, .fd = channel_fd };
@@ -133,9 +134,11 @@ int init_loop_init(struct init_loop *l, int channel_fd, struct evo_error *err)
 	int sndbuf = CHANNEL_SNDBUF;
 	(void)setsockopt(channel_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
 
-	init_loop_watch(l, &l->signals, EPOLLIN);
+	if (init_loop_watch(l, &l->signals, EPOLLIN) < 0)
+		return evo_error_errno(err, "watch signals");
 	l->channel_events = EPOLLIN | EPOLLRDHUP;
-	init_loop_watch(l, &l->channel, l->channel_events);
+	if (init_loop_watch(l, &l->channel, l->channel_events) < 0)
+		return evo_error_errno(err, "watch the channel");
 	return 0;
 }
 
@@ -261,7 +264,8 @@ static void channel_update_events(struct init_loop *l)
 	if (l->out_head != NULL)
 		want |= EPOLLOUT;
 	if (want != l->channel_events) {
-		init_loop_watch(l, &l->channel, want);
+		if (init_loop_watch(l, &l->channel, want) < 0)
+			abort(); /* a MOD of a registered fd does not fail */
 		l->channel_events = want;
 	}
 }
@@ -334,6 +338,11 @@ static void signals_read(struct init_loop *l)
 			init_process_reap(l);
 			continue;
 		}
+		/* As PID 1 of a sandbox, only the host (sender pid 0 from
+		 * here) may stop it or signal its entrypoint through init; root
+		 * inside the sandbox may not. */
+		if (l->is_pid1 && si.ssi_pid != 0)
+			continue;
 		if (init_process_forward_signal(l, sig))
 			continue;
 		/* Without an entrypoint to pass it to, a termination request

@@ -124,9 +124,8 @@ static int parse_options(int argc, char **argv, struct init_options *opts, struc
 		strv_append(&ep->argv, &ep->argc, argv[i]);
 	if (ep->argc > 0 && ep->argv[0][0] == '\0')
 		return evo_error_set(err, EVO_ERR_INVALID, 0, "the entrypoint's program name is empty");
-	if (opts->exit_with_entrypoint && ep->argc == 0)
-		return evo_error_set(err, EVO_ERR_INVALID, 0,
-				     "--exit-with-entrypoint needs an entrypoint after --");
+	/* --exit-with-entrypoint without one here: it comes as the first
+	 * request, a PROC_START on stream 1. */
 	return 0;
 }
 
@@ -182,6 +181,10 @@ int main(int argc, char **argv)
 	struct init_options opts;
 	struct evo_error err = {0};
 
+	/* Not dumpable: the processes init starts share its memory until they
+	 * exec (CLONE_VM), and root in the sandbox must not be able to open
+	 * /proc/<pid>/mem of one of them in that window and write into init. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	ensure_stdio();
 	init_child_prepare();
 	if (parse_options(argc, argv, &opts, &err) < 0) {

@@ -188,6 +188,16 @@ static int report_child_failure(const struct init_child_report *r, const struct 
 			     r->step);
 }
 
+/* A process whose pipes init cannot watch cannot be served: stop it, and
+ * its exit (reported as usual) tells the client. */
+static void watch_failed(struct init_process *p)
+{
+	fprintf(stderr, "evoclaw-init: cannot watch the pipes of pid %d: %s; killing it\n",
+		(int)p->pid, strerror(errno));
+	kill(-p->pid, SIGKILL);
+	kill(p->pid, SIGKILL);
+}
+
 /* Stack for the child between clone and exec (execvpe builds candidate
  * paths on it). */
 #define INIT_CHILD_STACK (256 * 1024)
@@ -300,10 +310,9 @@ int init_process_spawn(struct init_loop *l, struct init_request *req, bool entry
 	p->err = (struct init_watch){ .kind = INIT_WATCH_STDERR, .fd = steal_fd(&err_r), .proc = p };
 	p->in = (struct init_watch){ .kind = INIT_WATCH_STDIN, .fd = steal_fd(&in_w), .proc = p };
 	p->stdin_state = p->in.fd >= 0 ? STDIN_OPEN : STDIN_NONE;
-	if (!l->pipes_paused) {
-		init_loop_watch(l, &p->out, EPOLLIN);
-		init_loop_watch(l, &p->err, EPOLLIN);
-	}
+	if (!l->pipes_paused &&
+	    (init_loop_watch(l, &p->out, EPOLLIN) < 0 || init_loop_watch(l, &p->err, EPOLLIN) < 0))
+		watch_failed(p);
 	/* Appended, so PROC_LIST shows processes in start order. */
 	struct init_process **tail = &l->procs;
 	while (*tail != NULL)
@@ -319,7 +328,15 @@ int init_process_spawn(struct init_loop *l, struct init_request *req, bool entry
 int init_process_start(void *ctx, struct init_request *req, struct evo_buf *out,
 		       struct evo_error *err)
 {
-	return init_process_spawn(ctx, req, false, out, err);
+	/* Stream 1 is the entrypoint's, whether it came on the command line
+	 * or, as the runtime sends it (keeping its environment out of init's
+	 * argv, which /proc shows to everyone), as the first request. */
+	struct init_loop *l = ctx;
+	bool entrypoint = req->stream == EVO_ENTRYPOINT_STREAM;
+	int r = init_process_spawn(l, req, entrypoint, out, err);
+	if (r < 0 && entrypoint && l->exit_with_entrypoint)
+		init_loop_shutdown(l, init_error_errno(err) == ENOENT ? 127 : 126);
+	return r;
 }
 
 /* Read one chunk from an output pipe and queue it as a frame. Returns the
@@ -372,7 +389,8 @@ static void stdin_flush(struct init_loop *l, struct init_process *p)
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN) {
-				init_loop_watch(l, &p->in, EPOLLOUT);
+				if (init_loop_watch(l, &p->in, EPOLLOUT) < 0)
+					watch_failed(p);
 				return;
 			}
 			/* EPIPE: the program closed its stdin. What it did not
@@ -423,8 +441,8 @@ void init_process_pause_output(struct init_loop *l, bool pause)
 				continue;
 			if (pause)
 				init_loop_unwatch(l, pipes[i]);
-			else
-				init_loop_watch(l, pipes[i], EPOLLIN);
+			else if (init_loop_watch(l, pipes[i], EPOLLIN) < 0)
+				watch_failed(p);
 		}
 	}
 }

@@ -360,3 +360,25 @@ t_cold_path_without_pools() {
 	expect_contains "$err" "out of memory"
 	expect_contains "$(ev sandbox pool)" "0 warm sandboxes ready"
 }
+
+t_processes_end_with_their_client() {
+	id=$(ev sandbox create --template minimal --timeout 60)
+	fifo=$(mktemp -u /tmp/evoclaw-fifo.XXXXXX)
+	mkfifo "$fifo"
+	"$EVOCLAW" sandbox exec "$id" -- /bin/sh -c 'echo started; while :; do sleep 1; done' >"$fifo" &
+	client=$!
+	exec 3<"$fifo"
+	rm -f "$fifo"
+	read -r line <&3
+	expect_eq started "$line"
+	kill -9 "$client"
+	wait "$client" 2>/dev/null || true
+	exec 3<&-
+	# The client is gone, so is its process (the supervisor kills it);
+	# wait for that inside the sandbox, bounded.
+	out=$(ev sandbox exec "$id" -- /bin/sh -c 'for i in $(seq 1 500); do ps -o args | grep -q "[w]hile :" || { echo gone; exit 0; }; usleep 10000; done; echo still-running')
+	expect_eq gone "$out"
+	# And a new client gets a clean stream space.
+	expect_eq hi "$(ev sandbox exec "$id" -- /bin/echo hi)"
+	ev sandbox kill "$id"
+}

@@ -1077,9 +1077,25 @@ Test(init, bad_command_line_exits_2)
 	int status = client_wait_exit(&c);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2, "status 0x%x", status);
 	close(c.fd);
-	client_start(&c, ARGV("--exit-with-entrypoint"));
+	client_start(&c, ARGV("--gid"));
 	status = client_wait_exit(&c);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 2, "status 0x%x", status);
+	close(c.fd);
+}
+
+/* The runtime sends the entrypoint as the first request (stream 1), not on
+ * init's command line, so its environment never shows in /proc/1/cmdline;
+ * with --exit-with-entrypoint init still ends with it. */
+Test(init, entrypoint_as_first_request_ends_init)
+{
+	struct init_client c;
+	client_start(&c, ARGV("--exit-with-entrypoint"));
+	client_start_proc(&c, EVO_ENTRYPOINT_STREAM, false, NULL, ARGV("sh", "-c", "exit 5"));
+	struct rx r;
+	client_expect(&c, EVO_ENTRYPOINT_STREAM, EVO_MSG_PROC_STARTED, &r);
+	client_expect(&c, EVO_ENTRYPOINT_STREAM, EVO_MSG_PROC_EXIT, &r);
+	int status = client_wait_exit(&c);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 5, "status 0x%x", status);
 	close(c.fd);
 }
 

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -185,45 +184,35 @@ static int mount_overlays(const struct rootfs_plan *plan, const char *root, char
 	return 0;
 }
 
-static int mount_dev(const struct rootfs_plan *plan, const char *root, char *errbuf,
-		     size_t errlen)
+/* A tmpfs /dev of the sandbox's own. A user namespace cannot mknod, so the
+ * harmless device nodes are bound in from the host's /dev (devtmpfs, so
+ * they work whatever the run directory's filesystem allows). */
+static int mount_dev(const char *root, char *errbuf, size_t errlen)
 {
-	char dev[4096], path[4096];
+	char dev[4096], path[4096], host[64];
 	snprintf(dev, sizeof dev, "%s/dev", root);
-	/* One bind of the prepared /dev (rootfs_prepare_dev) instead of a
-	 * tmpfs and a bind per device: mounts are the dear part here. */
-	if (mount(plan->dev_template, dev, NULL, MS_BIND, NULL) < 0)
-		return fail(errbuf, errlen, "bind /dev from %s", plan->dev_template);
+	if (mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=65536k,nr_inodes=4096") < 0)
+		return fail(errbuf, errlen, "mount /dev");
+	static const char *const nodes[] = {"null", "zero", "full", "random", "urandom", "tty"};
+	for (size_t i = 0; i < sizeof nodes / sizeof *nodes; i++) {
+		snprintf(path, sizeof path, "%s/%s", dev, nodes[i]);
+		snprintf(host, sizeof host, "/dev/%s", nodes[i]);
+		int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+		if (fd < 0)
+			return fail(errbuf, errlen, "create /dev/%s", nodes[i]);
+		close(fd);
+		if (mount(host, path, NULL, MS_BIND, NULL) < 0)
+			return fail(errbuf, errlen, "bind /dev/%s", nodes[i]);
+	}
 	snprintf(path, sizeof path, "%s/pts", dev);
+	if (mkdir(path, 0755) < 0)
+		return fail(errbuf, errlen, "create /dev/pts");
 	if (mount("devpts", path, "devpts", MS_NOSUID | MS_NOEXEC,
 		  "newinstance,ptmxmode=0666,mode=620") < 0)
 		return fail(errbuf, errlen, "mount /dev/pts");
 	snprintf(path, sizeof path, "%s/shm", dev);
-	if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k") < 0)
-		return fail(errbuf, errlen, "mount /dev/shm");
-	return 0;
-}
-
-int rootfs_prepare_dev(const char *path, struct evo_error *err)
-{
-	char ready[4096];
-	snprintf(ready, sizeof ready, "%s/null", path);
-	struct stat st;
-	if (stat(ready, &st) == 0 && S_ISCHR(st.st_mode))
-		return 0;
-	/* Built aside and renamed into place, so concurrent first sandboxes
-	 * never see half of it. */
-	char tmp[4096];
-	snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-	if (mkdir(tmp, 0755) < 0 || chmod(tmp, 0755) < 0)
-		return evo_error_errno(err, "create %s", tmp);
-	static const struct {
-		const char *name;
-		unsigned major, minor;
-	} nodes[] = {
-		{"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9},
-		{"tty", 5, 0},
-	};
+	if (mkdir(path, 01777) < 0 || chmod(path, 01777) < 0)
+		return fail(errbuf, errlen, "create /dev/shm");
 	static const struct {
 		const char *name, *target;
 	} links[] = {
@@ -231,46 +220,12 @@ int rootfs_prepare_dev(const char *path, struct evo_error *err)
 		{"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"},
 		{"stderr", "/proc/self/fd/2"},
 	};
-	char p[4096];
-	int r = 0;
-	for (size_t i = 0; r == 0 && i < sizeof nodes / sizeof *nodes; i++) {
-		snprintf(p, sizeof p, "%s/%s", tmp, nodes[i].name);
-		r = mknod(p, S_IFCHR | 0666, makedev(nodes[i].major, nodes[i].minor));
-		if (r == 0)
-			r = chmod(p, 0666);
-	}
-	for (size_t i = 0; r == 0 && i < sizeof links / sizeof *links; i++) {
-		snprintf(p, sizeof p, "%s/%s", tmp, links[i].name);
-		r = symlink(links[i].target, p);
-	}
-	static const char *const dirs[] = {"pts", "shm"};
-	for (size_t i = 0; r == 0 && i < 2; i++) {
-		snprintf(p, sizeof p, "%s/%s", tmp, dirs[i]);
-		r = mkdir(p, 0755);
-	}
-	if (r == 0 && rename(tmp, path) == 0)
-		return 0;
-	int saved = errno;
-	char cmd[4200];
-	/* Lost a race to another process (its copy is in place) or failed:
-	 * either way ours goes. */
-	for (size_t i = 0; i < sizeof nodes / sizeof *nodes; i++) {
-		snprintf(cmd, sizeof cmd, "%s/%s", tmp, nodes[i].name);
-		unlink(cmd);
-	}
 	for (size_t i = 0; i < sizeof links / sizeof *links; i++) {
-		snprintf(cmd, sizeof cmd, "%s/%s", tmp, links[i].name);
-		unlink(cmd);
+		snprintf(path, sizeof path, "%s/%s", dev, links[i].name);
+		if (symlink(links[i].target, path) < 0)
+			return fail(errbuf, errlen, "link /dev/%s", links[i].name);
 	}
-	for (size_t i = 0; i < 2; i++) {
-		snprintf(cmd, sizeof cmd, "%s/%s", tmp, dirs[i]);
-		rmdir(cmd);
-	}
-	rmdir(tmp);
-	if (r == 0 && (saved == EEXIST || saved == ENOTEMPTY))
-		return 0;
-	errno = saved;
-	return evo_error_errno(err, "prepare %s", path);
+	return 0;
 }
 
 int rootfs_enter(const struct rootfs_plan *plan, char *errbuf, size_t errlen)
@@ -290,7 +245,7 @@ int rootfs_enter(const struct rootfs_plan *plan, char *errbuf, size_t errlen)
 	if (mount_overlays(plan, root, errbuf, errlen) < 0)
 		return -1;
 	spawn_trace_mark("child: overlay");
-	if (mount_dev(plan, root, errbuf, errlen) < 0)
+	if (mount_dev(root, errbuf, errlen) < 0)
 		return -1;
 	spawn_trace_mark("child: /dev");
 	char proc[4096];

@@ -27,7 +27,6 @@ struct rootfs_plan {
 	struct rootfs_overlay overlays[ROOTFS_MAX_MOUNTS];
 	size_t overlay_count;
 	const char *hostname;
-	const char *dev_template; /* see rootfs_prepare_dev */
 	const char *user_home; /* created writable for uid:gid */
 	uint32_t uid, gid;
 };
@@ -37,13 +36,6 @@ struct rootfs_plan {
 int rootfs_plan_init(struct rootfs_plan *plan, const struct template *t, const char *stage,
 		     const char *hostname, uint32_t disk_mb, struct evo_error *err);
 void rootfs_plan_free(struct rootfs_plan *plan);
-
-/* Create, once per run directory, the /dev every sandbox binds: the
- * harmless device nodes (null zero full random urandom tty), the usual
- * symlinks, and mount points for pts and shm. Owned by host root, so a
- * sandbox cannot change it. Idempotent and safe against concurrent
- * callers. */
-int rootfs_prepare_dev(const char *path, struct evo_error *err);
 
 /* In the child: build the rootfs and pivot into it. Returns 0, or -1 with
  * a message in errbuf (errno text included). */

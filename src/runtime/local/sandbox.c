@@ -23,6 +23,7 @@
 #include "common/cleanup.h"
 #include "common/fileutil.h"
 #include "common/proto.h"
+#include "runtime/local/channel.h"
 #include "runtime/local/netpool.h"
 #include "runtime/local/rootfs.h"
 #include "runtime/local/seccomp.h"
@@ -147,6 +148,26 @@ static void set_limits(void)
 	setrlimit(RLIMIT_NOFILE, &nofile);
 }
 
+/* Close every descriptor from 3 up except those in keep (any order). */
+static void close_all_but(int *keep, int n)
+{
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+			int t = keep[j];
+			keep[j] = keep[j - 1];
+			keep[j - 1] = t;
+		}
+	unsigned from = 3;
+	for (int i = 0; i < n; i++) {
+		if (keep[i] < 0 || (unsigned)keep[i] < from)
+			continue;
+		if ((unsigned)keep[i] > from)
+			syscall(SYS_close_range, from, (unsigned)keep[i] - 1, 0u);
+		from = (unsigned)keep[i] + 1;
+	}
+	syscall(SYS_close_range, from, ~0u, 0u);
+}
+
 /* Report a failure to the parent and exit: the child cannot return. */
 static __attribute__((noreturn)) void child_fail(int fd, const char *msg)
 {
@@ -167,14 +188,19 @@ static __attribute__((noreturn)) void child_fail_errno(int fd, const char *what)
  * privileges away, and exec last. */
 static __attribute__((noreturn)) void child_main(const struct child_args *a)
 {
-	/* If the supervisor dies, so does the sandbox: nothing else can reach
-	 * its channel. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* Without the parent's ends, a parent that dies early shows up as EOF
 	 * on the sync pipe instead of a read that never returns. */
 	close(a->sync_parent_fd);
 	close(a->error_parent_fd);
 	close(a->channel_parent_fd);
+	/* Nothing of the caller's may reach init: not its other descriptors
+	 * (a shell's redirections, a host directory), not its terminal or
+	 * session. */
+	close_all_but((int[]){a->sync_fd, a->error_fd, a->channel_fd, a->init_fd}, 4);
+	setsid();
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
+		_exit(127);
 	char go;
 	if (read(a->sync_fd, &go, 1) != 1)
 		_exit(127); /* parent gave up */
@@ -186,6 +212,11 @@ static __attribute__((noreturn)) void child_main(const struct child_args *a)
 		child_fail_errno(a->error_fd, "become root in the user namespace");
 	if (setgroups(0, NULL) < 0)
 		child_fail_errno(a->error_fd, "clear supplementary groups");
+	/* If the supervisor dies, so does the sandbox: nothing else can reach
+	 * its channel. Armed after the id switch, which would clear it. A
+	 * parent that died before this shows as EOF on the second sync read
+	 * below (getppid() cannot tell: it is 0 in a new pid namespace). */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* The rest of the namespaces are made here rather than by clone: the
 	 * network namespace alone takes ~0.4 ms, and here it runs while the
 	 * parent sets up the cgroup on the other CPU. They belong to the
@@ -293,33 +324,38 @@ void sandbox_strv_free(char **v)
 	free(v);
 }
 
-/* evoclaw-init's command line: who the entrypoint runs as, its env, and
- * the entrypoint itself (see docs/init-protocol.md). */
-static void build_init_argv(const struct sandbox_spec *spec, const char *id, struct strv *argv)
+int sandbox_entry_request(struct evo_buf *b, uint32_t stream, const struct template *t,
+			  char *const *argv, char *const *extra_env, const char *id, bool stdin_pipe,
+			  struct evo_error *err)
 {
-	const struct template *t = spec->tmpl;
-	strv_push(argv, xstrdup("evoclaw-init"));
-	if (spec->entry_argv == NULL)
-		return;
-	strv_push(argv, xstrdup("--uid"));
-	strv_push(argv, xasprintf("%u", t->uid));
-	strv_push(argv, xstrdup("--gid"));
-	strv_push(argv, xasprintf("%u", t->gid));
-	strv_push(argv, xstrdup("--cwd"));
-	strv_push(argv, xstrdup(t->workdir));
-	char **env = sandbox_entry_env(t, spec->entry_env, id);
+	size_t start = b->len;
+	size_t mark = evo_frame_begin(b, stream, EVO_MSG_PROC_START, 0);
+	size_t payload = 0;
+	for (char *const *a = argv; *a; a++) {
+		payload += EVO_PROTO_FIELD_HEADER_LEN + strlen(*a);
+		if (payload <= EVO_PROTO_MAX_PAYLOAD)
+			evo_frame_add_str(b, EVO_F_ARGV, *a);
+	}
+	char **env = sandbox_entry_env(t, extra_env, id);
 	for (char **e = env; *e; e++) {
-		strv_push(argv, xstrdup("--env"));
-		strv_push(argv, xstrdup(*e));
+		payload += EVO_PROTO_FIELD_HEADER_LEN + strlen(*e);
+		if (payload <= EVO_PROTO_MAX_PAYLOAD)
+			evo_frame_add_str(b, EVO_F_ENV, *e);
 	}
 	sandbox_strv_free(env);
-	if (spec->entry_stdin)
-		strv_push(argv, xstrdup("--stdin"));
-	if (spec->exit_with_entrypoint)
-		strv_push(argv, xstrdup("--exit-with-entrypoint"));
-	strv_push(argv, xstrdup("--"));
-	for (char *const *a = spec->entry_argv; *a; a++)
-		strv_push(argv, xstrdup(*a));
+	/* uid, gid, cwd and the stdin flag fit in what is left over. */
+	if (payload + 512 + strlen(t->workdir) > EVO_PROTO_MAX_PAYLOAD) {
+		b->len = start;
+		return evo_error_set(err, EVO_ERR_INVALID, E2BIG,
+				     "command and environment take %zu bytes; at most %u fit in one request",
+				     payload, EVO_PROTO_MAX_PAYLOAD - 1024);
+	}
+	evo_frame_add_u32(b, EVO_F_UID, t->uid);
+	evo_frame_add_u32(b, EVO_F_GID, t->gid);
+	evo_frame_add_str(b, EVO_F_CWD, t->workdir);
+	evo_frame_add_u8(b, EVO_F_STDIN, stdin_pipe ? 1 : 0);
+	evo_frame_end(b, mark);
+	return 0;
 }
 
 static long long unix_ms(void)
@@ -365,14 +401,9 @@ int sandbox_spawn(const struct sandbox_spec *spec, struct sandbox *out, struct e
 		return evo_error_errno(err, "set permissions of %s", stage);
 
 	spawn_trace_mark("cgroup root, seccomp");
-	char dev[PATH_MAX];
-	snprintf(dev, sizeof dev, "%s/dev", paths->run);
-	if (rootfs_prepare_dev(dev, err) < 0)
-		return -1;
 	struct rootfs_plan plan;
 	if (rootfs_plan_init(&plan, spec->tmpl, stage, out->id, spec->resources.disk_mb, err) < 0)
 		return -1;
-	plan.dev_template = dev;
 	_cleanup_close_ int init_fd = open(paths->init, O_PATH | O_CLOEXEC);
 	if (init_fd < 0) {
 		rootfs_plan_free(&plan);
@@ -385,8 +416,21 @@ int sandbox_spawn(const struct sandbox_spec *spec, struct sandbox *out, struct e
 		.cpu_millis = spec->resources.cpu_millis,
 	};
 	spawn_trace_mark("plan, init fd");
+	/* init's command line says only whether it ends with its entrypoint:
+	 * the entrypoint itself (and its environment, which may hold
+	 * secrets) goes as the first request, never into /proc/1/cmdline. */
 	struct strv argv = {0};
-	build_init_argv(spec, out->id, &argv);
+	strv_push(&argv, xstrdup("evoclaw-init"));
+	if (spec->exit_with_entrypoint)
+		strv_push(&argv, xstrdup("--exit-with-entrypoint"));
+	struct evo_buf entry = {0};
+	if (spec->entry_argv != NULL &&
+	    sandbox_entry_request(&entry, EVO_ENTRYPOINT_STREAM, spec->tmpl, spec->entry_argv,
+				  spec->entry_env, out->id, spec->entry_stdin, err) < 0) {
+		strv_clear(&argv);
+		rootfs_plan_free(&plan);
+		return -1;
+	}
 	char *init_env[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL};
 	int channel[2] = {-1, -1}, sync_pipe[2] = {-1, -1}, error_pipe[2] = {-1, -1};
 	int pooled_net = -1, home_net = -1;
@@ -396,6 +440,9 @@ int sandbox_spawn(const struct sandbox_spec *spec, struct sandbox *out, struct e
 		evo_error_errno(err, "create sandbox channels");
 		goto out;
 	}
+	/* Queued in the socket now; init reads it first thing. */
+	if (entry.len > 0 && channel_send_all(channel[0], &entry, err) < 0)
+		goto out;
 	struct child_args args = {
 		.sync_fd = sync_pipe[0],
 		.sync_parent_fd = sync_pipe[1],
@@ -490,6 +537,7 @@ out:
 	}
 	cleanup_closep(&pooled_net);
 	cleanup_closep(&home_net);
+	evo_buf_free(&entry);
 	strv_clear(&argv);
 	rootfs_plan_free(&plan);
 	if (result < 0)

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "common/error.h"
+#include "common/proto.h"
 #include "runtime/local/cgroup.h"
 #include "runtime/template.h"
 
@@ -62,6 +63,13 @@ int sandbox_spawn(const struct sandbox_spec *spec, struct sandbox *out, struct e
  * NULL-terminated; free with sandbox_strv_free. */
 char **sandbox_entry_env(const struct template *t, char *const *extra, const char *id);
 void sandbox_strv_free(char **v);
+
+/* Append to b a PROC_START for argv on stream, as the template's user in
+ * its workdir with sandbox_entry_env's environment. EVO_ERR_INVALID (E2BIG)
+ * when it does not fit in one request. */
+int sandbox_entry_request(struct evo_buf *b, uint32_t stream, const struct template *t,
+			  char *const *argv, char *const *extra_env, const char *id, bool stdin_pipe,
+			  struct evo_error *err);
 
 /* Kill everything in the sandbox, reap init, remove the cgroup, close the
  * fds. Safe on a partly torn-down sandbox; returns the first failure. */

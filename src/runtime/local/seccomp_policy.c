@@ -39,6 +39,8 @@ static const char *const denied_syscalls[] = {
 	"iopl", "ioperm", "vhangup", "uselib", "_sysctl", "sysfs", "ustat",
 	"get_kernel_syms", "query_module", "vm86", "vm86old", "personality",
 	"fanotify_init", "pidfd_getfd",
+	/* io_uring: a large kernel attack surface no sandboxed agent needs. */
+	"io_uring_setup", "io_uring_enter", "io_uring_register",
 };
 
 int seccomp_policy_compile(struct sock_fprog *prog, struct evo_error *err)

@@ -30,11 +30,15 @@
 #include "runtime/paths.h"
 
 #define MAX_CLIENTS 255
-/* A client that reads slower than its streams produce is cut off at this
- * much queued output; below SLOW_CLIENT_BYTES reading from init pauses
- * instead, so init's own backpressure reaches the producing process. */
+/* While a client has this much output queued, reading from init pauses, so
+ * init's own backpressure reaches the producing process, and the client's
+ * requests are not read (its answers would only pile up). A client that
+ * stays that way longer than CLIENT_BACKED_UP_MAX_MS is cut off, so it
+ * cannot stall the others for ever. */
 #define CLIENT_QUEUE_PAUSE_BYTES (1u << 20)
 #define INIT_QUEUE_PAUSE_BYTES (4u << 20)
+/* How long one backed-up client may hold everyone's output. */
+#define CLIENT_BACKED_UP_MAX_MS 5000
 
 static long long unix_ms(void)
 {
@@ -65,10 +69,19 @@ static void dir_file(const char *dir, const char *name, char *out, size_t size)
 
 /* ---- the daemon ------------------------------------------------------ */
 
+/* A process a client started, by its stream id in the client's space. */
+struct client_stream {
+	uint32_t id;
+	bool started; /* PROC_STARTED seen; before that an ERROR ends it */
+};
+
 struct client {
-	int fd;
+	int fd;                 /* -1: gone, its processes being stopped */
 	uint32_t attach_stream; /* 0 = not attached to the entrypoint */
 	struct evo_buf out;
+	struct client_stream *streams; /* its processes still running */
+	size_t nstreams;
+	long long backed_up_since_ms; /* output piling up since; 0 = not */
 };
 
 struct supervisor {
@@ -95,15 +108,23 @@ struct supervisor {
 static __attribute__((noreturn)) void teardown(struct supervisor *s, int killer_slot,
 					       uint32_t killer_stream);
 
+static void client_free(struct supervisor *s, int slot)
+{
+	struct client *c = s->clients[slot];
+	evo_buf_free(&c->out);
+	free(c->streams);
+	free(c);
+	s->clients[slot] = NULL;
+}
+
 static void client_close(struct supervisor *s, int slot)
 {
 	struct client *c = s->clients[slot];
-	if (c == NULL)
+	if (c == NULL || c->fd < 0)
 		return;
 	close(c->fd);
-	evo_buf_free(&c->out);
-	free(c);
-	s->clients[slot] = NULL;
+	c->fd = -1;
+	c->out.len = 0;
 	/* A claimed sandbox lives exactly as long as its claimer's
 	 * connection: a `run` that exits, or is killed, ends it. */
 	if (slot == s->owner_slot) {
@@ -112,13 +133,49 @@ static void client_close(struct supervisor *s, int slot)
 		setpriority(PRIO_PROCESS, 0, 19);
 		teardown(s, 0, 0);
 	}
+	/* Its processes end with it; the slot stays taken until they have,
+	 * so nothing of theirs can reach a later client. */
+	for (size_t i = 0; i < c->nstreams; i++) {
+		size_t m = evo_frame_begin(&s->to_init, ((uint32_t)slot << 24) | c->streams[i].id,
+					   EVO_MSG_PROC_SIGNAL, 0);
+		evo_frame_add_i32(&s->to_init, EVO_F_SIGNAL, SIGKILL);
+		evo_frame_end(&s->to_init, m);
+	}
+	if (c->nstreams == 0)
+		client_free(s, slot);
+}
+
+static void stream_add(struct client *c, uint32_t id)
+{
+	c->streams = xrealloc(c->streams, (c->nstreams + 1) * sizeof *c->streams);
+	c->streams[c->nstreams++] = (struct client_stream){.id = id};
+}
+
+/* Follow a client's processes through init's answers on their streams. */
+static void stream_update(struct supervisor *s, int slot, const struct evo_frame *f)
+{
+	struct client *c = s->clients[slot];
+	uint32_t id = f->stream & SUPERVISOR_CLIENT_STREAM_MAX;
+	for (size_t i = 0; i < c->nstreams; i++) {
+		if (c->streams[i].id != id)
+			continue;
+		bool ended = f->type == EVO_MSG_PROC_EXIT ||
+			     (f->type == EVO_MSG_ERROR && !c->streams[i].started);
+		if (f->type == EVO_MSG_PROC_STARTED)
+			c->streams[i].started = true;
+		if (ended)
+			c->streams[i] = c->streams[--c->nstreams];
+		break;
+	}
+	if (c->fd < 0 && c->nstreams == 0)
+		client_free(s, slot);
 }
 
 /* Queue a frame-sized record to a client and try to send it. */
 static void client_queue(struct supervisor *s, int slot, const struct evo_buf *frames)
 {
 	struct client *c = s->clients[slot];
-	if (c == NULL)
+	if (c == NULL || c->fd < 0)
 		return;
 	evo_buf_append(&c->out, frames->data, frames->len);
 	if (channel_flush(c->fd, &c->out, NULL) < 0)
@@ -250,9 +307,11 @@ static void handle_init_frame(struct supervisor *s, const uint8_t *rec, size_t l
 			rewrite_record(rec, len, c->attach_stream, oom, &out);
 			client_queue(s, i, &out);
 		}
-	} else {
+	} else if (s->clients[slot] != NULL) {
 		rewrite_record(rec, len, f->stream & SUPERVISOR_CLIENT_STREAM_MAX, oom, &out);
 		client_queue(s, (int)slot, &out);
+		if (s->clients[slot] != NULL)
+			stream_update(s, (int)slot, f);
 	}
 	evo_buf_free(&out);
 }
@@ -364,6 +423,11 @@ static void attach(struct supervisor *s, int slot, uint32_t stream)
  * its command. */
 static void claim(struct supervisor *s, int slot, uint32_t stream, uint8_t flags)
 {
+	if (s->state.pool_key[0] == '\0') {
+		client_reply_error(s, slot, stream, EINVAL,
+				   "only a warm sandbox can be claimed; this one was created directly");
+		return;
+	}
 	if (s->owner_slot != 0) {
 		client_reply_error(s, slot, stream, EBUSY, "this sandbox is already claimed");
 		return;
@@ -446,6 +510,8 @@ static void handle_client_record(struct supervisor *s, int slot, const uint8_t *
 				   "a warm sandbox is kept unused for `sandbox run`; it takes requests once claimed");
 		return;
 	}
+	if (f.type == EVO_MSG_PROC_START)
+		stream_add(s->clients[slot], f.stream);
 	rewrite_record(rec, len, ((uint32_t)slot << 24) | f.stream, false, &s->to_init);
 	if (channel_flush(s->sb.channel, &s->to_init, NULL) < 0)
 		teardown(s, 0, 0);
@@ -489,6 +555,8 @@ static __attribute__((noreturn)) void teardown(struct supervisor *s, int killer_
 {
 	struct evo_error err = {0};
 	int r = sandbox_destroy(&s->sb, &err);
+	if (s->state.pool_key[0] && s->owner_slot == 0)
+		warmpool_forget(&s->state);
 	/* Before the state directory (and the lock in it) goes: whoever waits
 	 * for this supervisor (pool drain) must then find the refill already
 	 * holding the pool's lock. */
@@ -534,7 +602,8 @@ static void drain_init(struct supervisor *s)
 
 static void drain_client(struct supervisor *s, int slot)
 {
-	for (int budget = 64; budget > 0 && s->clients[slot] != NULL; budget--) {
+	for (int budget = 64; budget > 0 && s->clients[slot] != NULL && s->clients[slot]->fd >= 0;
+	     budget--) {
 		ssize_t n = recv(s->clients[slot]->fd, s->record, EVO_PROTO_MAX_FRAME,
 				 MSG_DONTWAIT | MSG_TRUNC);
 		if (n < 0 && errno == EINTR)
@@ -560,9 +629,26 @@ static __attribute__((noreturn)) void supervisor_loop(struct supervisor *s)
 	int slot_of[5 + MAX_CLIENTS];
 	for (;;) {
 		bool clients_backed_up = false;
-		for (int i = 1; i <= MAX_CLIENTS; i++)
-			if (s->clients[i] && s->clients[i]->out.len > CLIENT_QUEUE_PAUSE_BYTES)
-				clients_backed_up = true;
+		long long now = unix_ms(), wait_ms = -1;
+		for (int i = 1; i <= MAX_CLIENTS; i++) {
+			struct client *c = s->clients[i];
+			if (c == NULL || c->fd < 0)
+				continue;
+			if (c->out.len <= CLIENT_QUEUE_PAUSE_BYTES) {
+				c->backed_up_since_ms = 0;
+				continue;
+			}
+			if (c->backed_up_since_ms == 0)
+				c->backed_up_since_ms = now;
+			long long left = c->backed_up_since_ms + CLIENT_BACKED_UP_MAX_MS - now;
+			if (left <= 0) {
+				client_close(s, i);
+				continue;
+			}
+			clients_backed_up = true;
+			if (wait_ms < 0 || left < wait_ms)
+				wait_ms = left;
+		}
 		bool init_backed_up = s->to_init.len > INIT_QUEUE_PAUSE_BYTES;
 		int n = 0;
 		fds[n++] = (struct pollfd){.fd = s->sb.init_pidfd, .events = POLLIN};
@@ -574,14 +660,15 @@ static __attribute__((noreturn)) void supervisor_loop(struct supervisor *s)
 		fds[n++] = (struct pollfd){.fd = s->listen_fd, .events = POLLIN};
 		for (int i = 1; i <= MAX_CLIENTS; i++) {
 			struct client *c = s->clients[i];
-			if (c == NULL)
+			if (c == NULL || c->fd < 0)
 				continue;
+			bool take_requests = !init_backed_up && c->out.len <= CLIENT_QUEUE_PAUSE_BYTES;
 			slot_of[n] = i;
 			fds[n++] = (struct pollfd){
 				.fd = c->fd,
-				.events = (short)((init_backed_up ? 0 : POLLIN) | (c->out.len ? POLLOUT : 0))};
+				.events = (short)((take_requests ? POLLIN : 0) | (c->out.len ? POLLOUT : 0))};
 		}
-		if (poll(fds, (nfds_t)n, -1) < 0) {
+		if (poll(fds, (nfds_t)n, (int)wait_ms) < 0) {
 			if (errno == EINTR)
 				continue;
 			teardown(s, 0, 0);
@@ -607,7 +694,7 @@ static __attribute__((noreturn)) void supervisor_loop(struct supervisor *s)
 			accept_client(s);
 		for (int i = 5; i < n; i++) {
 			int slot = slot_of[i];
-			if (s->clients[slot] == NULL || fds[i].revents == 0)
+			if (s->clients[slot] == NULL || s->clients[slot]->fd < 0 || fds[i].revents == 0)
 				continue;
 			if (fds[i].revents & POLLOUT &&
 			    channel_flush(s->clients[slot]->fd, &s->clients[slot]->out, NULL) < 0) {

@@ -49,9 +49,25 @@ static void pools_dir(char *out, size_t size)
 	snprintf(out, size, "%s/warm", evo_paths_get()->run);
 }
 
-static void pool_dir(const char *key, char *out, size_t size)
+/* A key is a template name and resource numbers: [a-z0-9_-] only, so it
+ * can never name anything outside the pools' directory. */
+static bool key_valid(const char *key)
 {
+	if (key[0] == '\0' || key[0] == '-')
+		return false;
+	for (const char *c = key; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '_'))
+			return false;
+	return true;
+}
+
+/* The directory of pool `key`; false (and nothing to use) for a bad key. */
+static bool pool_dir(const char *key, char *out, size_t size)
+{
+	if (!key_valid(key))
+		return false;
 	snprintf(out, size, "%s/warm/%s", evo_paths_get()->run, key);
+	return true;
 }
 
 int warmpool_take(const char *key, char id[SANDBOX_ID_MAX])
@@ -59,7 +75,8 @@ int warmpool_take(const char *key, char id[SANDBOX_ID_MAX])
 	if (!warmpool_enabled())
 		return -1;
 	char dir[PATH_MAX];
-	pool_dir(key, dir, sizeof dir);
+	if (!pool_dir(key, dir, sizeof dir))
+		return -1;
 	DIR *d = opendir(dir);
 	if (d == NULL)
 		return -1;
@@ -96,7 +113,8 @@ int warmpool_fill(const char *key, const char *template_name,
 		  const struct template_resources *r, int target, struct evo_error *err)
 {
 	char dir[PATH_MAX];
-	pool_dir(key, dir, sizeof dir);
+	if (!pool_dir(key, dir, sizeof dir))
+		return evo_error_set(err, EVO_ERR_INVALID, 0, "invalid warm pool \"%.80s\"", key);
 	if (mkdir_parents(dir, 0700) < 0)
 		return evo_error_errno(err, "create %s", dir);
 	struct template t;
@@ -144,8 +162,7 @@ void warmpool_refill_async(const char *key, const char *template_name,
 	if (!warmpool_enabled())
 		return;
 	char dir[PATH_MAX];
-	pool_dir(key, dir, sizeof dir);
-	if (mkdir_parents(dir, 0700) < 0)
+	if (!pool_dir(key, dir, sizeof dir) || mkdir_parents(dir, 0700) < 0)
 		return;
 	/* Locked here and inherited by the refiller (flock locks belong to
 	 * the open file, shared across fork), so there is no moment at which
@@ -189,9 +206,19 @@ bool warmpool_is_warm(const struct sandbox_state *st)
 	if (st->pool_key[0] == '\0')
 		return false;
 	char dir[PATH_MAX], marker[PATH_MAX];
-	pool_dir(st->pool_key, dir, sizeof dir);
+	if (!pool_dir(st->pool_key, dir, sizeof dir))
+		return false;
 	snprintf(marker, sizeof marker, "%s/%s", dir, st->id);
 	return access(marker, F_OK) == 0;
+}
+
+void warmpool_forget(const struct sandbox_state *st)
+{
+	char dir[PATH_MAX], marker[PATH_MAX];
+	if (!pool_dir(st->pool_key, dir, sizeof dir))
+		return;
+	snprintf(marker, sizeof marker, "%s/%s", dir, st->id);
+	unlink(marker);
 }
 
 /* Call fn on every pool directory. */

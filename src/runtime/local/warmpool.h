@@ -52,6 +52,10 @@ int warmpool_fill(const char *key, const char *template_name,
 /* Is this running sandbox a warm one, not yet taken? */
 bool warmpool_is_warm(const struct sandbox_state *st);
 
+/* A warm sandbox is ending unclaimed (timeout, kill): drop its marker so
+ * nobody takes it and refills do not count it. */
+void warmpool_forget(const struct sandbox_state *st);
+
 /* Warm sandboxes ready, over all pools. */
 int warmpool_count(void);
 
