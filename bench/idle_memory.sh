@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 build=${EVOCLAW_BUILD:-build}
 n=${N:-500}
 export EVOCLAW_RUN_DIR=$(mktemp -d /tmp/evoclaw-bench.XXXXXX)
+chmod 711 "$EVOCLAW_RUN_DIR" # sandboxes pass through it as an unprivileged id
 evoclaw=$PWD/$build/bin/evoclaw
 used_kb() { awk '/^MemTotal:/{t=$2} /^MemAvailable:/{a=$2} END{print t-a}' /proc/meminfo; }
 pss_kb() {

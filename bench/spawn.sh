@@ -15,6 +15,7 @@ cc -O2 -std=gnu11 -Wall -Wextra -Werror -Isrc -I"$build/gen" -D_GNU_SOURCE -stat
 	-o "$build/bench/spawn_inproc" bench/spawn_inproc.c "$build"/obj/common/*.o "$build"/obj/runtime/*.o \
 	$(ls "$build"/obj/runtime/local/*.o | grep -v seccomp_policy) -ljansson
 export EVOCLAW_RUN_DIR=$(mktemp -d /tmp/evoclaw-bench.XXXXXX)
+chmod 711 "$EVOCLAW_RUN_DIR" # sandboxes pass through it as an unprivileged id
 evoclaw=$PWD/$build/bin/evoclaw
 trap '"$evoclaw" sandbox pool drain >/dev/null; rm -rf "$EVOCLAW_RUN_DIR"' EXIT
 rootfs=$PWD/$build/rootfs/minimal

@@ -12,6 +12,7 @@ export EVOCLAW="$build/bin/evoclaw"
 export EVOCLAW_BUILD="$build"
 # Sandboxes of the tests live in their own runtime dir, never the user's.
 export EVOCLAW_RUN_DIR=$(mktemp -d /tmp/evoclaw-e2e.XXXXXX)
+chmod 711 "$EVOCLAW_RUN_DIR" # sandboxes pass through it as an unprivileged id
 trap '"$EVOCLAW" sandbox ls --json >/dev/null 2>&1; for id in $(ls "$EVOCLAW_RUN_DIR/sandboxes" 2>/dev/null); do "$EVOCLAW" sandbox kill "$id" >/dev/null 2>&1; done; "$EVOCLAW" sandbox pool drain >/dev/null 2>&1; rm -rf "$EVOCLAW_RUN_DIR"' EXIT
 
 # shellcheck source=lib.sh

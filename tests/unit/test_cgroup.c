@@ -1,4 +1,6 @@
 #include <criterion/criterion.h>
+#include <fcntl.h>
+#include <time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -82,18 +84,34 @@ static bool nothing_is_live(const char *name, void *ctx)
 	return false;
 }
 
-Test(cgroup, garbage_collection_spares_busy_groups)
+/* Make a group look created `seconds` ago, in every hierarchy. */
+static void age_group(const struct cgroup *cg, int seconds)
+{
+	struct timespec times[2];
+	clock_gettime(CLOCK_REALTIME, &times[0]);
+	times[0].tv_sec -= seconds;
+	times[1] = times[0];
+	for (int c = 0; c < (cg->v2 ? 1 : CGROUP_CONTROLLER_COUNT); c++)
+		cr_assert_eq(utimensat(AT_FDCWD, cg->path[c], times, 0), 0, "age %s", cg->path[c]);
+}
+
+Test(cgroup, garbage_collection_spares_busy_and_young_groups)
 {
 	struct cgroup_root root;
 	struct evo_error err = {0};
 	cr_assert_eq(cgroup_root_init(&root, &err), 0, "%s", err.msg);
 	struct cgroup_limits limits = {0};
-	struct cgroup idle, busy;
-	char a[64], b[64];
+	struct cgroup idle, busy, young;
+	char a[64], b[64], y[64];
 	snprintf(a, sizeof a, "unit-gc-idle-%d", (int)getpid());
 	snprintf(b, sizeof b, "unit-gc-busy-%d", (int)getpid());
+	snprintf(y, sizeof y, "unit-gc-young-%d", (int)getpid());
 	cr_assert_eq(cgroup_create(&root, a, &limits, &idle, &err), 0, "%s", err.msg);
 	cr_assert_eq(cgroup_create(&root, b, &limits, &busy, &err), 0, "%s", err.msg);
+	cr_assert_eq(cgroup_create(&root, y, &limits, &young, &err), 0, "%s", err.msg);
+	/* Old and empty: debris. Young and empty: a sandbox being made. */
+	age_group(&idle, 120);
+	age_group(&busy, 120);
 	pid_t pid = fork();
 	if (pid == 0) {
 		pause();
@@ -104,6 +122,8 @@ Test(cgroup, garbage_collection_spares_busy_groups)
 	struct stat sb;
 	cr_expect_neq(stat(idle.path[0], &sb), 0, "empty group not collected");
 	cr_expect_eq(stat(busy.path[0], &sb), 0, "busy group was removed");
+	cr_expect_eq(stat(young.path[0], &sb), 0, "young group was removed");
+	cr_expect_eq(cgroup_destroy(&young, 5000, &err), 0, "%s", err.msg);
 	cr_expect_eq(cgroup_destroy(&busy, 5000, &err), 0, "%s", err.msg);
 	waitpid(pid, NULL, 0);
 }

@@ -578,6 +578,12 @@ int cgroup_collect_garbage(const struct cgroup_root *root,
 				continue;
 			char path[CGROUP_PATH_MAX * 2];
 			snprintf(path, sizeof path, "%s/%s", root->base[c], e->d_name);
+			/* A group a sandbox is being created in is empty for a
+			 * moment, and a foreground `run` has no state directory:
+			 * only old empty groups are debris. */
+			struct stat st;
+			if (stat(path, &st) < 0 || time(NULL) - st.st_mtime < 60)
+				continue;
 			if (scan_procs(path, false) == 0 && rmdir(path) == 0)
 				removed++;
 		}

@@ -62,6 +62,41 @@ bool sandbox_id_valid(const char *id)
 	return true;
 }
 
+int sandbox_check_run_dir(struct evo_error *err)
+{
+	const char *dir = evo_paths_get()->run;
+	if (mkdir(dir, 0711) == 0) {
+		/* Ours, new: exactly the mode we want, whatever the umask. */
+		if (chmod(dir, 0711) < 0)
+			return evo_error_errno(err, "set the mode of %s", dir);
+	} else if (errno == ENOENT) {
+		if (mkdir_parents(dir, 0755) < 0 || chmod(dir, 0711) < 0)
+			return evo_error_errno(err, "create %s", dir);
+	} else if (errno != EEXIST) {
+		return evo_error_errno(err, "create %s", dir);
+	}
+	/* What is in it steers what root does (cgroup paths, pids to kill),
+	 * so it must be root's alone. Existing directories are never
+	 * changed, only checked. */
+	struct stat st;
+	if (lstat(dir, &st) < 0)
+		return evo_error_errno(err, "stat %s", dir);
+	if (!S_ISDIR(st.st_mode))
+		return evo_error_set(err, EVO_ERR_INVALID, 0, "run directory %s is not a directory",
+				     dir);
+	if (st.st_uid != geteuid() || (st.st_mode & 022))
+		return evo_error_set(err, EVO_ERR_INVALID, 0,
+				     "run directory %s must be owned by root and writable by nobody else "
+				     "(it is uid %u, mode %03o)",
+				     dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 0777));
+	if (!(st.st_mode & 001))
+		return evo_error_set(err, EVO_ERR_INVALID, 0,
+				     "run directory %s must be searchable by others (chmod o+x %s): "
+				     "sandboxes reach their staging directory through it",
+				     dir, dir);
+	return 0;
+}
+
 int sandbox_cgroup_root(const struct cgroup_root **out, struct evo_error *err)
 {
 	static struct cgroup_root root;
@@ -70,8 +105,8 @@ int sandbox_cgroup_root(const struct cgroup_root **out, struct evo_error *err)
 		const struct evo_paths *paths = evo_paths_get();
 		char cache[PATH_MAX];
 		snprintf(cache, sizeof cache, "%s/cgroup-root.cache", paths->run);
-		if (mkdir_parents(paths->run, 0755) < 0)
-			return evo_error_errno(err, "create %s", paths->run);
+		if (sandbox_check_run_dir(err) < 0)
+			return -1;
 		if (cgroup_root_init_cached(&root, cache, err) < 0)
 			return -1;
 		ready = true;
@@ -390,17 +425,12 @@ int sandbox_spawn(const struct sandbox_spec *spec, struct sandbox *out, struct e
 	 * over it inside its own mount namespace. The child reaches it as an
 	 * unprivileged host id, so the path must be searchable by others;
 	 * nothing is ever stored in it on the host side. */
+	if (sandbox_check_run_dir(err) < 0)
+		return -1;
 	char stage[PATH_MAX];
 	snprintf(stage, sizeof stage, "%s/.stage", paths->run);
-	if (mkdir(stage, 0755) < 0 && errno != EEXIST) {
-		if (errno != ENOENT || mkdir_parents(stage, 0755) < 0)
-			return evo_error_errno(err, "create %s", stage);
-	}
-	/* Whatever the umask made of them. */
-	if (chmod(paths->run, 0755) < 0 || chmod(stage, 0755) < 0)
-		return evo_error_errno(err, "set permissions of %s", stage);
-
-	spawn_trace_mark("cgroup root, seccomp");
+	if (mkdir(stage, 0711) < 0 && errno != EEXIST)
+		return evo_error_errno(err, "create %s", stage);
 	struct rootfs_plan plan;
 	if (rootfs_plan_init(&plan, spec->tmpl, stage, out->id, spec->resources.disk_mb, err) < 0)
 		return -1;

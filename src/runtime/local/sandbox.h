@@ -51,6 +51,10 @@ void sandbox_generate_id(char id[SANDBOX_ID_MAX]);
 /* Is id well formed ([a-z0-9][a-z0-9-]{0,62})? */
 bool sandbox_id_valid(const char *id);
 
+/* Create the run directory (EVOCLAW_RUN_DIR) if missing, else check that
+ * it is root's, writable by nobody else, and searchable. */
+int sandbox_check_run_dir(struct evo_error *err);
+
 /* Resolve the cgroup parent once per process; sandbox_spawn calls it. */
 int sandbox_cgroup_root(const struct cgroup_root **out, struct evo_error *err);
 

@@ -956,8 +956,15 @@ static int clean_if_dead(const char *dir)
 		return 0;
 	struct sandbox_state st;
 	dir_file(dir, "state.json", path, sizeof path);
-	if (sandbox_state_read(path, &st, NULL) == 0)
+	if (sandbox_state_read(path, &st, NULL) == 0) {
 		cgroup_destroy(&st.cgroup, 5000, NULL);
+	} else {
+		/* No state yet: a supervisor may be between creating its lock
+		 * file and locking it. Only an old directory is debris. */
+		struct stat sb;
+		if (stat(dir, &sb) == 0 && time(NULL) - sb.st_mtime < 30)
+			return 0;
+	}
 	remove_state_dir(dir);
 	return 1;
 }
