@@ -20,6 +20,10 @@ pss_kb() {
 	done
 	echo $total
 }
+count_processes() {
+	ps -eo stat=,comm= | awk '$1 !~ /^Z/ && ($2 == "evoclaw" || $2 == "evoclaw-init")' | wc -l
+}
+procs_before=$(count_processes)
 sync; echo 1 >/proc/sys/vm/drop_caches 2>/dev/null || true
 before=$(used_kb)
 ids=()
@@ -33,8 +37,7 @@ echo "sandboxes alive: $alive"
 echo "host used memory: +$(( (after - before) / 1024 )) MiB for $n sandboxes = $(( (after - before) / n )) KiB per sandbox"
 echo "supervisor+init PSS: $(( pss / 1024 )) MiB = $(( pss / n )) KiB per sandbox"
 "$evoclaw" sandbox kill "${ids[@]}"
-left=$(find "$EVOCLAW_RUN_DIR/sandboxes" -mindepth 1 | wc -l)
-procs=$(ps -eo stat=,comm= | awk '$1 !~ /^Z/ && ($2 == "evoclaw" || $2 == "evoclaw-init")' | wc -l)
-echo "after kill: $left state entries, $procs evoclaw processes"
 "$evoclaw" sandbox pool drain >/dev/null
+left=$(find "$EVOCLAW_RUN_DIR/sandboxes" -mindepth 1 | wc -l)
+echo "after kill: $left state entries, evoclaw processes $procs_before before, $(count_processes) after"
 rm -rf "$EVOCLAW_RUN_DIR"

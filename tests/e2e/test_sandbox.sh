@@ -382,3 +382,37 @@ t_processes_end_with_their_client() {
 	expect_eq hi "$(ev sandbox exec "$id" -- /bin/echo hi)"
 	ev sandbox kill "$id"
 }
+
+t_sandboxes_do_not_share_per_user_limits() {
+	a=$(ev sandbox create --template python --timeout 60)
+	b=$(ev sandbox create --template python --timeout 60)
+	map_a=$(ev sandbox exec "$a" -- cat /proc/self/uid_map | awk '{print $2}')
+	map_b=$(ev sandbox exec "$b" -- cat /proc/self/uid_map | awk '{print $2}')
+	[ "$map_a" != "$map_b" ] || fail "both sandboxes map onto host ids from $map_a"
+	[ "$map_a" -ge 1000000 ] || fail "host id range starts at $map_a"
+	# inotify instances are limited per host user: A takes all it can...
+	fifo=$(mktemp -u /tmp/evoclaw-fifo.XXXXXX)
+	mkfifo "$fifo"
+	"$EVOCLAW" sandbox exec "$a" -- python3 -c '
+import ctypes, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+n = 0
+while libc.inotify_init() >= 0:
+    n += 1
+print("held", n, flush=True)
+time.sleep(60)' >"$fifo" &
+	holder=$!
+	exec 3<"$fifo"
+	rm -f "$fifo"
+	read -r line <&3
+	expect_contains "$line" "held"
+	# ...and B still gets one, and so does root on the host (the kernel
+	# charges these to the user namespace's owner, its own host id).
+	out=$(ev sandbox exec "$b" -- python3 -c 'import ctypes; print(ctypes.CDLL(None).inotify_init() >= 0)')
+	expect_eq True "$out"
+	expect_eq True "$(python3 -c 'import ctypes; print(ctypes.CDLL(None).inotify_init() >= 0)')" "host root"
+	ev sandbox kill "$a" "$b"
+	wait "$holder" 2>/dev/null || true
+	exec 3<&-
+	expect_eq 0 "$(ls "$EVOCLAW_RUN_DIR/idranges" | wc -l)" "id ranges left after kill"
+}

@@ -24,6 +24,7 @@
 #include "common/fileutil.h"
 #include "common/proto.h"
 #include "runtime/local/channel.h"
+#include "runtime/local/idrange.h"
 #include "runtime/local/netpool.h"
 #include "runtime/local/rootfs.h"
 #include "runtime/local/seccomp.h"
@@ -305,11 +306,11 @@ static __attribute__((noreturn)) void child_main(const struct child_args *a)
 	child_fail_errno(a->error_fd, "exec evoclaw-init");
 }
 
-static int write_id_map(pid_t pid, const char *file, struct evo_error *err)
+static int write_id_map(pid_t pid, const char *file, uint32_t base, struct evo_error *err)
 {
 	char path[64], map[64];
 	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
-	snprintf(map, sizeof map, "0 %u %u\n", SANDBOX_HOST_ID_BASE, SANDBOX_ID_RANGE);
+	snprintf(map, sizeof map, "0 %u %u\n", base, IDRANGE_SIZE);
 	if (write_file_string(path, map) < 0)
 		return evo_error_errno(err, "write %s", path);
 	return 0;
@@ -431,13 +432,20 @@ int sandbox_spawn(const struct sandbox_spec *spec, struct sandbox *out, struct e
 	snprintf(stage, sizeof stage, "%s/.stage", paths->run);
 	if (mkdir(stage, 0711) < 0 && errno != EEXIST)
 		return evo_error_errno(err, "create %s", stage);
-	struct rootfs_plan plan;
-	if (rootfs_plan_init(&plan, spec->tmpl, stage, out->id, spec->resources.disk_mb, err) < 0)
+	if (idrange_claim(out->id, &out->id_slot, err) < 0)
 		return -1;
+	out->has_id_slot = true;
+	struct rootfs_plan plan;
+	if (rootfs_plan_init(&plan, spec->tmpl, stage, out->id, spec->resources.disk_mb, err) < 0) {
+		sandbox_destroy(out, NULL);
+		return -1;
+	}
 	_cleanup_close_ int init_fd = open(paths->init, O_PATH | O_CLOEXEC);
 	if (init_fd < 0) {
+		evo_error_errno(err, "open %s (was it built? run make)", paths->init);
 		rootfs_plan_free(&plan);
-		return evo_error_errno(err, "open %s (was it built? run make)", paths->init);
+		sandbox_destroy(out, NULL);
+		return -1;
 	}
 
 	struct cgroup_limits limits = {
@@ -459,6 +467,7 @@ int sandbox_spawn(const struct sandbox_spec *spec, struct sandbox *out, struct e
 				  spec->entry_env, out->id, spec->entry_stdin, err) < 0) {
 		strv_clear(&argv);
 		rootfs_plan_free(&plan);
+		sandbox_destroy(out, NULL);
 		return -1;
 	}
 	char *init_env[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL};
@@ -506,9 +515,22 @@ int sandbox_spawn(const struct sandbox_spec *spec, struct sandbox *out, struct e
 		close(steal_fd(&pooled_net));
 	args.own_netns = pooled_net < 0;
 	spawn_trace_mark("take pooled netns");
+	/* The kernel charges per-user limits (inotify instances, watches,
+	 * namespaces) at every level to a user namespace's owner, the euid
+	 * of its creator. Created as root, every sandbox would share root's
+	 * counts, and one could exhaust them for the host. So this thread
+	 * creates it as the sandbox's own host id, then is root again; the
+	 * raw call changes this thread only. */
+	uint32_t owner = idrange_host_base(out->id_slot);
+	if (syscall(SYS_setresuid, -1, owner, -1) < 0) {
+		evo_error_errno(err, "become uid %u to own the user namespace", owner);
+		goto out;
+	}
 	pid_t pid = (pid_t)syscall(SYS_clone, flags, NULL, &pidfd, NULL, 0);
 	if (pid == 0)
 		child_main(&args);
+	if (syscall(SYS_setresuid, -1, 0, -1) < 0)
+		abort(); /* root we were, root we must be again */
 	if (pooled_net >= 0 && setns(home_net, CLONE_NEWNET) < 0)
 		abort(); /* later sandboxes would share this one's network */
 	if (pid < 0) {
@@ -522,7 +544,8 @@ int sandbox_spawn(const struct sandbox_spec *spec, struct sandbox *out, struct e
 	close(steal_fd(&error_pipe[1]));
 	close(steal_fd(&channel[1]));
 
-	if (write_id_map(pid, "uid_map", err) < 0 || write_id_map(pid, "gid_map", err) < 0)
+	uint32_t base = idrange_host_base(out->id_slot);
+	if (write_id_map(pid, "uid_map", base, err) < 0 || write_id_map(pid, "gid_map", base, err) < 0)
 		goto out;
 	if (write(sync_pipe[1], "g", 1) != 1) {
 		evo_error_errno(err, "start sandbox child");
@@ -600,6 +623,11 @@ int sandbox_destroy(struct sandbox *sb, struct evo_error *err)
 		else
 			memset(&sb->cgroup, 0, sizeof sb->cgroup);
 		spawn_trace_mark("destroy: cgroup removed");
+	}
+	/* Last: only once nothing runs under the range may it be reused. */
+	if (sb->has_id_slot && result == 0) {
+		idrange_release(sb->id_slot);
+		sb->has_id_slot = false;
 	}
 	return result;
 }

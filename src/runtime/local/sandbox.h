@@ -21,10 +21,6 @@
 #define SANDBOX_ID_LEN 20
 #define SANDBOX_ID_MAX 64
 
-/* Sandbox uid/gid 0..65535 map onto host ids from this base, so root in a
- * sandbox is an unprivileged id on the host. */
-#define SANDBOX_HOST_ID_BASE 100000u
-#define SANDBOX_ID_RANGE 65536u
 
 struct sandbox_spec {
 	char id[SANDBOX_ID_MAX];          /* empty: generate one */
@@ -43,6 +39,10 @@ struct sandbox {
 	int channel;      /* SEQPACKET to init (fd 3 inside) */
 	struct cgroup cgroup;
 	long long created_ms; /* unix ms */
+	/* Its ids 0..65535 are host ids from idrange_host_base(id_slot): an
+	 * unprivileged range of its own (idrange.h). */
+	uint32_t id_slot;
+	bool has_id_slot;
 };
 
 /* Fill id with a fresh random sandbox id (SANDBOX_ID_LEN chars [a-z0-9]). */

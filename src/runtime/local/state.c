@@ -25,6 +25,8 @@ int sandbox_state_write(const char *path, const struct sandbox_state *st, struct
 		(int)st->resources.pids, "cgroup", "v2", st->cgroup.v2, "paths", paths);
 	if (root != NULL && st->pool_key[0])
 		json_object_set_new(root, "pool", json_string(st->pool_key));
+	if (root != NULL && st->id_slot >= 0)
+		json_object_set_new(root, "id_slot", json_integer(st->id_slot));
 	if (root == NULL)
 		return evo_error_set(err, EVO_ERR_INTERNAL, 0, "encode sandbox state");
 	_cleanup_free_ char *text = json_dumps(root, JSON_COMPACT);
@@ -76,6 +78,8 @@ int sandbox_state_read(const char *path, struct sandbox_state *out, struct evo_e
 		if (json_is_string(p))
 			snprintf(out->cgroup.path[i], CGROUP_PATH_MAX, "%s", json_string_value(p));
 	}
+	json_t *slot = json_object_get(root, "id_slot");
+	out->id_slot = json_is_integer(slot) ? (int)json_integer_value(slot) : -1;
 	json_t *pool = json_object_get(root, "pool");
 	if (json_is_string(pool))
 		snprintf(out->pool_key, sizeof out->pool_key, "%s", json_string_value(pool));

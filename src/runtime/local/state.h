@@ -21,6 +21,7 @@ struct sandbox_state {
 	bool has_entrypoint;
 	struct cgroup cgroup;
 	char pool_key[128]; /* warm pool it was made for, "" if none */
+	int id_slot;        /* host id range (idrange.h), -1 if unknown */
 };
 
 int sandbox_state_write(const char *path, const struct sandbox_state *st, struct evo_error *err);

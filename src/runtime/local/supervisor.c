@@ -25,6 +25,7 @@
 #include "common/fileutil.h"
 #include "common/proto.h"
 #include "runtime/local/channel.h"
+#include "runtime/local/idrange.h"
 #include "runtime/local/state.h"
 #include "runtime/local/warmpool.h"
 #include "runtime/paths.h"
@@ -788,6 +789,7 @@ static int supervisor_setup(struct supervisor *s, const struct sandbox_spec *spe
 	st->resources = spec->resources;
 	st->has_entrypoint = spec->entry_argv != NULL;
 	st->cgroup = s->sb.cgroup;
+	st->id_slot = s->sb.has_id_slot ? (int)s->sb.id_slot : -1;
 	if (pool_key)
 		snprintf(st->pool_key, sizeof st->pool_key, "%s", pool_key);
 	arm_timer(s);
@@ -957,7 +959,8 @@ static int clean_if_dead(const char *dir)
 	struct sandbox_state st;
 	dir_file(dir, "state.json", path, sizeof path);
 	if (sandbox_state_read(path, &st, NULL) == 0) {
-		cgroup_destroy(&st.cgroup, 5000, NULL);
+		if (cgroup_destroy(&st.cgroup, 5000, NULL) == 0 && st.id_slot >= 0)
+			idrange_release((uint32_t)st.id_slot);
 	} else {
 		/* No state yet: a supervisor may be between creating its lock
 		 * file and locking it. Only an old directory is debris. */
@@ -1056,6 +1059,20 @@ static bool cgroup_name_is_live(const char *name, void *ctx)
 	return access(dir, F_OK) == 0;
 }
 
+/* A sandbox is live while its state directory or its cgroup exists (a
+ * foreground `run` has only the latter). */
+static bool sandbox_is_live(const char *id, void *ctx)
+{
+	const struct cgroup_root *root = ctx;
+	if (!sandbox_id_valid(id))
+		return false;
+	if (cgroup_name_is_live(id, NULL))
+		return true;
+	char path[CGROUP_PATH_MAX * 2];
+	snprintf(path, sizeof path, "%s/%s", root->base[0], id);
+	return access(path, F_OK) == 0;
+}
+
 int supervisor_collect_garbage(void)
 {
 	int cleaned = 0;
@@ -1070,7 +1087,9 @@ int supervisor_collect_garbage(void)
 		free(*id);
 	free(ids);
 	const struct cgroup_root *root;
-	if (sandbox_cgroup_root(&root, NULL) == 0)
+	if (sandbox_cgroup_root(&root, NULL) == 0) {
 		cleaned += cgroup_collect_garbage(root, cgroup_name_is_live, NULL);
+		idrange_collect_garbage(sandbox_is_live, (void *)root);
+	}
 	return cleaned;
 }
