@@ -35,6 +35,7 @@ GUEST_SRC   := $(wildcard src/guest/*.c)
 POLICY_SRC  := src/runtime/local/seccomp_policy.c
 RUNTIME_SRC := $(filter-out $(POLICY_SRC),$(wildcard src/runtime/*.c src/runtime/local/*.c))
 CLI_SRC     := $(wildcard src/cli/*.c)
+CORE_SRC    := $(wildcard src/core/*.c)
 
 obj = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(1))
 iobj = $(patsubst src/%.c,$(BUILD)/iobj/%.o,$(1))
@@ -59,7 +60,7 @@ $(BUILD)/iobj/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(INIT_SAN) -MMD -MP -c $< -o $@
 
-$(EVOCLAW): $(call obj,$(COMMON_SRC) $(RUNTIME_SRC) $(CLI_SRC))
+$(EVOCLAW): $(call obj,$(COMMON_SRC) $(CORE_SRC) $(RUNTIME_SRC) $(CLI_SRC))
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) $(SANFLAGS) $(EVOCLAW_LDFLAGS) -o $@ $^ $(LIBS)
 
@@ -87,7 +88,7 @@ $(BUILD)/rootfs/.stamp: scripts/build-rootfs.sh
 # ---- tests -----------------------------------------------------------
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
-LIB_OBJS   := $(call obj,$(COMMON_SRC) $(RUNTIME_SRC))
+LIB_OBJS   := $(call obj,$(COMMON_SRC) $(CORE_SRC) $(RUNTIME_SRC))
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(call obj,$(POLICY_SRC))
 	@mkdir -p $(dir $@)
@@ -114,10 +115,10 @@ check: deps
 FUZZ_SRC  := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
 FUZZ_SECONDS ?= 20
-build-fuzz/%: fuzz/%.c $(COMMON_SRC) $(GUEST_SRC) $(RUNTIME_SRC) build/gen/seccomp_filter.h
+build-fuzz/%: fuzz/%.c $(COMMON_SRC) $(CORE_SRC) $(GUEST_SRC) $(RUNTIME_SRC) build/gen/seccomp_filter.h
 	@mkdir -p build-fuzz
 	clang $(CFLAGS_BASE) -Wno-unknown-warning-option -Ibuild/gen -O1 -DEVO_FUZZING -fsanitize=fuzzer,address,undefined \
-	  -o $@ $< $(COMMON_SRC) $(filter-out src/guest/init_main.c,$(GUEST_SRC)) $(RUNTIME_SRC) $(LIBS)
+	  -o $@ $< $(COMMON_SRC) $(CORE_SRC) $(filter-out src/guest/init_main.c,$(GUEST_SRC)) $(RUNTIME_SRC) $(LIBS)
 fuzz: $(FUZZ_BINS)
 	@set -e; for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p build-fuzz/corpus-$$n; \
 	  echo "== $$n ($(FUZZ_SECONDS)s)"; \

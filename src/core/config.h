@@ -1,0 +1,66 @@
+/* evoclaw.json: the orchestrator's configuration (DESIGN §8).
+ *
+ * Every key is optional; with no file at all evoclaw serves on
+ * 127.0.0.1:8420 from ./data with the local provider. Unknown keys and
+ * wrong types are errors that name the JSON path ("cloud.maxAgents: must
+ * be an integer from 0 to 100000"), never silently ignored. Pure: parsing
+ * takes text and an environment lookup, so tests need no files. */
+#ifndef EVOCLAW_CORE_CONFIG_H
+#define EVOCLAW_CORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+
+#define CONFIG_STRING_MAX 512
+
+enum config_auth_mode {
+	CONFIG_AUTH_KEY,  /* X-API-Key required (default) */
+	CONFIG_AUTH_NONE, /* "auth": {"mode": "none"} */
+};
+
+struct evo_config {
+	char listen[CONFIG_STRING_MAX]; /* "host:port" */
+	char data_dir[CONFIG_STRING_MAX];
+	struct {
+		bool enabled;
+		char provider[32]; /* "local" | "e2b" */
+		char e2b_api_key[CONFIG_STRING_MAX];
+		char e2b_api_url[CONFIG_STRING_MAX];
+		char default_template[64];
+		uint32_t max_agents;
+		double credit_budget_usd;
+		uint32_t default_timeout_sec;
+		uint32_t max_lifetime_sec;
+	} cloud;
+	struct {
+		double sandbox_usd_per_sec;
+		double usd_per_token;
+	} pricing;
+	struct {
+		char broker[CONFIG_STRING_MAX];
+		uint32_t port;
+	} mqtt;
+	enum config_auth_mode auth_mode;
+};
+
+/* The built-in defaults (DESIGN §8). */
+void config_defaults(struct evo_config *c);
+
+/* Apply a JSON document over what c holds. `source` names it in errors
+ * (a file name). Errors are EVO_ERR_INVALID and name the JSON path. */
+int config_parse(struct evo_config *c, const char *json, size_t len, const char *source,
+		 struct evo_error *err);
+
+/* Apply the environment overrides (E2B_API_KEY, EVOCLAW_LISTEN,
+ * EVOCLAW_DATA_DIR); lookup is getenv in production. */
+int config_apply_env(struct evo_config *c, const char *(*lookup)(const char *name),
+		     struct evo_error *err);
+
+/* Split c->listen into host and port; -1 with err if it is malformed. */
+int config_listen_address(const struct evo_config *c, char *host, size_t host_size,
+			  uint16_t *port, struct evo_error *err);
+
+#endif
