@@ -19,7 +19,7 @@ else
   INIT_SAN  :=
 endif
 CFLAGS  := $(CFLAGS_BASE) $(OPT) -I$(BUILD)/gen $(EXTRA_CFLAGS)
-LIBS    := -ljansson
+LIBS    := -ljansson -lm
 # evoclaw is linked statically: a sandbox run is a short-lived process, and
 # dynamic loading alone costs ~0.3 ms of it. ASan cannot link statically.
 ifeq ($(SAN),1)

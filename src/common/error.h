@@ -23,6 +23,7 @@ enum evo_error_kind {
 	EVO_ERR_CONFLICT,  /* wrong state, duplicate */
 	EVO_ERR_LIMIT,     /* a resource limit was hit */
 	EVO_ERR_SYSTEM,    /* the host refused (errno is set) */
+	EVO_ERR_BUDGET,    /* spending would pass a budget */
 };
 
 struct evo_error {
