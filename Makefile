@@ -36,6 +36,9 @@ POLICY_SRC  := src/runtime/local/seccomp_policy.c
 RUNTIME_SRC := $(filter-out $(POLICY_SRC),$(wildcard src/runtime/*.c src/runtime/local/*.c))
 CLI_SRC     := $(wildcard src/cli/*.c)
 CORE_SRC    := $(wildcard src/core/*.c)
+# SQLite state for the orchestrator; linked into the tests until `serve`
+# (the next issue) uses it.
+STORE_SRC   := $(wildcard src/store/*.c)
 
 obj = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(1))
 iobj = $(patsubst src/%.c,$(BUILD)/iobj/%.o,$(1))
@@ -90,9 +93,9 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 LIB_OBJS   := $(call obj,$(COMMON_SRC) $(CORE_SRC) $(RUNTIME_SRC))
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(call obj,$(POLICY_SRC))
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(call obj,$(POLICY_SRC) $(STORE_SRC))
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SANFLAGS) -Itests -o $@ $^ $(LIBS) -lseccomp -lcriterion
+	$(CC) $(CFLAGS) $(SANFLAGS) -Itests -o $@ $^ $(LIBS) -lsqlite3 -lpthread -lseccomp -lcriterion
 
 deps:
 	@scripts/install-deps.sh

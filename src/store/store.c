@@ -1,0 +1,408 @@
+#include "store/store.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "common/cleanup.h"
+#include "common/fileutil.h"
+
+struct store {
+	sqlite3 *db;
+	pthread_mutex_t lock;
+};
+
+/* Migration n takes the schema from version n-1 to n. Append only: a
+ * shipped migration is never edited. */
+static const char *const migrations[] = {
+	/* 1: agents, one record for both API surfaces (DESIGN §5) */
+	"CREATE TABLE agents ("
+	" id TEXT PRIMARY KEY,"
+	" name TEXT NOT NULL DEFAULT '',"
+	" tenant TEXT NOT NULL DEFAULT '',"
+	" agent_type TEXT NOT NULL DEFAULT '',"
+	" template TEXT NOT NULL DEFAULT '',"
+	" provider TEXT NOT NULL DEFAULT '',"
+	" sandbox_id TEXT NOT NULL DEFAULT '',"
+	" status TEXT NOT NULL,"
+	" stop_reason TEXT NOT NULL DEFAULT '',"
+	" task_description TEXT NOT NULL DEFAULT '',"
+	" environment TEXT, capabilities TEXT, genome TEXT,"
+	" mode TEXT NOT NULL DEFAULT 'on-demand',"
+	" timeout_sec INTEGER NOT NULL DEFAULT 0,"
+	" keep_alive INTEGER NOT NULL DEFAULT 0,"
+	" tokens_used INTEGER NOT NULL DEFAULT 0,"
+	" cost_micros INTEGER NOT NULL DEFAULT 0,"
+	" execution_time_ms INTEGER NOT NULL DEFAULT 0,"
+	" exit_code INTEGER,"
+	" error_message TEXT NOT NULL DEFAULT '',"
+	" created_at_ms INTEGER NOT NULL,"
+	" started_at_ms INTEGER NOT NULL DEFAULT 0,"
+	" completed_at_ms INTEGER NOT NULL DEFAULT 0,"
+	" tournament_id TEXT NOT NULL DEFAULT '',"
+	" generation INTEGER NOT NULL DEFAULT 0,"
+	" fitness REAL NOT NULL DEFAULT 0"
+	");"
+	"CREATE INDEX agents_by_tenant ON agents (tenant, created_at_ms DESC);"
+	"CREATE INDEX agents_by_status ON agents (status);",
+};
+
+static int db_error(struct store *s, struct evo_error *err, const char *what)
+{
+	int code = sqlite3_extended_errcode(s->db);
+	enum evo_error_kind kind = (code & 0xff) == SQLITE_CONSTRAINT ? EVO_ERR_CONFLICT
+								     : EVO_ERR_SYSTEM;
+	return evo_error_set(err, kind, 0, "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+static int exec(struct store *s, const char *sql, struct evo_error *err)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		evo_error_set(err, EVO_ERR_SYSTEM, 0, "%s", msg ? msg : "sqlite error");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+int store_schema_version(struct store *s)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+	pthread_mutex_lock(&s->lock);
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return v;
+}
+
+static int migrate(struct store *s, struct evo_error *err)
+{
+	int have = 0;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return db_error(s, err, "read schema version");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		have = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	int want = (int)(sizeof migrations / sizeof *migrations);
+	if (have > want)
+		return evo_error_set(err, EVO_ERR_CONFLICT, 0,
+				     "the database has schema version %d; this evoclaw knows up to %d "
+				     "(upgrade evoclaw, or use another data directory)",
+				     have, want);
+	for (int v = have + 1; v <= want; v++) {
+		char bump[64];
+		snprintf(bump, sizeof bump, "PRAGMA user_version = %d;", v);
+		if (exec(s, "BEGIN IMMEDIATE;", err) < 0)
+			return -1;
+		if (exec(s, migrations[v - 1], err) < 0 || exec(s, bump, err) < 0) {
+			exec(s, "ROLLBACK;", NULL);
+			return evo_error_prefix(err, "migration %d", v);
+		}
+		if (exec(s, "COMMIT;", err) < 0)
+			return evo_error_prefix(err, "migration %d", v);
+	}
+	return 0;
+}
+
+int store_open(const char *data_dir, struct store **out, struct evo_error *err)
+{
+	if (mkdir_parents(data_dir, 0700) < 0)
+		return evo_error_errno(err, "create data directory %s", data_dir);
+	char path[PATH_MAX];
+	snprintf(path, sizeof path, "%s/evoclaw.db", data_dir);
+	struct store *s = xcalloc(1, sizeof *s);
+	pthread_mutex_init(&s->lock, NULL);
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+			    NULL) != SQLITE_OK) {
+		evo_error_set(err, EVO_ERR_SYSTEM, 0, "open %s: %s", path,
+			      s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		store_close(s);
+		return -1;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+	/* WAL: readers never block the writer; NORMAL sync keeps every
+	 * committed transaction across a process crash (kill -9). */
+	if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+		 err) < 0 ||
+	    migrate(s, err) < 0) {
+		evo_error_prefix(err, "%s", path);
+		store_close(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+void store_close(struct store *s)
+{
+	if (s == NULL)
+		return;
+	sqlite3_close(s->db);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+#define AGENT_COLUMNS \
+	"id, name, tenant, agent_type, template, provider, sandbox_id, status, stop_reason," \
+	" task_description, environment, capabilities, genome, mode, timeout_sec, keep_alive," \
+	" tokens_used, cost_micros, execution_time_ms, exit_code, error_message, created_at_ms," \
+	" started_at_ms, completed_at_ms, tournament_id, generation, fitness"
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* Bind the 27 columns in AGENT_COLUMNS order, from index 1. */
+static void bind_agent(sqlite3_stmt *st, const struct agent *a)
+{
+	int i = 1;
+	sqlite3_bind_text(st, i++, a->id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, i++, a->name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, i++, a->tenant, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, i++, a->agent_type, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, i++, a->template_name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, i++, a->provider, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, i++, a->sandbox_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, i++, agent_status_name(a->status), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, i++, agent_stop_reason_name(a->stop_reason), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, i++, a->task_description, -1, SQLITE_TRANSIENT);
+	bind_text_or_null(st, i++, a->environment_json);
+	bind_text_or_null(st, i++, a->capabilities_json);
+	bind_text_or_null(st, i++, a->genome_json);
+	sqlite3_bind_text(st, i++, a->mode[0] ? a->mode : "on-demand", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, i++, a->timeout_sec);
+	sqlite3_bind_int(st, i++, a->keep_alive);
+	sqlite3_bind_int64(st, i++, a->tokens_used);
+	sqlite3_bind_int64(st, i++, a->cost);
+	sqlite3_bind_int64(st, i++, a->execution_time_ms);
+	if (a->has_exit_code)
+		sqlite3_bind_int(st, i++, a->exit_code);
+	else
+		sqlite3_bind_null(st, i++);
+	sqlite3_bind_text(st, i++, a->error_message, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, i++, a->created_at_ms);
+	sqlite3_bind_int64(st, i++, a->started_at_ms);
+	sqlite3_bind_int64(st, i++, a->completed_at_ms);
+	sqlite3_bind_text(st, i++, a->tournament_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, i++, a->generation);
+	sqlite3_bind_double(st, i++, a->fitness);
+}
+
+static void copy_text(char *dst, size_t size, sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	snprintf(dst, size, "%s", t ? (const char *)t : "");
+}
+
+static char *dup_text(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+	return t ? xstrdup((const char *)t) : NULL;
+}
+
+static void read_agent(sqlite3_stmt *st, struct agent *a)
+{
+	memset(a, 0, sizeof *a);
+	int i = 0;
+	copy_text(a->id, sizeof a->id, st, i++);
+	copy_text(a->name, sizeof a->name, st, i++);
+	copy_text(a->tenant, sizeof a->tenant, st, i++);
+	copy_text(a->agent_type, sizeof a->agent_type, st, i++);
+	copy_text(a->template_name, sizeof a->template_name, st, i++);
+	copy_text(a->provider, sizeof a->provider, st, i++);
+	copy_text(a->sandbox_id, sizeof a->sandbox_id, st, i++);
+	int status = agent_status_parse((const char *)sqlite3_column_text(st, i++));
+	a->status = status < 0 ? AGENT_FAILED : (enum agent_status)status;
+	int reason = agent_stop_reason_parse((const char *)sqlite3_column_text(st, i++));
+	a->stop_reason = reason < 0 ? AGENT_STOP_ERROR : (enum agent_stop_reason)reason;
+	copy_text(a->task_description, sizeof a->task_description, st, i++);
+	a->environment_json = dup_text(st, i++);
+	a->capabilities_json = dup_text(st, i++);
+	a->genome_json = dup_text(st, i++);
+	copy_text(a->mode, sizeof a->mode, st, i++);
+	a->timeout_sec = (uint32_t)sqlite3_column_int64(st, i++);
+	a->keep_alive = sqlite3_column_int(st, i++) != 0;
+	a->tokens_used = sqlite3_column_int64(st, i++);
+	a->cost = sqlite3_column_int64(st, i++);
+	a->execution_time_ms = sqlite3_column_int64(st, i++);
+	a->has_exit_code = sqlite3_column_type(st, i) != SQLITE_NULL;
+	a->exit_code = sqlite3_column_int(st, i++);
+	copy_text(a->error_message, sizeof a->error_message, st, i++);
+	a->created_at_ms = sqlite3_column_int64(st, i++);
+	a->started_at_ms = sqlite3_column_int64(st, i++);
+	a->completed_at_ms = sqlite3_column_int64(st, i++);
+	copy_text(a->tournament_id, sizeof a->tournament_id, st, i++);
+	a->generation = sqlite3_column_int(st, i++);
+	a->fitness = sqlite3_column_double(st, i++);
+}
+
+/* Run one statement that changes rows; NOT_FOUND when it changed none
+ * and `must_change` is set. */
+static int run_change(struct store *s, const char *sql, const struct agent *a, const char *id,
+		      bool must_change, const char *what, struct evo_error *err)
+{
+	pthread_mutex_lock(&s->lock);
+	sqlite3_stmt *st = NULL;
+	int r = -1;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		db_error(s, err, what);
+		goto out;
+	}
+	if (a)
+		bind_agent(st, a);
+	else
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		db_error(s, err, what);
+		goto out;
+	}
+	if (must_change && sqlite3_changes(s->db) == 0) {
+		evo_error_set(err, EVO_ERR_NOT_FOUND, 0, "no agent %s", a ? a->id : id);
+		goto out;
+	}
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+int store_agent_insert(struct store *s, const struct agent *a, struct evo_error *err)
+{
+	int r = run_change(s,
+			   "INSERT INTO agents (" AGENT_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+			   "?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			   a, NULL, false, "insert agent", err);
+	if (r < 0 && err && err->kind == EVO_ERR_CONFLICT)
+		evo_error_set(err, EVO_ERR_CONFLICT, 0, "an agent with id %s already exists", a->id);
+	return r;
+}
+
+int store_agent_update(struct store *s, const struct agent *a, struct evo_error *err)
+{
+	/* Every column is rewritten; id (?1) selects the row. */
+	return run_change(s,
+			  "UPDATE agents SET (" AGENT_COLUMNS ") = (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,"
+			  "?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27) WHERE id = ?1",
+			  a, NULL, true, "update agent", err);
+}
+
+int store_agent_delete(struct store *s, const char *id, struct evo_error *err)
+{
+	return run_change(s, "DELETE FROM agents WHERE id = ?1", NULL, id, true, "delete agent", err);
+}
+
+int store_agent_get(struct store *s, const char *id, struct agent *out, struct evo_error *err)
+{
+	pthread_mutex_lock(&s->lock);
+	sqlite3_stmt *st = NULL;
+	int r = -1;
+	if (sqlite3_prepare_v2(s->db, "SELECT " AGENT_COLUMNS " FROM agents WHERE id = ?1", -1, &st,
+			       NULL) != SQLITE_OK) {
+		db_error(s, err, "read agent");
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		read_agent(st, out);
+		r = 0;
+	} else if (rc == SQLITE_DONE) {
+		evo_error_set(err, EVO_ERR_NOT_FOUND, 0, "no agent %s", id);
+	} else {
+		db_error(s, err, "read agent");
+	}
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+int store_agent_list(struct store *s, const char *tenant, size_t offset, size_t limit,
+		     struct agent **out, size_t *count, struct evo_error *err)
+{
+	*out = NULL;
+	*count = 0;
+	pthread_mutex_lock(&s->lock);
+	sqlite3_stmt *st = NULL;
+	int r = -1;
+	const char *sql = tenant ? "SELECT " AGENT_COLUMNS " FROM agents WHERE tenant = ?3"
+				   " ORDER BY created_at_ms DESC, id LIMIT ?1 OFFSET ?2"
+				 : "SELECT " AGENT_COLUMNS " FROM agents"
+				   " ORDER BY created_at_ms DESC, id LIMIT ?1 OFFSET ?2";
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		db_error(s, err, "list agents");
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)limit);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)offset);
+	if (tenant)
+		sqlite3_bind_text(st, 3, tenant, -1, SQLITE_TRANSIENT);
+	size_t cap = limit < 64 ? limit : 64;
+	struct agent *list = xcalloc(cap ? cap : 1, sizeof *list);
+	size_t n = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap *= 2;
+			list = xrealloc(list, cap * sizeof *list);
+		}
+		read_agent(st, &list[n++]);
+	}
+	if (rc != SQLITE_DONE) {
+		for (size_t i = 0; i < n; i++)
+			agent_clear(&list[i]);
+		free(list);
+		db_error(s, err, "list agents");
+		goto out;
+	}
+	*out = list;
+	*count = n;
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+int store_agent_count_active(struct store *s, const char *tenant, uint32_t *count,
+			     struct evo_error *err)
+{
+	pthread_mutex_lock(&s->lock);
+	sqlite3_stmt *st = NULL;
+	int r = -1;
+	const char *sql = tenant ? "SELECT count(*) FROM agents WHERE status IN ('pending','running')"
+				   " AND tenant = ?1"
+				 : "SELECT count(*) FROM agents WHERE status IN ('pending','running')";
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		db_error(s, err, "count agents");
+		goto out;
+	}
+	if (tenant)
+		sqlite3_bind_text(st, 1, tenant, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		db_error(s, err, "count agents");
+		goto out;
+	}
+	*count = (uint32_t)sqlite3_column_int64(st, 0);
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}

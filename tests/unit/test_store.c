@@ -1,0 +1,151 @@
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+static char dir[64];
+
+static void make_dir(void)
+{
+	snprintf(dir, sizeof dir, "/tmp/evoclaw-store-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+}
+
+static void remove_dir(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	cr_expect_eq(system(cmd), 0);
+}
+
+static struct agent sample(const char *id, const char *tenant, int64_t created)
+{
+	struct agent a;
+	memset(&a, 0, sizeof a);
+	snprintf(a.id, sizeof a.id, "%s", id);
+	snprintf(a.name, sizeof a.name, "trader-%s", id);
+	snprintf(a.tenant, sizeof a.tenant, "%s", tenant);
+	snprintf(a.agent_type, sizeof a.agent_type, "trader");
+	snprintf(a.template_name, sizeof a.template_name, "base");
+	snprintf(a.provider, sizeof a.provider, "local");
+	snprintf(a.task_description, sizeof a.task_description, "watch BTC; it's \"volatile\"");
+	a.environment_json = strdup("{\"A\":\"1\"}");
+	a.genome_json = strdup("{\"risk\":0.5}");
+	a.status = AGENT_PENDING;
+	a.timeout_sec = 600;
+	a.keep_alive = true;
+	a.created_at_ms = created;
+	a.fitness = 1.25;
+	a.generation = 3;
+	return a;
+}
+
+Test(store, agents_round_trip_and_persist, .init = make_dir, .fini = remove_dir)
+{
+	struct store *s;
+	struct evo_error err = {0};
+	cr_assert_eq(store_open(dir, &s, &err), 0, "%s", err.msg);
+	cr_expect_eq(store_schema_version(s), 1);
+	struct agent a = sample("a1", "", 1000);
+	cr_assert_eq(store_agent_insert(s, &a, &err), 0, "%s", err.msg);
+	cr_expect_eq(store_agent_insert(s, &a, &err), -1);
+	cr_expect_eq(err.kind, EVO_ERR_CONFLICT);
+
+	/* A change of state is stored whole. */
+	agent_mark_running(&a, 2000, &err);
+	snprintf(a.sandbox_id, sizeof a.sandbox_id, "sb123");
+	agent_mark_stopped(&a, AGENT_STOP_EXITED, 7, "exit 7", 4000, &err);
+	a.cost = 123456;
+	a.tokens_used = 42;
+	cr_assert_eq(store_agent_update(s, &a, &err), 0, "%s", err.msg);
+	store_close(s);
+
+	/* ...and survives closing the database. */
+	cr_assert_eq(store_open(dir, &s, &err), 0, "%s", err.msg);
+	struct agent b;
+	cr_assert_eq(store_agent_get(s, "a1", &b, &err), 0, "%s", err.msg);
+	cr_expect_str_eq(b.name, "trader-a1");
+	cr_expect_str_eq(b.task_description, "watch BTC; it's \"volatile\"");
+	cr_expect_str_eq(b.sandbox_id, "sb123");
+	cr_expect_eq(b.status, AGENT_FAILED);
+	cr_expect_eq(b.stop_reason, AGENT_STOP_EXITED);
+	cr_expect(b.has_exit_code);
+	cr_expect_eq(b.exit_code, 7);
+	cr_expect_str_eq(b.error_message, "exit 7");
+	cr_expect_eq(b.cost, 123456);
+	cr_expect_eq(b.tokens_used, 42);
+	cr_expect_eq(b.execution_time_ms, 2000);
+	cr_expect_str_eq(b.environment_json, "{\"A\":\"1\"}");
+	cr_expect_null(b.capabilities_json);
+	cr_expect(b.keep_alive);
+	cr_expect_eq(b.generation, 3);
+	cr_expect_float_eq(b.fitness, 1.25, 1e-12);
+	agent_clear(&b);
+	agent_clear(&a);
+
+	cr_expect_eq(store_agent_get(s, "nope", &b, &err), -1);
+	cr_expect_eq(err.kind, EVO_ERR_NOT_FOUND);
+	cr_expect_eq(store_agent_delete(s, "a1", &err), 0);
+	cr_expect_eq(store_agent_delete(s, "a1", &err), -1);
+	cr_expect_eq(err.kind, EVO_ERR_NOT_FOUND);
+	store_close(s);
+}
+
+Test(store, lists_newest_first_by_tenant_and_counts_active, .init = make_dir, .fini = remove_dir)
+{
+	struct store *s;
+	struct evo_error err = {0};
+	cr_assert_eq(store_open(dir, &s, &err), 0, "%s", err.msg);
+	for (int i = 0; i < 10; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "ag%02d", i);
+		struct agent a = sample(id, i % 2 ? "acme" : "", 1000 + i);
+		if (i < 3)
+			agent_mark_running(&a, 2000, &err);
+		if (i == 0)
+			agent_mark_stopped(&a, AGENT_STOP_TERMINATED, 0, NULL, 3000, &err);
+		cr_assert_eq(store_agent_insert(s, &a, &err), 0, "%s", err.msg);
+		agent_clear(&a);
+	}
+	struct agent *list;
+	size_t n;
+	cr_assert_eq(store_agent_list(s, NULL, 0, 4, &list, &n, &err), 0, "%s", err.msg);
+	cr_assert_eq(n, 4);
+	cr_expect_str_eq(list[0].id, "ag09");
+	cr_expect_str_eq(list[3].id, "ag06");
+	for (size_t i = 0; i < n; i++)
+		agent_clear(&list[i]);
+	free(list);
+	cr_assert_eq(store_agent_list(s, "acme", 1, 100, &list, &n, &err), 0, "%s", err.msg);
+	cr_expect_eq(n, 4); /* 5 of acme's, the first skipped */
+	for (size_t i = 0; i < n; i++) {
+		cr_expect_str_eq(list[i].tenant, "acme");
+		agent_clear(&list[i]);
+	}
+	free(list);
+	uint32_t active;
+	cr_assert_eq(store_agent_count_active(s, NULL, &active, &err), 0, "%s", err.msg);
+	cr_expect_eq(active, 9); /* all but the terminated one */
+	cr_assert_eq(store_agent_count_active(s, "acme", &active, &err), 0, "%s", err.msg);
+	cr_expect_eq(active, 5);
+	store_close(s);
+}
+
+Test(store, refuses_a_newer_schema, .init = make_dir, .fini = remove_dir)
+{
+	struct store *s;
+	struct evo_error err = {0};
+	cr_assert_eq(store_open(dir, &s, &err), 0, "%s", err.msg);
+	store_close(s);
+	char path[128];
+	snprintf(path, sizeof path, "%s/evoclaw.db", dir);
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_assert_eq(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	cr_expect_eq(store_open(dir, &s, &err), -1);
+	cr_expect(strstr(err.msg, "schema version 99") != NULL, "%s", err.msg);
+}
