@@ -39,6 +39,7 @@ CORE_SRC    := $(wildcard src/core/*.c)
 # SQLite state for the orchestrator; linked into the tests until `serve`
 # (the next issue) uses it.
 STORE_SRC   := $(wildcard src/store/*.c)
+API_SRC     := $(wildcard src/api/*.c)
 
 obj = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(1))
 iobj = $(patsubst src/%.c,$(BUILD)/iobj/%.o,$(1))
@@ -49,11 +50,14 @@ INIT     := $(BIN)/evoclaw-init
 # Init outside a sandbox, dynamically linked with full sanitizers, for the
 # protocol tests.
 INIT_DYN := $(BIN)/evoclaw-init-dyn
+# The orchestrator's server, exec'd by `evoclaw serve`: dynamic, because
+# libmicrohttpd cannot be linked statically here (GnuTLS's dependencies).
+SERVER   := $(BIN)/evoclaw-server
 
 .SECONDARY:
 .PHONY: all deps check check-plain check-san unit e2e fuzz run bench clean rootfs
 
-all: $(EVOCLAW) $(INIT) $(INIT_DYN) rootfs
+all: $(EVOCLAW) $(INIT) $(INIT_DYN) $(SERVER) rootfs
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -66,6 +70,10 @@ $(BUILD)/iobj/%.o: src/%.c
 $(EVOCLAW): $(call obj,$(COMMON_SRC) $(CORE_SRC) $(RUNTIME_SRC) $(CLI_SRC))
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) $(SANFLAGS) $(EVOCLAW_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(SERVER): $(call obj,$(COMMON_SRC) $(CORE_SRC) $(STORE_SRC) $(API_SRC) src/runtime/template.c src/runtime/paths.c)
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS) -lmicrohttpd -lsqlite3 -lpthread
 
 # The seccomp filter, compiled from its policy with libseccomp at build time.
 $(BUILD)/gen/seccomp_filter.h: tools/gen_seccomp.c $(POLICY_SRC) src/common/error.c src/common/xalloc.c

@@ -2,13 +2,19 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <errno.h>
+#include <unistd.h>
+
 #include "cli/cli.h"
+#include "runtime/paths.h"
 
 static const char usage[] =
 	"usage: evoclaw <command> [options]\n"
 	"\n"
 	"Commands:\n"
-	"  sandbox run|create|exec|ls|kill|attach|stats|templates\n"
+	"  serve          the orchestrator's HTTP API (evoclaw serve --help; in progress:\n"
+	"                 health and templates so far)\n"
+	"  sandbox run|create|exec|ls|kill|attach|stats|templates|pool|gc\n"
 	"                 isolated local sandboxes (evoclaw sandbox --help)\n"
 	"  help           this text\n"
 	"\n"
@@ -45,6 +51,16 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "sandbox") == 0)
 		return cmd_sandbox(argc - 1, argv + 1);
+	if (strcmp(cmd, "serve") == 0) {
+		/* A program of its own: its libraries would slow every other
+		 * command's start (see api/server.h). */
+		const char *server = evo_paths_get()->server;
+		argv[1] = "evoclaw serve";
+		execv(server, argv + 1);
+		fprintf(stderr, "evoclaw: serve: cannot run %s: %s (was it built? run make)\n", server,
+			strerror(errno));
+		return CLI_EXIT_RUNTIME;
+	}
 	fprintf(stderr, "evoclaw: unknown command \"%s\" (see evoclaw --help)\n", cmd);
 	return CLI_EXIT_USAGE;
 }

@@ -4,6 +4,7 @@
  *   EVOCLAW_TEMPLATES_DIR  <exe>/../../templates  (source tree)
  *   EVOCLAW_ROOTFS_DIR     <exe>/../rootfs        (built by make)
  *   EVOCLAW_INIT           <exe>/evoclaw-init
+ *   EVOCLAW_SERVER         <exe>/evoclaw-server
  *   EVOCLAW_RUN_DIR        /run/evoclaw           (sandbox runtime state) */
 #ifndef EVOCLAW_RUNTIME_PATHS_H
 #define EVOCLAW_RUNTIME_PATHS_H
@@ -14,6 +15,7 @@ struct evo_paths {
 	char templates[PATH_MAX];
 	char rootfs[PATH_MAX];
 	char init[PATH_MAX];
+	char server[PATH_MAX];
 	char run[PATH_MAX];
 };
 

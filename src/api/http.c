@@ -1,0 +1,57 @@
+#include "api/http.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum MHD_Result http_send_json(struct MHD_Connection *c, unsigned status, json_t *body)
+{
+	/* Money is printed with enough digits to round-trip. */
+	char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(17));
+	json_decref(body);
+	if (text == NULL)
+		return MHD_NO;
+	size_t len = strlen(text);
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (r == NULL) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	/* Browsers must not guess types or frame the API. */
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	enum MHD_Result ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+enum MHD_Result http_send_error(struct MHD_Connection *c, unsigned status, const char *code,
+				const char *fmt, ...)
+{
+	char message[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof message, fmt, ap);
+	va_end(ap);
+	return http_send_json(c, status,
+			      json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", message));
+}
+
+enum MHD_Result http_send_evo_error(struct MHD_Connection *c, const struct evo_error *err)
+{
+	static const struct {
+		enum evo_error_kind kind;
+		unsigned status;
+		const char *code;
+	} map[] = {
+		{EVO_ERR_INVALID, 400, "invalid_request"}, {EVO_ERR_NOT_FOUND, 404, "not_found"},
+		{EVO_ERR_CONFLICT, 409, "conflict"},	  {EVO_ERR_LIMIT, 429, "limit_exceeded"},
+		{EVO_ERR_BUDGET, 402, "budget_exceeded"},
+	};
+	for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+		if (map[i].kind == err->kind)
+			return http_send_error(c, map[i].status, map[i].code, "%s", err->msg);
+	return http_send_error(c, 500, "internal", "%s", err->msg);
+}

@@ -1,0 +1,23 @@
+/* The HTTP layer's shared pieces: answering with JSON, and the one error
+ * shape of the EvoClaw and BeClever surfaces,
+ * {"error":{"code":"budget_exceeded","message":"..."}} (DESIGN §6). */
+#ifndef EVOCLAW_API_HTTP_H
+#define EVOCLAW_API_HTTP_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "common/error.h"
+
+/* Queue a JSON response (takes a reference to body). MHD_YES/MHD_NO. */
+enum MHD_Result http_send_json(struct MHD_Connection *c, unsigned status, json_t *body);
+
+/* Queue {"error":{"code","message"}} with the given status. */
+enum MHD_Result http_send_error(struct MHD_Connection *c, unsigned status, const char *code,
+				const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The status and code for an internal error (400 invalid, 404, 409, 429,
+ * 402, else 500), then http_send_error with its message. */
+enum MHD_Result http_send_evo_error(struct MHD_Connection *c, const struct evo_error *err);
+
+#endif
