@@ -14,7 +14,8 @@ int init_error_errno(const struct evo_error *err)
 	case EVO_ERR_INVALID: return EINVAL;
 	case EVO_ERR_NOT_FOUND: return ENOENT;
 	case EVO_ERR_CONFLICT: return EEXIST;
-	case EVO_ERR_LIMIT: return ENOSPC;
+	case EVO_ERR_LIMIT:
+	case EVO_ERR_BUDGET: return ENOSPC;
 	case EVO_ERR_NONE:
 	case EVO_ERR_INTERNAL:
 	case EVO_ERR_SYSTEM:
