@@ -212,12 +212,17 @@ void netpool_refill_async(void)
 	pool_dir(dir, sizeof dir);
 	if (mkdir_parents(dir, 0700) < 0)
 		_exit(1);
-	/* One refiller at a time; a second one just leaves. */
+	/* One refiller at a time; a second one just leaves. The holder's pid
+	 * is in the lock file, for a drain that cannot wait for it. */
 	char path[PATH_MAX];
 	snprintf(path, sizeof path, "%s/.refill", dir);
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
 		_exit(0);
+	char holder[24];
+	int n = snprintf(holder, sizeof holder, "%d\n", (int)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, holder, (size_t)n, 0) != n)
+		_exit(1);
 	netpool_fill(NETPOOL_TARGET, NULL);
 	_exit(0);
 }
@@ -229,12 +234,22 @@ int netpool_drain(void)
 	DIR *d = opendir(dir);
 	if (d == NULL)
 		return 0;
-	/* Wait out a refill in progress, so none adds behind us... */
+	/* Wait out a refill in progress, so none adds behind us. Creating a
+	 * namespace can stall behind the kernel's cleanup of many others;
+	 * after 10 s the refiller is killed (that wait is killable). */
 	char path[PATH_MAX];
 	snprintf(path, sizeof path, "%s/.refill", dir);
 	_cleanup_close_ int refill = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (refill >= 0)
-		flock(refill, LOCK_EX);
+	for (int waited = 0; refill >= 0 && flock(refill, LOCK_EX | LOCK_NB) < 0; waited += 10) {
+		if (waited == 10000) {
+			char pid[24] = "";
+			if (pread(refill, pid, sizeof pid - 1, 0) > 0 && atoi(pid) > 1)
+				kill(atoi(pid), SIGKILL);
+		}
+		if (waited >= 30000)
+			break;
+		usleep(10000);
+	}
 	/* ...and hold the pool lock, so no taker opens an entry being removed. */
 	int lock = lock_pool(dir, LOCK_EX);
 	int n = 0;

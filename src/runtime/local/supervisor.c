@@ -790,8 +790,17 @@ static int supervisor_setup(struct supervisor *s, const struct sandbox_spec *spe
 	st->has_entrypoint = spec->entry_argv != NULL;
 	st->cgroup = s->sb.cgroup;
 	st->id_slot = s->sb.has_id_slot ? (int)s->sb.id_slot : -1;
-	if (pool_key)
+	if (pool_key) {
 		snprintf(st->pool_key, sizeof st->pool_key, "%s", pool_key);
+		/* Marked warm before the state is published: a pool sandbox is
+		 * then either marked (warm) or claimed, never something between
+		 * that pool drain could mistake for claimed. */
+		if (warmpool_mark(st, err) < 0) {
+			sandbox_destroy(&s->sb, NULL);
+			remove_state_dir(s->dir);
+			return -1;
+		}
+	}
 	arm_timer(s);
 	dir_file(s->dir, "state.json", path, sizeof path);
 	if (sandbox_state_write(path, st, err) < 0) {
@@ -1033,22 +1042,28 @@ int supervisor_kill(const char *id, struct evo_error *err)
 	if (r < 0)
 		return evo_error_prefix(err, "kill sandbox %s", id);
 	/* Wait for the supervisor to release its lock: it has then exited. */
-	char lock[PATH_MAX];
-	dir_file(dir, "lock", lock, sizeof lock);
-	_cleanup_close_ int lfd = open(lock, O_RDWR | O_CLOEXEC);
-	if (lfd >= 0)
-		flock(lfd, LOCK_EX);
+	if (!supervisor_wait(id, 30000))
+		return evo_error_set(err, EVO_ERR_SYSTEM, 0,
+				     "sandbox %s: its supervisor has not exited 30 s after the kill", id);
 	return 0;
 }
 
-void supervisor_wait(const char *id)
+bool supervisor_wait(const char *id, int timeout_ms)
 {
 	char dir[PATH_MAX], lock[PATH_MAX];
 	supervisor_dir(id, dir, sizeof dir);
 	dir_file(dir, "lock", lock, sizeof lock);
 	_cleanup_close_ int fd = open(lock, O_RDWR | O_CLOEXEC);
-	if (fd >= 0)
-		flock(fd, LOCK_EX); /* granted when the supervisor has exited */
+	if (fd < 0)
+		return true;
+	/* Granted when the supervisor has exited. Polled: flock has no
+	 * timeout, and a stuck sandbox must not hang its waiter. */
+	for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; waited += 10) {
+		if (waited >= timeout_ms)
+			return false;
+		usleep(10000);
+	}
+	return true;
 }
 
 static bool cgroup_name_is_live(const char *name, void *ctx)

@@ -50,9 +50,9 @@ int supervisor_info(const char *id, struct sandbox_state *out, struct evo_error 
 /* Kill a sandbox and wait until nothing of it remains. */
 int supervisor_kill(const char *id, struct evo_error *err);
 
-/* Wait until the supervisor of sandbox id has exited (returns at once if
- * there is none). */
-void supervisor_wait(const char *id);
+/* Wait until the supervisor of sandbox id has exited (at once if there is
+ * none); false if it has not within timeout_ms. */
+bool supervisor_wait(const char *id, int timeout_ms);
 
 /* Remove what dead supervisors left behind (state dirs, cgroups). Returns
  * the number of sandboxes cleaned. */

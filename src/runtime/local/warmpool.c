@@ -124,17 +124,9 @@ int warmpool_fill(const char *key, const char *template_name,
 	int added = 0;
 	while (count_markers(dir) < target) {
 		char id[SANDBOX_ID_MAX];
+		/* The new supervisor marks its sandbox warm itself. */
 		if (supervisor_start(&spec, (uint64_t)WARMPOOL_IDLE_TIMEOUT_S * 1000, key, id, err) < 0)
 			break;
-		char marker[PATH_MAX];
-		snprintf(marker, sizeof marker, "%s/%s", dir, id);
-		int fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-		if (fd < 0) {
-			supervisor_kill(id, NULL);
-			evo_error_errno(err, "create %s", marker);
-			break;
-		}
-		close(fd);
 		added++;
 	}
 	template_free(&t);
@@ -212,6 +204,19 @@ bool warmpool_is_warm(const struct sandbox_state *st)
 	return access(marker, F_OK) == 0;
 }
 
+int warmpool_mark(const struct sandbox_state *st, struct evo_error *err)
+{
+	char dir[PATH_MAX], marker[PATH_MAX];
+	if (!pool_dir(st->pool_key, dir, sizeof dir))
+		return evo_error_set(err, EVO_ERR_INVALID, 0, "invalid warm pool \"%.80s\"", st->pool_key);
+	snprintf(marker, sizeof marker, "%s/%s", dir, st->id);
+	int fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return evo_error_errno(err, "create %s", marker);
+	close(fd);
+	return 0;
+}
+
 void warmpool_forget(const struct sandbox_state *st)
 {
 	char dir[PATH_MAX], marker[PATH_MAX];
@@ -247,10 +252,23 @@ int warmpool_count(void)
 	return for_each_pool(count_markers);
 }
 
+/* Take a lock, waiting at most timeout_ms: drain must not hang on a
+ * refill stuck in the kernel. Returns the fd or -1. */
+static int lock_refill_within(const char *dir, int timeout_ms)
+{
+	for (int waited = 0;; waited += 10) {
+		int fd = lock_refill(dir, LOCK_EX | LOCK_NB);
+		if (fd >= 0 || waited >= timeout_ms)
+			return fd;
+		usleep(10000);
+	}
+}
+
 static int drain_pool(const char *dir)
 {
-	/* Blocks until a running refill is done, so none adds behind us. */
-	int lock = lock_refill(dir, LOCK_EX);
+	/* Waits for a running refill, so none adds behind us; a refill
+	 * that does not finish within 30 s is drained around. */
+	int lock = lock_refill_within(dir, 30000);
 	int n = 0;
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -277,7 +295,7 @@ static void wait_for_claimed(void)
 	for (char **id = ids; *id; id++) {
 		struct sandbox_state st;
 		if (supervisor_info(*id, &st, NULL) == 0 && st.pool_key[0] && !warmpool_is_warm(&st))
-			supervisor_wait(*id);
+			supervisor_wait(*id, 60000);
 		free(*id);
 	}
 	free(ids);

@@ -52,6 +52,10 @@ int warmpool_fill(const char *key, const char *template_name,
 /* Is this running sandbox a warm one, not yet taken? */
 bool warmpool_is_warm(const struct sandbox_state *st);
 
+/* Mark a new pool sandbox warm (its supervisor does, before it publishes
+ * its state). */
+int warmpool_mark(const struct sandbox_state *st, struct evo_error *err);
+
 /* A warm sandbox is ending unclaimed (timeout, kill): drop its marker so
  * nobody takes it and refills do not count it. */
 void warmpool_forget(const struct sandbox_state *st);
@@ -60,8 +64,8 @@ void warmpool_forget(const struct sandbox_state *st);
 int warmpool_count(void);
 
 /* Kill every warm sandbox, after waiting for claimed pool sandboxes to
- * end and for the refills they start. Returns how many were killed. Blocks
- * while a claimed sandbox's command still runs. */
+ * end (up to a minute each) and for the refills they start (up to 30 s).
+ * Returns how many were killed. */
 int warmpool_drain(void);
 
 #endif
