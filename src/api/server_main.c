@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "api/server.h"
+#include "common/fileutil.h"
 #include "core/config.h"
 
 static const char usage[] =
@@ -23,18 +24,11 @@ static const char *env_lookup(const char *name)
 
 static int read_config(struct evo_config *cfg, const char *path, struct evo_error *err)
 {
-	FILE *f = fopen(path, "re");
-	if (f == NULL)
+	size_t len;
+	char *text = read_file_all(path, &len);
+	if (text == NULL)
 		return evo_error_errno(err, "config %s", path);
-	char *text = NULL;
-	size_t cap = 0;
-	ssize_t n = getdelim(&text, &cap, '\0', f);
-	fclose(f);
-	if (n < 0) {
-		free(text);
-		return evo_error_errno(err, "read config %s", path);
-	}
-	int r = config_parse(cfg, text, (size_t)n, path, err);
+	int r = config_parse(cfg, text, len, path, err);
 	free(text);
 	return r;
 }

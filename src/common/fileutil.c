@@ -5,6 +5,8 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -80,6 +82,44 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 		return -1;
 	}
 	return 0;
+}
+
+int lock_file(const char *dir, const char *name, int how)
+{
+	char path[PATH_MAX];
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	if (flock(fd, how) < 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+char *read_file_all(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return NULL;
+	char *text = NULL;
+	size_t cap = 0;
+	ssize_t n = getdelim(&text, &cap, '\0', f);
+	int saved = errno;
+	fclose(f);
+	if (n < 0) {
+		free(text);
+		errno = saved;
+		return NULL;
+	}
+	*len = (size_t)n;
+	return text;
 }
 
 int mkdir_parents(const char *path, mode_t mode)

@@ -17,6 +17,14 @@ int write_file_string(const char *path, const char *s);
  * with the given mode. Returns 0 or -1 (errno set). */
 int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
+/* Open (creating, mode 0600) dir/name and flock it with `how` (LOCK_EX,
+ * maybe | LOCK_NB). Returns the fd holding the lock, or -1 (errno set). */
+int lock_file(const char *dir, const char *name, int how);
+
+/* The whole of a file, NUL-terminated, in memory the caller frees; *len
+ * gets its length. NULL with errno set on failure. */
+char *read_file_all(const char *path, size_t *len);
+
 /* mkdir -p with mode for the missing parts. Returns 0 or -1 (errno set). */
 int mkdir_parents(const char *path, mode_t mode);
 

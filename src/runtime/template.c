@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/cleanup.h"
+#include "common/fileutil.h"
 #include "runtime/paths.h"
 
 int template_name_valid(const char *name)
@@ -352,10 +353,11 @@ int template_load(const char *name, struct template *out, struct evo_error *err)
 	const struct evo_paths *paths = evo_paths_get();
 	char file[PATH_MAX];
 	snprintf(file, sizeof file, "%s/%s.json", paths->templates, name);
-	FILE *f = fopen(file, "re");
-	if (f == NULL) {
+	size_t len;
+	char *text = read_file_all(file, &len);
+	if (text == NULL) {
 		if (errno != ENOENT)
-			return evo_error_errno(err, "template %s: open %s", name, file);
+			return evo_error_errno(err, "template %s: read %s", name, file);
 		char **names = template_list();
 		char avail[512] = "";
 		for (char **p = names; *p; p++) {
@@ -367,15 +369,7 @@ int template_load(const char *name, struct template *out, struct evo_error *err)
 				     "unknown template \"%s\" (available: %s)", name,
 				     avail[0] ? avail : "none");
 	}
-	char *text = NULL;
-	size_t cap = 0;
-	ssize_t len = getdelim(&text, &cap, '\0', f);
-	fclose(f);
-	if (len < 0) {
-		free(text);
-		return evo_error_errno(err, "template %s: read %s", name, file);
-	}
-	int r = template_parse(text, (size_t)len, file, paths->rootfs, paths->templates, out, err);
+	int r = template_parse(text, len, file, paths->rootfs, paths->templates, out, err);
 	free(text);
 	if (r == 0 && strcmp(out->name, name) != 0) {
 		evo_error_set(err, EVO_ERR_INVALID, 0, "%s: name: \"%s\" does not match the file name",

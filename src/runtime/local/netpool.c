@@ -51,16 +51,7 @@ static bool is_entry(const char *name)
  * is handed out twice. */
 static int lock_pool(const char *dir, int how)
 {
-	char path[PATH_MAX];
-	snprintf(path, sizeof path, "%s/.lock", dir);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	if (flock(fd, how) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return lock_file(dir, ".lock", how);
 }
 
 int netpool_count(void)

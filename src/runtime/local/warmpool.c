@@ -136,16 +136,7 @@ int warmpool_fill(const char *key, const char *template_name,
 /* Lock a pool's refill: one refiller at a time, and drain waits for it. */
 static int lock_refill(const char *dir, int how)
 {
-	char path[PATH_MAX];
-	snprintf(path, sizeof path, "%s/.refill", dir);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	if (flock(fd, how) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return lock_file(dir, ".refill", how);
 }
 
 void warmpool_refill_async(const char *key, const char *template_name,
