@@ -722,16 +722,25 @@ static int cmd_exec(int argc, char **argv)
 		close(fd);
 		return cli_fail(&err);
 	}
+	return relay_and_report(fd, interactive, id, "the command", 127);
+}
+
+/* Relay a process on stream 1 of an open connection until it ends, close
+ * the connection, and turn the outcome into an exit status (a start
+ * failure is start_status). */
+static int relay_and_report(int fd, bool interactive, const char *id, const char *what,
+			    int start_status)
+{
 	struct exit_status st = {0};
 	bool timed_out;
-	r = relay_process(fd, 1, interactive, 0, &st, &timed_out);
+	relay_process(fd, 1, interactive, 0, &st, &timed_out);
 	close(fd);
 	if (st.start_failed) {
 		fprintf(stderr, "evoclaw: %s\n", st.message);
-		return 127;
+		return start_status;
 	}
 	if (!st.exited) {
-		fprintf(stderr, "evoclaw: sandbox %s ended while the command ran\n", id);
+		fprintf(stderr, "evoclaw: sandbox %s ended before %s did\n", id, what);
 		return CLI_EXIT_RUNTIME;
 	}
 	return exit_code_of(&st);
@@ -754,19 +763,7 @@ static int cmd_attach(int argc, char **argv)
 		close(fd);
 		return cli_fail(&err);
 	}
-	struct exit_status st = {0};
-	bool timed_out;
-	relay_process(fd, 1, false, 0, &st, &timed_out);
-	close(fd);
-	if (st.start_failed) {
-		fprintf(stderr, "evoclaw: %s\n", st.message);
-		return CLI_EXIT_RUNTIME;
-	}
-	if (!st.exited) {
-		fprintf(stderr, "evoclaw: sandbox %s ended before its entrypoint did\n", argv[1]);
-		return CLI_EXIT_RUNTIME;
-	}
-	return exit_code_of(&st);
+	return relay_and_report(fd, false, argv[1], "its entrypoint", CLI_EXIT_RUNTIME);
 }
 
 /* Send one supervisor request and wait for its OK (fields in *reply,

@@ -1,5 +1,6 @@
 #include "common/fileutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -120,6 +121,19 @@ char *read_file_all(const char *path, size_t *len)
 	}
 	*len = (size_t)n;
 	return text;
+}
+
+int count_dir_entries(const char *dir, bool (*keep)(const char *name))
+{
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return 0;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL)
+		n += keep(e->d_name);
+	closedir(d);
+	return n;
 }
 
 int mkdir_parents(const char *path, mode_t mode)

@@ -2,6 +2,7 @@
 #ifndef EVOCLAW_COMMON_FILEUTIL_H
 #define EVOCLAW_COMMON_FILEUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -24,6 +25,9 @@ int lock_file(const char *dir, const char *name, int how);
 /* The whole of a file, NUL-terminated, in memory the caller frees; *len
  * gets its length. NULL with errno set on failure. */
 char *read_file_all(const char *path, size_t *len);
+
+/* How many entries of dir `keep` accepts (0 if dir cannot be read). */
+int count_dir_entries(const char *dir, bool (*keep)(const char *name));
 
 /* mkdir -p with mode for the missing parts. Returns 0 or -1 (errno set). */
 int mkdir_parents(const char *path, mode_t mode);

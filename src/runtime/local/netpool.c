@@ -58,15 +58,7 @@ int netpool_count(void)
 {
 	char dir[PATH_MAX];
 	pool_dir(dir, sizeof dir);
-	DIR *d = opendir(dir);
-	if (d == NULL)
-		return 0;
-	int n = 0;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL)
-		n += is_entry(e->d_name);
-	closedir(d);
-	return n;
+	return count_dir_entries(dir, is_entry);
 }
 
 int netpool_take(void)

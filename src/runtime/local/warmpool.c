@@ -96,17 +96,14 @@ int warmpool_take(const char *key, char id[SANDBOX_ID_MAX])
 	return result;
 }
 
+static bool is_marker(const char *name)
+{
+	return sandbox_id_valid(name);
+}
+
 static int count_markers(const char *dir)
 {
-	DIR *d = opendir(dir);
-	if (d == NULL)
-		return 0;
-	int n = 0;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL)
-		n += sandbox_id_valid(e->d_name);
-	closedir(d);
-	return n;
+	return count_dir_entries(dir, is_marker);
 }
 
 int warmpool_fill(const char *key, const char *template_name,
