@@ -637,6 +637,27 @@ static int parse_user(const char *text, uint32_t *uid)
 	return 0;
 }
 
+/* Relay a process on stream 1 of an open connection until it ends, close
+ * the connection, and turn the outcome into an exit status (a start
+ * failure is start_status). */
+static int relay_and_report(int fd, bool interactive, const char *id, const char *what,
+			    int start_status)
+{
+	struct exit_status st = {0};
+	bool timed_out;
+	relay_process(fd, 1, interactive, 0, &st, &timed_out);
+	close(fd);
+	if (st.start_failed) {
+		fprintf(stderr, "evoclaw: %s\n", st.message);
+		return start_status;
+	}
+	if (!st.exited) {
+		fprintf(stderr, "evoclaw: sandbox %s ended before %s did\n", id, what);
+		return CLI_EXIT_RUNTIME;
+	}
+	return exit_code_of(&st);
+}
+
 static int cmd_exec(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -723,27 +744,6 @@ static int cmd_exec(int argc, char **argv)
 		return cli_fail(&err);
 	}
 	return relay_and_report(fd, interactive, id, "the command", 127);
-}
-
-/* Relay a process on stream 1 of an open connection until it ends, close
- * the connection, and turn the outcome into an exit status (a start
- * failure is start_status). */
-static int relay_and_report(int fd, bool interactive, const char *id, const char *what,
-			    int start_status)
-{
-	struct exit_status st = {0};
-	bool timed_out;
-	relay_process(fd, 1, interactive, 0, &st, &timed_out);
-	close(fd);
-	if (st.start_failed) {
-		fprintf(stderr, "evoclaw: %s\n", st.message);
-		return start_status;
-	}
-	if (!st.exited) {
-		fprintf(stderr, "evoclaw: sandbox %s ended before %s did\n", id, what);
-		return CLI_EXIT_RUNTIME;
-	}
-	return exit_code_of(&st);
 }
 
 static int cmd_attach(int argc, char **argv)
