@@ -41,8 +41,12 @@ static int load_admin_key(const char *data_dir, char *key, size_t size, struct e
 	snprintf(path, sizeof path, "%s/admin.key", data_dir);
 	char buf[128];
 	ssize_t n = read_file_small(path, buf, sizeof buf);
-	if (n > 0) {
+	if (n >= 0) {
 		buf[strcspn(buf, "\r\n")] = '\0';
+		if (strncmp(buf, "evo_admin_", 10) != 0 || strlen(buf) != 10 + 48)
+			return evo_error_set(err, EVO_ERR_INVALID, 0,
+					     "%s is not an admin key; remove it to have a new one made",
+					     path);
 		snprintf(key, size, "%s", buf);
 		return 0;
 	}
@@ -54,13 +58,11 @@ static int load_admin_key(const char *data_dir, char *key, size_t size, struct e
 	int len = snprintf(key, size, "evo_admin_");
 	for (size_t i = 0; i < sizeof raw && (size_t)len + 2 < size; i++)
 		len += snprintf(key + len, size - (size_t)len, "%02x", raw[i]);
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return evo_error_errno(err, "create %s", path);
+	/* Whole or not at all: a crash mid-write must not leave a short key. */
 	char line[96];
 	int l = snprintf(line, sizeof line, "%s\n", key);
-	if (write(fd, line, (size_t)l) != l)
-		return evo_error_errno(err, "write %s", path);
+	if (write_file_atomic(path, line, (size_t)l, 0600) < 0)
+		return evo_error_errno(err, "create %s", path);
 	fprintf(stderr, "evoclaw: created the admin key in %s (mode 0600)\n", path);
 	return 0;
 }
@@ -133,11 +135,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	struct request *req = *con_cls;
 	if (req == NULL) {
 		/* First call: headers only. The answer must come on the next
-		 * call, or libmicrohttpd drops keep-alive connections. */
-		*con_cls = xcalloc(1, sizeof *req);
+		 * call, or libmicrohttpd drops keep-alive connections; a body
+		 * declared too large is refused now, before any of it is read. */
+		*con_cls = req = xcalloc(1, sizeof *req);
+		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+							     MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL && strtoull(cl, NULL, 10) > API_MAX_BODY)
+			return http_send_error(c, 413, "payload_too_large",
+					       "request body is larger than %u bytes", API_MAX_BODY);
 		return MHD_YES;
 	}
 	if (*upload_size > 0) {
+		/* A body of undeclared size (chunked) that grows too large is
+		 * read to its end and dropped; the idle timeout bounds it. */
 		if (req->body.len + *upload_size > API_MAX_BODY)
 			req->too_large = true;
 		else if (!req->too_large)

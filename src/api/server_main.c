@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "api/server.h"
 #include "common/fileutil.h"
@@ -85,6 +86,8 @@ int main(int argc, char **argv)
 	sigaddset(&stop, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* The database and the key are nobody else's to read. */
+	umask(077);
 	if (api_serve(&cfg, &err) < 0) {
 		fprintf(stderr, "evoclaw: %s\n", err.msg);
 		return err.kind == EVO_ERR_INVALID ? 2 : 1;

@@ -487,7 +487,7 @@ static int run_cold(const struct sandbox_options *o, struct template *t, char **
 		char key[WARMPOOL_KEY_MAX];
 		struct template_resources overrides = requested_overrides(o);
 		warmpool_key(o->template_name, &overrides, key);
-		warmpool_refill_async(key, t->name, &spec.resources);
+		warmpool_refill_async(key);
 	}
 	relay_process(sb.channel, EVO_ENTRYPOINT_STREAM, o->interactive,
 		      o->timeout_s > 0 ? o->timeout_s : 0, st, timed_out);
@@ -957,7 +957,7 @@ static int cmd_pool(int argc, char **argv)
 		char key[WARMPOOL_KEY_MAX];
 		struct template_resources none = {0};
 		warmpool_key(t.name, &none, key);
-		int added = warmpool_fill(key, t.name, &t.resources, (int)n, &err);
+		int added = warmpool_fill(key, (int)n, &err);
 		template_free(&t);
 		if (added < 0)
 			return cli_fail(&err);

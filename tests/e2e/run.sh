@@ -13,7 +13,7 @@ export EVOCLAW_BUILD="$build"
 # Sandboxes of the tests live in their own runtime dir, never the user's.
 export EVOCLAW_RUN_DIR=$(mktemp -d /tmp/evoclaw-e2e.XXXXXX)
 chmod 711 "$EVOCLAW_RUN_DIR" # sandboxes pass through it as an unprivileged id
-trap '"$EVOCLAW" sandbox ls --json >/dev/null 2>&1; for id in $(ls "$EVOCLAW_RUN_DIR/sandboxes" 2>/dev/null); do "$EVOCLAW" sandbox kill "$id" >/dev/null 2>&1; done; "$EVOCLAW" sandbox pool drain >/dev/null 2>&1; rm -rf "$EVOCLAW_RUN_DIR"' EXIT
+trap '"$EVOCLAW" sandbox ls --json >/dev/null 2>&1; for id in $(ls "$EVOCLAW_RUN_DIR/sandboxes" 2>/dev/null); do "$EVOCLAW" sandbox kill "$id" >/dev/null 2>&1; done; "$EVOCLAW" sandbox pool drain >/dev/null 2>&1; rm -rf "$EVOCLAW_RUN_DIR" "$EVOCLAW_RUN_DIR.out"' EXIT
 
 # shellcheck source=lib.sh
 . "$here/lib.sh"
@@ -25,8 +25,11 @@ for file in "$here"/test_*.sh; do
 	for t in $(grep -o '^t_[a-z0-9_]*' "$file"); do
 		case $t in *"$filter"*) ;; *) continue ;; esac
 		start=$(now_ms)
-		out=$( (set -e; "$t") 2>&1 )
+		# Through a file, not a pipe: a process a failed test leaves
+		# behind must not keep the runner waiting for end of file.
+		(set -e; "$t") >"$EVOCLAW_RUN_DIR.out" 2>&1 </dev/null
 		rc=$?
+		out=$(cat "$EVOCLAW_RUN_DIR.out")
 		ms=$(( $(now_ms) - start ))
 		secs=$(printf '%d.%02d' $((ms / 1000)) $((ms % 1000 / 10)))
 		if [ $rc -eq 0 ]; then

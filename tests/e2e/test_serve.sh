@@ -8,8 +8,11 @@ free_port() {
 start_server() {
 	port=$(free_port)
 	URL="http://127.0.0.1:$port"
-	"$EVOCLAW" serve --listen "127.0.0.1:$port" --data "$1" 2>"$1.log" &
+	# Its output goes to a file, never to the runner's pipe, and it is
+	# stopped however the test ends.
+	"$EVOCLAW" serve --listen "127.0.0.1:$port" --data "$1" >"$1.log" 2>&1 &
 	SERVER_PID=$!
+	trap 'kill "$SERVER_PID" 2>/dev/null || true' EXIT
 	# Ready when it answers; bounded, and a server that died fails fast.
 	for i in $(seq 1 500); do
 		curl -s -o /dev/null "$URL/healthz" && return 0
@@ -42,8 +45,11 @@ t_serve_health_auth_and_errors() {
 	expect_eq '{"error":{"code":"not_found","message":"no route GET /api/nowhere"}} 404' "$out"
 	out=$(curl -s -w ' %{http_code}' -X DELETE "$URL/healthz")
 	expect_contains "$out" " 405"
+	# Too large: refused on its declared length, and when sent chunked.
 	out=$(head -c 2097152 /dev/zero | curl -s -w ' %{http_code}' -X POST --data-binary @- "$URL/healthz")
 	expect_contains "$out" '"code":"payload_too_large"'
+	expect_contains "$out" " 413"
+	out=$(head -c 2097152 /dev/zero | curl -s -w ' %{http_code}' -H 'Transfer-Encoding: chunked' -X POST --data-binary @- "$URL/healthz")
 	expect_contains "$out" " 413"
 	# 10,000 bad requests on keep-alive connections, then still healthy.
 	python3 - "$URL" <<'PY'

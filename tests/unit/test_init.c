@@ -1093,7 +1093,9 @@ Test(init, entrypoint_as_first_request_ends_init)
 	client_start_proc(&c, EVO_ENTRYPOINT_STREAM, false, NULL, ARGV("sh", "-c", "exit 5"));
 	struct rx r;
 	client_expect(&c, EVO_ENTRYPOINT_STREAM, EVO_MSG_PROC_STARTED, &r);
+	rx_free(&r);
 	client_expect(&c, EVO_ENTRYPOINT_STREAM, EVO_MSG_PROC_EXIT, &r);
+	rx_free(&r);
 	int status = client_wait_exit(&c);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 5, "status 0x%x", status);
 	close(c.fd);

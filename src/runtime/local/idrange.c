@@ -60,12 +60,15 @@ int idrange_claim(const char *id, uint32_t *slot, struct evo_error *err)
 			     IDRANGE_SLOTS);
 }
 
-void idrange_release(uint32_t slot)
+void idrange_release(uint32_t slot, const char *id)
 {
-	char dir[PATH_MAX], path[PATH_MAX];
+	char dir[PATH_MAX], path[PATH_MAX], owner[128];
 	slots_dir(dir, sizeof dir);
 	snprintf(path, sizeof path, "%s/%u", dir, slot);
-	unlink(path);
+	/* Only our own claim: a slot released once may already be another
+	 * sandbox's, and two sandboxes must never share a range. */
+	if (read_file_small(path, owner, sizeof owner) > 0 && strcmp(owner, id) == 0)
+		unlink(path);
 }
 
 int idrange_collect_garbage(bool (*is_live)(const char *id, void *ctx), void *ctx)

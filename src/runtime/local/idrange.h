@@ -27,7 +27,8 @@ int idrange_claim(const char *id, uint32_t *slot, struct evo_error *err);
 /* First host id of a slot's range. */
 uint32_t idrange_host_base(uint32_t slot);
 
-void idrange_release(uint32_t slot);
+/* Release a slot if sandbox `id` still holds it. */
+void idrange_release(uint32_t slot, const char *id);
 
 /* Release the ranges of sandboxes that `is_live` says are gone (and that
  * are older than a minute, so a sandbox being made is never robbed).

@@ -29,6 +29,23 @@
 #include "common/fileutil.h"
 #include "runtime/paths.h"
 
+/* When a process started (field 22 of /proc/<pid>/stat), 0 if unknown:
+ * with the pid, it names one process for good. */
+static unsigned long long process_start(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if (read_file_small(path, buf, sizeof buf) <= 0)
+		return 0;
+	/* After the command name, which may hold spaces, in parentheses. */
+	const char *p = strrchr(buf, ')');
+	unsigned long long start = 0;
+	if (p == NULL || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+				&start) != 1)
+		return 0;
+	return start;
+}
+
 static bool pool_enabled(void)
 {
 	const char *v = getenv("EVOCLAW_NETNS_POOL");
@@ -202,8 +219,8 @@ void netpool_refill_async(void)
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
 		_exit(0);
-	char holder[24];
-	int n = snprintf(holder, sizeof holder, "%d\n", (int)getpid());
+	char holder[48];
+	int n = snprintf(holder, sizeof holder, "%d %llu\n", (int)getpid(), process_start(getpid()));
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, holder, (size_t)n, 0) != n)
 		_exit(1);
 	netpool_fill(NETPOOL_TARGET, NULL);
@@ -225,9 +242,15 @@ int netpool_drain(void)
 	_cleanup_close_ int refill = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	for (int waited = 0; refill >= 0 && flock(refill, LOCK_EX | LOCK_NB) < 0; waited += 10) {
 		if (waited == 10000) {
-			char pid[24] = "";
-			if (pread(refill, pid, sizeof pid - 1, 0) > 0 && atoi(pid) > 1)
-				kill(atoi(pid), SIGKILL);
+			/* Only the refiller that wrote this: a pid alone may have
+			 * been reused since. */
+			char holder[48] = "";
+			int pid = 0;
+			unsigned long long start = 0;
+			if (pread(refill, holder, sizeof holder - 1, 0) > 0 &&
+			    sscanf(holder, "%d %llu", &pid, &start) == 2 && pid > 1 && start != 0 &&
+			    process_start(pid) == start)
+				kill(pid, SIGKILL);
 		}
 		if (waited >= 30000)
 			break;

@@ -626,7 +626,7 @@ int sandbox_destroy(struct sandbox *sb, struct evo_error *err)
 	}
 	/* Last: only once nothing runs under the range may it be reused. */
 	if (sb->has_id_slot && result == 0) {
-		idrange_release(sb->id_slot);
+		idrange_release(sb->id_slot, sb->id);
 		sb->has_id_slot = false;
 	}
 	return result;

@@ -439,10 +439,8 @@ static void claim(struct supervisor *s, int slot, uint32_t stream, uint8_t flags
 	s->state.deadline_ms = 0;
 	arm_timer(s);
 	s->refill_pool = true;
-	if (!(flags & EVO_FLAG_CLAIM_HANDOFF)) {
+	if (!(flags & EVO_FLAG_CLAIM_HANDOFF))
 		reply_ok(s, slot, stream);
-		return;
-	}
 	/* Hand init's channel over: the claimer then reaches init without a
 	 * relay through here. We keep our copy open (so init does not see
 	 * EOF) but stop reading it; the claimer's leaving still ends all. */
@@ -450,12 +448,19 @@ static void claim(struct supervisor *s, int slot, uint32_t stream, uint8_t flags
 	size_t m = evo_frame_begin(&b, stream, EVO_MSG_OK, 0);
 	evo_frame_end(&b, m);
 	struct client *c = s->clients[slot];
-	if (c->out.len == 0 && s->to_init.len == 0 &&
-	    channel_send_fd(c->fd, &b, s->sb.channel, NULL) == 0)
+	if (!(flags & EVO_FLAG_CLAIM_HANDOFF))
+		;
+	else if (c->out.len == 0 && s->to_init.len == 0 &&
+		 channel_send_fd(c->fd, &b, s->sb.channel, NULL) == 0)
 		s->handed_off = true;
 	else
 		client_reply_error(s, slot, stream, EAGAIN, "cannot hand over the init channel now");
 	evo_buf_free(&b);
+	/* After answering, so the claimer is not kept waiting for it: `ls`
+	 * must no longer show the idle deadline. */
+	char path[PATH_MAX];
+	dir_file(s->dir, "state.json", path, sizeof path);
+	sandbox_state_write(path, &s->state, NULL);
 }
 
 /* A record from a client: supervisor requests are answered here, the rest
@@ -562,8 +567,7 @@ static __attribute__((noreturn)) void teardown(struct supervisor *s, int killer_
 	 * for this supervisor (pool drain) must then find the refill already
 	 * holding the pool's lock. */
 	if (s->refill_pool)
-		warmpool_refill_async(s->state.pool_key, s->state.template_name,
-				      &s->state.resources);
+		warmpool_refill_async(s->state.pool_key);
 	remove_state_dir(s->dir);
 	if (killer_slot > 0 && s->clients[killer_slot] != NULL) {
 		struct client *c = s->clients[killer_slot];
@@ -598,6 +602,12 @@ static void drain_init(struct supervisor *s)
 		    evo_frame_parse_record(s->record, (size_t)n, &f, NULL) < 0)
 			continue; /* init never sends these; drop rather than die */
 		handle_init_frame(s, s->record, (size_t)n, &f);
+		/* A client falling behind pauses init now, not a whole socket
+		 * buffer later. */
+		uint32_t slot = f.stream >> 24;
+		if (slot > 0 && s->clients[slot] != NULL &&
+		    s->clients[slot]->out.len > CLIENT_QUEUE_PAUSE_BYTES)
+			return;
 	}
 }
 
@@ -968,8 +978,10 @@ static int clean_if_dead(const char *dir)
 	struct sandbox_state st;
 	dir_file(dir, "state.json", path, sizeof path);
 	if (sandbox_state_read(path, &st, NULL) == 0) {
+		if (st.pool_key[0])
+			warmpool_forget(&st);
 		if (cgroup_destroy(&st.cgroup, 5000, NULL) == 0 && st.id_slot >= 0)
-			idrange_release((uint32_t)st.id_slot);
+			idrange_release((uint32_t)st.id_slot, st.id);
 	} else {
 		/* No state yet: a supervisor may be between creating its lock
 		 * file and locking it. Only an old directory is debris. */

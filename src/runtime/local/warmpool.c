@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,10 +39,42 @@ void warmpool_key(const char *template_name, const struct template_resources *ov
 		{'d', overrides->disk_mb},
 		{'p', overrides->pids},
 	};
+	/* '.' cannot occur in a template name, so no template's key can be
+	 * mistaken for another's with overrides ("base-m300" vs "base.m300"). */
 	for (size_t i = 0; i < 4; i++)
 		if (parts[i].value && n > 0 && n < WARMPOOL_KEY_MAX)
-			n += snprintf(out + n, WARMPOOL_KEY_MAX - (size_t)n, "-%c%u", parts[i].tag,
+			n += snprintf(out + n, WARMPOOL_KEY_MAX - (size_t)n, ".%c%u", parts[i].tag,
 				      parts[i].value);
+}
+
+int warmpool_key_parse(const char *key, char name[TEMPLATE_NAME_MAX + 1],
+		       struct template_resources *overrides)
+{
+	memset(overrides, 0, sizeof *overrides);
+	const char *dot = strchr(key, '.');
+	size_t len = dot ? (size_t)(dot - key) : strlen(key);
+	if (len == 0 || len > TEMPLATE_NAME_MAX)
+		return -1;
+	memcpy(name, key, len);
+	name[len] = '\0';
+	if (!template_name_valid(name))
+		return -1;
+	for (const char *p = dot; p && *p;) {
+		char tag = p[1];
+		char *end;
+		unsigned long v = strtoul(p + 2, &end, 10);
+		if (v == 0 || v > UINT32_MAX || (*end != '.' && *end != '\0'))
+			return -1;
+		switch (tag) {
+		case 'c': overrides->cpu_millis = (uint32_t)v; break;
+		case 'm': overrides->memory_mb = (uint32_t)v; break;
+		case 'd': overrides->disk_mb = (uint32_t)v; break;
+		case 'p': overrides->pids = (uint32_t)v; break;
+		default: return -1;
+		}
+		p = *end ? end : NULL;
+	}
+	return 0;
 }
 
 static void pools_dir(char *out, size_t size)
@@ -49,16 +82,13 @@ static void pools_dir(char *out, size_t size)
 	snprintf(out, size, "%s/warm", evo_paths_get()->run);
 }
 
-/* A key is a template name and resource numbers: [a-z0-9_-] only, so it
- * can never name anything outside the pools' directory. */
+/* A key is a template name and resource numbers, so it can never name
+ * anything outside the pools' directory. */
 static bool key_valid(const char *key)
 {
-	if (key[0] == '\0' || key[0] == '-')
-		return false;
-	for (const char *c = key; *c; c++)
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '_'))
-			return false;
-	return true;
+	char name[TEMPLATE_NAME_MAX + 1];
+	struct template_resources overrides;
+	return warmpool_key_parse(key, name, &overrides) == 0;
 }
 
 /* The directory of pool `key`; false (and nothing to use) for a bad key. */
@@ -106,18 +136,28 @@ static int count_markers(const char *dir)
 	return count_dir_entries(dir, is_marker);
 }
 
-int warmpool_fill(const char *key, const char *template_name,
-		  const struct template_resources *r, int target, struct evo_error *err)
+int warmpool_fill(const char *key, int target, struct evo_error *err)
 {
-	char dir[PATH_MAX];
-	if (!pool_dir(key, dir, sizeof dir))
+	char dir[PATH_MAX], name[TEMPLATE_NAME_MAX + 1];
+	struct template_resources overrides;
+	if (warmpool_key_parse(key, name, &overrides) < 0 || !pool_dir(key, dir, sizeof dir))
 		return evo_error_set(err, EVO_ERR_INVALID, 0, "invalid warm pool \"%.80s\"", key);
 	if (mkdir_parents(dir, 0700) < 0)
 		return evo_error_errno(err, "create %s", dir);
+	/* The template as it is now, with the pool's overrides: a template
+	 * edited since the pool began is what new warm sandboxes get. */
 	struct template t;
-	if (template_load(template_name, &t, err) < 0)
+	if (template_load(name, &t, err) < 0)
 		return -1;
-	struct sandbox_spec spec = {.tmpl = &t, .resources = *r};
+	struct sandbox_spec spec = {.tmpl = &t, .resources = t.resources};
+	if (overrides.cpu_millis)
+		spec.resources.cpu_millis = overrides.cpu_millis;
+	if (overrides.memory_mb)
+		spec.resources.memory_mb = overrides.memory_mb;
+	if (overrides.disk_mb)
+		spec.resources.disk_mb = overrides.disk_mb;
+	if (overrides.pids)
+		spec.resources.pids = overrides.pids;
 	int added = 0;
 	while (count_markers(dir) < target) {
 		char id[SANDBOX_ID_MAX];
@@ -136,8 +176,7 @@ static int lock_refill(const char *dir, int how)
 	return lock_file(dir, ".refill", how);
 }
 
-void warmpool_refill_async(const char *key, const char *template_name,
-			   const struct template_resources *r)
+void warmpool_refill_async(const char *key)
 {
 	if (!warmpool_enabled())
 		return;
@@ -166,6 +205,11 @@ void warmpool_refill_async(const char *key, const char *template_name,
 	if (fork() != 0)
 		_exit(0);
 	setsid();
+	/* A supervisor blocks its signals for signalfd; the refiller must
+	 * answer SIGTERM like any process. */
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* Pool upkeep yields to whatever runs now; the supervisor raises a
 	 * finished warm sandbox back to normal priority (supervisor.c). */
 	setpriority(PRIO_PROCESS, 0, 19);
@@ -177,7 +221,7 @@ void warmpool_refill_async(const char *key, const char *template_name,
 		if (null > 3)
 			close(null);
 	}
-	warmpool_fill(key, template_name, r, WARMPOOL_TARGET, NULL);
+	warmpool_fill(key, WARMPOOL_TARGET, NULL);
 	_exit(0);
 }
 
@@ -275,17 +319,36 @@ static int drain_pool(const char *dir)
 	return n;
 }
 
-/* Wait for every claimed pool sandbox to end: each refills its pool as it
- * ends, so only after that are the pools' refill locks meaningful. */
+/* Wait for every claimed pool sandbox to end, all under one deadline of a
+ * minute: each refills its pool as it ends, so only after that are the
+ * pools' refill locks meaningful. */
 static void wait_for_claimed(void)
 {
 	char **ids = supervisor_list_ids();
+	size_t n = 0;
 	for (char **id = ids; *id; id++) {
 		struct sandbox_state st;
 		if (supervisor_info(*id, &st, NULL) == 0 && st.pool_key[0] && !warmpool_is_warm(&st))
-			supervisor_wait(*id, 60000);
-		free(*id);
+			ids[n++] = *id; /* claimed: keep */
+		else
+			free(*id);
 	}
+	ids[n] = NULL;
+	for (int waited = 0; waited <= 60000; waited += 10) {
+		bool all_done = true;
+		for (size_t i = 0; i < n; i++)
+			if (ids[i] != NULL && supervisor_wait(ids[i], 0)) {
+				free(ids[i]);
+				ids[i] = NULL;
+			} else if (ids[i] != NULL) {
+				all_done = false;
+			}
+		if (all_done)
+			break;
+		usleep(10000);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
 	free(ids);
 }
 

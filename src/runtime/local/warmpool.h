@@ -28,26 +28,28 @@
 bool warmpool_enabled(void);
 
 /* The pool for a template with some resources overridden (0 fields keep
- * the template's): "<template>[-c<cpu millis>][-m<MiB>][-d<MiB>][-p<pids>]".
+ * the template's): "<template>[.c<cpu millis>][.m<MiB>][.d<MiB>][.p<pids>]".
  * Built from what was asked, not what the template resolves to, so a
  * taker finds its pool before it has even read the template. */
 void warmpool_key(const char *template_name, const struct template_resources *overrides,
 		  char out[WARMPOOL_KEY_MAX]);
+
+/* Back from a key to template name and overrides; -1 for a bad key. */
+int warmpool_key_parse(const char *key, char name[TEMPLATE_NAME_MAX + 1],
+		       struct template_resources *overrides);
 
 /* Take a warm sandbox from pool `key`: 0 with its id, or -1 when none is
  * ready. The caller must claim it (SUP_CLAIM); if its supervisor died
  * meanwhile, connecting fails and the caller builds one. */
 int warmpool_take(const char *key, char id[SANDBOX_ID_MAX]);
 
-/* Start a detached process that brings pool `key` (of sandboxes of this
- * template with these resolved resources) up to WARMPOOL_TARGET, one
- * refiller per pool at a time. Safe to call from a supervisor. */
-void warmpool_refill_async(const char *key, const char *template_name,
-			   const struct template_resources *resources);
+/* Start a detached process that brings pool `key` up to WARMPOOL_TARGET,
+ * one refiller per pool at a time. Safe to call from a supervisor. */
+void warmpool_refill_async(const char *key);
 
-/* Bring pool `key` up to target now. Returns how many were added or -1. */
-int warmpool_fill(const char *key, const char *template_name,
-		  const struct template_resources *resources, int target, struct evo_error *err);
+/* Bring pool `key` up to target now, built from the template as it is
+ * now with the key's overrides. Returns how many were added or -1. */
+int warmpool_fill(const char *key, int target, struct evo_error *err);
 
 /* Is this running sandbox a warm one, not yet taken? */
 bool warmpool_is_warm(const struct sandbox_state *st);
@@ -64,7 +66,7 @@ void warmpool_forget(const struct sandbox_state *st);
 int warmpool_count(void);
 
 /* Kill every warm sandbox, after waiting for claimed pool sandboxes to
- * end (up to a minute each) and for the refills they start (up to 30 s).
+ * end (up to a minute for all) and for the refills they start (30 s).
  * Returns how many were killed. */
 int warmpool_drain(void);
 
