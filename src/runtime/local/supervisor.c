@@ -418,6 +418,23 @@ static void attach(struct supervisor *s, int slot, uint32_t stream)
 	evo_buf_free(&b);
 }
 
+/* Answer a claim with init's channel attached: the claimer then reaches
+ * init without a relay through here. We keep our copy open (so init does
+ * not see EOF) but stop reading it; the claimer's leaving still ends all. */
+static void hand_over_init(struct supervisor *s, int slot, uint32_t stream)
+{
+	struct evo_buf b = {0};
+	size_t m = evo_frame_begin(&b, stream, EVO_MSG_OK, 0);
+	evo_frame_end(&b, m);
+	struct client *c = s->clients[slot];
+	if (c->out.len == 0 && s->to_init.len == 0 &&
+	    channel_send_fd(c->fd, &b, s->sb.channel, NULL) == 0)
+		s->handed_off = true;
+	else
+		client_reply_error(s, slot, stream, EAGAIN, "cannot hand over the init channel now");
+	evo_buf_free(&b);
+}
+
 /* A warm sandbox is being put to use: tie its life to the claimer, and
  * have the pool it came from make a replacement once it is done: the
  * refill then runs from here, after the claimer has gone, never delaying
@@ -439,23 +456,10 @@ static void claim(struct supervisor *s, int slot, uint32_t stream, uint8_t flags
 	s->state.deadline_ms = 0;
 	arm_timer(s);
 	s->refill_pool = true;
-	if (!(flags & EVO_FLAG_CLAIM_HANDOFF))
-		reply_ok(s, slot, stream);
-	/* Hand init's channel over: the claimer then reaches init without a
-	 * relay through here. We keep our copy open (so init does not see
-	 * EOF) but stop reading it; the claimer's leaving still ends all. */
-	struct evo_buf b = {0};
-	size_t m = evo_frame_begin(&b, stream, EVO_MSG_OK, 0);
-	evo_frame_end(&b, m);
-	struct client *c = s->clients[slot];
-	if (!(flags & EVO_FLAG_CLAIM_HANDOFF))
-		;
-	else if (c->out.len == 0 && s->to_init.len == 0 &&
-		 channel_send_fd(c->fd, &b, s->sb.channel, NULL) == 0)
-		s->handed_off = true;
+	if (flags & EVO_FLAG_CLAIM_HANDOFF)
+		hand_over_init(s, slot, stream);
 	else
-		client_reply_error(s, slot, stream, EAGAIN, "cannot hand over the init channel now");
-	evo_buf_free(&b);
+		reply_ok(s, slot, stream);
 	/* After answering, so the claimer is not kept waiting for it: `ls`
 	 * must no longer show the idle deadline. */
 	char path[PATH_MAX];
