@@ -518,15 +518,23 @@ void init_process_kill_all(struct init_loop *l)
 	}
 }
 
+/* The process running on stream, or NULL with err saying there is none. */
+static struct init_process *running_on_stream(struct init_loop *l, uint32_t stream,
+					      struct evo_error *err)
+{
+	struct init_process *p = process_by_stream(l, stream);
+	if (p == NULL)
+		evo_error_set(err, EVO_ERR_NOT_FOUND, ESRCH, "no running process on stream %u", stream);
+	return p;
+}
+
 int init_process_stdin(void *ctx, struct init_request *req, struct evo_buf *out,
 		       struct evo_error *err)
 {
 	struct init_loop *l = ctx;
-	struct init_process *p = process_by_stream(l, req->stream);
-
+	struct init_process *p = running_on_stream(l, req->stream, err);
 	if (p == NULL)
-		return evo_error_set(err, EVO_ERR_NOT_FOUND, ESRCH, "no running process on stream %u",
-				     req->stream);
+		return -1;
 	switch (p->stdin_state) {
 	case STDIN_NONE:
 		return evo_error_set(err, EVO_ERR_INVALID, EBADF,
@@ -563,11 +571,9 @@ int init_process_close_stdin(void *ctx, struct init_request *req, struct evo_buf
 			     struct evo_error *err)
 {
 	struct init_loop *l = ctx;
-	struct init_process *p = process_by_stream(l, req->stream);
-
+	struct init_process *p = running_on_stream(l, req->stream, err);
 	if (p == NULL)
-		return evo_error_set(err, EVO_ERR_NOT_FOUND, ESRCH, "no running process on stream %u",
-				     req->stream);
+		return -1;
 	/* Closing what is closed (or was never open) is not an error. */
 	if (p->stdin_state != STDIN_OPEN)
 		return 0;
