@@ -29,6 +29,9 @@ else
 endif
 
 COMMON_SRC  := $(wildcard src/common/*.c)
+# What evoclaw-init needs of it: no JSON, nothing that grows the binary
+# every sandbox runs as PID 1.
+INIT_COMMON_SRC := $(addprefix src/common/,error.c fileutil.c proto.c xalloc.c)
 GUEST_SRC   := $(wildcard src/guest/*.c)
 # The seccomp policy is compiled at build time (tools/gen_seccomp.c), not
 # linked into evoclaw.
@@ -40,6 +43,7 @@ CORE_SRC    := $(wildcard src/core/*.c)
 # (the next issue) uses it.
 STORE_SRC   := $(wildcard src/store/*.c)
 API_SRC     := $(wildcard src/api/*.c)
+ORCH_SRC    := $(wildcard src/orchestrator/*.c)
 
 obj = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(1))
 iobj = $(patsubst src/%.c,$(BUILD)/iobj/%.o,$(1))
@@ -71,7 +75,7 @@ $(EVOCLAW): $(call obj,$(COMMON_SRC) $(CORE_SRC) $(RUNTIME_SRC) $(CLI_SRC))
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) $(SANFLAGS) $(EVOCLAW_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(SERVER): $(call obj,$(COMMON_SRC) $(CORE_SRC) $(STORE_SRC) $(API_SRC) src/runtime/template.c src/runtime/paths.c)
+$(SERVER): $(call obj,$(COMMON_SRC) $(CORE_SRC) $(RUNTIME_SRC) $(STORE_SRC) $(ORCH_SRC) $(API_SRC))
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS) -lmicrohttpd -lsqlite3 -lpthread
 
@@ -82,11 +86,11 @@ $(BUILD)/gen/seccomp_filter.h: tools/gen_seccomp.c $(POLICY_SRC) src/common/erro
 	$(BUILD)/gen/gen_seccomp >$@.tmp && mv $@.tmp $@
 $(call obj,src/runtime/local/seccomp.c): $(BUILD)/gen/seccomp_filter.h
 
-$(INIT): $(call iobj,$(COMMON_SRC) $(GUEST_SRC))
+$(INIT): $(call iobj,$(INIT_COMMON_SRC) $(GUEST_SRC))
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) $(INIT_SAN) -static -o $@ $^
 
-$(INIT_DYN): $(call obj,$(COMMON_SRC) $(GUEST_SRC))
+$(INIT_DYN): $(call obj,$(INIT_COMMON_SRC) $(GUEST_SRC))
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^
 
@@ -101,7 +105,7 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 LIB_OBJS   := $(call obj,$(COMMON_SRC) $(CORE_SRC) $(RUNTIME_SRC))
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(call obj,$(POLICY_SRC) $(STORE_SRC))
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(call obj,$(POLICY_SRC) $(STORE_SRC) $(ORCH_SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SANFLAGS) -Itests -o $@ $^ $(LIBS) -lsqlite3 -lpthread -lseccomp -lcriterion
 

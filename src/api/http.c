@@ -5,10 +5,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+static __thread unsigned last_status;
+
+unsigned http_take_status(void)
+{
+	unsigned s = last_status;
+	last_status = 0;
+	return s;
+}
+
+enum MHD_Result http_queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *r)
+{
+	last_status = status;
+	enum MHD_Result ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
 enum MHD_Result http_send_json(struct MHD_Connection *c, unsigned status, json_t *body)
 {
-	/* Money is printed with enough digits to round-trip. */
-	char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(17));
+	/* Money: 15 significant digits hold any budget to the micro-dollar,
+	 * without the binary noise of 17 (0.00029999999999999997). */
+	char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	json_decref(body);
 	if (text == NULL)
 		return MHD_NO;
@@ -22,9 +40,7 @@ enum MHD_Result http_send_json(struct MHD_Connection *c, unsigned status, json_t
 	/* Browsers must not guess types or frame the API. */
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
-	enum MHD_Result ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return ret;
+	return http_queue(c, status, r);
 }
 
 enum MHD_Result http_send_error(struct MHD_Connection *c, unsigned status, const char *code,

@@ -9,6 +9,11 @@
 
 #include "common/error.h"
 
+/* Queue a response and remember its status for the request counters
+ * (http_take_status, same thread); destroys r. */
+enum MHD_Result http_queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *r);
+unsigned http_take_status(void);
+
 /* Queue a JSON response (takes a reference to body). MHD_YES/MHD_NO. */
 enum MHD_Result http_send_json(struct MHD_Connection *c, unsigned status, json_t *body);
 

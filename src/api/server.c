@@ -10,28 +10,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api/api.h"
 #include "api/http.h"
 #include "common/cleanup.h"
 #include "common/fileutil.h"
 #include "common/proto.h"
+#include "runtime/local/sandbox.h"
+#include "runtime/provider.h"
 #include "runtime/template.h"
 #include "store/store.h"
 
-struct server {
-	const struct evo_config *cfg;
-	struct store *store;
-	char admin_key[80];
-};
-
-/* One request's state across libmicrohttpd's calls of the handler. */
-struct request {
-	struct evo_buf body;
-	bool too_large;
-};
 
 /* The admin key lives in the data directory, readable by root alone; it
  * is created on first start. Its value is never printed or logged. */
@@ -98,31 +91,142 @@ static enum MHD_Result get_templates(struct MHD_Connection *c)
 	return http_send_json(c, 200, json_pack("{s:o}", "templates", list));
 }
 
-/* Routes and the methods they accept. */
-static enum MHD_Result route(struct server *srv, struct MHD_Connection *c, const char *method,
-			     const char *url, struct request *req)
+bool api_path_id(const char *url, const char *prefix, const char *suffix, char *out,
+		 size_t size)
 {
-	(void)req;
-	bool is_get = strcmp(method, "GET") == 0;
+	size_t lp = strlen(prefix), ls = strlen(suffix), lu = strlen(url);
+	if (lu <= lp + ls || strncmp(url, prefix, lp) != 0 || strcmp(url + lu - ls, suffix) != 0)
+		return false;
+	size_t n = lu - lp - ls;
+	if (n >= size || memchr(url + lp, '/', n) != NULL)
+		return false;
+	memcpy(out, url + lp, n);
+	out[n] = '\0';
+	return true;
+}
+
+json_t *api_body_object(struct MHD_Connection *c, const struct api_request *req,
+			enum MHD_Result *ret)
+{
+	const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+	if (req->body.len > 0 && type && strncasecmp(type, "application/json", 16) != 0) {
+		*ret = http_send_error(c, 415, "unsupported_media_type",
+				       "Content-Type must be application/json");
+		return NULL;
+	}
+	json_error_t jerr;
+	json_t *body = req->body.len ? json_loadb((const char *)req->body.data, req->body.len,
+						  JSON_REJECT_DUPLICATES, &jerr)
+				     : json_object();
+	if (body == NULL) {
+		*ret = http_send_error(c, 400, "invalid_request",
+				       "body is not valid JSON: %s at line %d column %d", jerr.text,
+				       jerr.line, jerr.column);
+		return NULL;
+	}
+	if (!json_is_object(body)) {
+		json_decref(body);
+		*ret = http_send_error(c, 400, "invalid_request", "body must be a JSON object");
+		return NULL;
+	}
+	return body;
+}
+
+static enum MHD_Result wrong_method(struct MHD_Connection *c, const char *method,
+				    const char *route, const char *allowed)
+{
+	return http_send_error(c, 405, "method_not_allowed", "%.16s %s: use %s", method, route,
+			       allowed);
+}
+
+/* Routes and the methods they accept. req->route gets the pattern. */
+static enum MHD_Result route(struct api *api, struct MHD_Connection *c, const char *method,
+			     const char *url, struct api_request *req)
+{
+	bool get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0,
+	     del = strcmp(method, "DELETE") == 0;
+	char id[AGENT_ID_MAX];
 	if (strcmp(url, "/healthz") == 0) {
-		if (!is_get)
-			return http_send_error(c, 405, "method_not_allowed", "%s /healthz: use GET", method);
+		req->route = "/healthz";
+		if (!get)
+			return wrong_method(c, method, req->route, "GET");
 		return http_send_json(c, 200, json_pack("{s:s}", "status", "ok"));
 	}
-	if (strncmp(url, "/api/", 5) == 0 && srv->cfg->auth_mode == CONFIG_AUTH_KEY) {
+	if (strcmp(url, "/metrics") == 0) {
+		req->route = "/metrics";
+		if (!get)
+			return wrong_method(c, method, req->route, "GET");
+		return api_metrics_serve(api, c);
+	}
+	if (strncmp(url, "/api/", 5) != 0) {
+		req->route = "other";
+		return http_send_error(c, 404, "not_found", "no route %s %.200s", method, url);
+	}
+	req->route = "/api/*";
+	if (api->cfg->auth_mode == CONFIG_AUTH_KEY) {
 		const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-API-Key");
 		if (key == NULL || *key == '\0')
 			return http_send_error(c, 401, "unauthorized",
 					       "missing X-API-Key header (the admin key is in %s/admin.key)",
-					       srv->cfg->data_dir);
-		if (!same_secret(key, srv->admin_key))
+					       api->cfg->data_dir);
+		if (!same_secret(key, api->admin_key))
 			return http_send_error(c, 401, "unauthorized", "invalid API key");
 	}
 	if (strcmp(url, "/api/templates") == 0) {
-		if (!is_get)
-			return http_send_error(c, 405, "method_not_allowed", "%s /api/templates: use GET",
-					       method);
+		req->route = "/api/templates";
+		if (!get)
+			return wrong_method(c, method, req->route, "GET");
 		return get_templates(c);
+	}
+	if (strcmp(url, "/api/cloud/spawn") == 0) {
+		req->route = "/api/cloud/spawn";
+		if (!post)
+			return wrong_method(c, method, req->route, "POST");
+		return api_cloud_spawn(api, c, req);
+	}
+	if (strcmp(url, "/api/cloud") == 0) {
+		req->route = "/api/cloud";
+		if (!get)
+			return wrong_method(c, method, req->route, "GET");
+		return api_cloud_list(api, c);
+	}
+	if (strcmp(url, "/api/cloud/costs") == 0) {
+		req->route = "/api/cloud/costs";
+		if (!get)
+			return wrong_method(c, method, req->route, "GET");
+		return api_cloud_costs(api, c);
+	}
+	if (api_path_id(url, "/api/cloud/", "", id, sizeof id)) {
+		req->route = "/api/cloud/{id}";
+		if (!del)
+			return wrong_method(c, method, req->route, "DELETE");
+		return api_cloud_kill(api, c, id);
+	}
+	if (strcmp(url, "/api/agents") == 0) {
+		req->route = "/api/agents";
+		if (!get)
+			return wrong_method(c, method, req->route, "GET");
+		return api_agents_list(api, c);
+	}
+	if (strcmp(url, "/api/agents/deploy") == 0) {
+		req->route = "/api/agents/deploy";
+		if (!post)
+			return wrong_method(c, method, req->route, "POST");
+		return api_agents_deploy(api, c, req);
+	}
+	if (api_path_id(url, "/api/agents/", "/logs", id, sizeof id)) {
+		req->route = "/api/agents/{id}/logs";
+		if (!get)
+			return wrong_method(c, method, req->route, "GET");
+		return api_agents_logs(api, c, req, id);
+	}
+	if (api_path_id(url, "/api/agents/", "", id, sizeof id)) {
+		req->route = "/api/agents/{id}";
+		if (get)
+			return api_agents_get(api, c, id);
+		if (del)
+			return api_agents_delete(api, c, id);
+		return wrong_method(c, method, req->route, "GET or DELETE");
 	}
 	return http_send_error(c, 404, "not_found", "no route %s %.200s", method, url);
 }
@@ -132,19 +236,28 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			      size_t *upload_size, void **con_cls)
 {
 	(void)version;
-	struct request *req = *con_cls;
+	struct api *api = cls;
+	struct api_request *req = *con_cls;
 	if (req == NULL) {
 		/* First call: headers only. The answer must come on the next
 		 * call, or libmicrohttpd drops keep-alive connections; a body
 		 * declared too large is refused now, before any of it is read. */
 		*con_cls = req = xcalloc(1, sizeof *req);
+		req->route = "other";
+		snprintf(req->method, sizeof req->method, "%s", method);
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl != NULL && strtoull(cl, NULL, 10) > API_MAX_BODY)
-			return http_send_error(c, 413, "payload_too_large",
-					       "request body is larger than %u bytes", API_MAX_BODY);
+		if (cl != NULL && strtoull(cl, NULL, 10) > API_MAX_BODY) {
+			enum MHD_Result r = http_send_error(c, 413, "payload_too_large",
+							    "request body is larger than %u bytes",
+							    API_MAX_BODY);
+			req->status = http_take_status();
+			return r;
+		}
 		return MHD_YES;
 	}
+	if (req->status != 0)
+		return MHD_YES; /* answered already (413); the rest is dropped */
 	if (*upload_size > 0) {
 		/* A body of undeclared size (chunked) that grows too large is
 		 * read to its end and dropped; the idle timeout bounds it. */
@@ -155,20 +268,28 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	enum MHD_Result r;
 	if (req->too_large)
-		return http_send_error(c, 413, "payload_too_large",
-				       "request body is larger than %u bytes", API_MAX_BODY);
-	return route(cls, c, method, url, req);
+		r = http_send_error(c, 413, "payload_too_large", "request body is larger than %u bytes",
+				    API_MAX_BODY);
+	else
+		r = route(api, c, method, url, req);
+	req->status = http_take_status();
+	return r;
 }
 
 static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
 			 enum MHD_RequestTerminationCode code)
 {
-	(void)cls;
 	(void)c;
 	(void)code;
-	struct request *req = *con_cls;
+	struct api *api = cls;
+	struct api_request *req = *con_cls;
 	if (req != NULL) {
+		const union MHD_ConnectionInfo *info =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
+		unsigned status = req->status ? req->status : info ? info->http_status : 0;
+		api_metrics_count(api->metrics, req->route, req->method, status);
 		evo_buf_free(&req->body);
 		free(req);
 		*con_cls = NULL;
@@ -190,43 +311,57 @@ int api_serve(const struct evo_config *cfg, struct evo_error *err)
 	if (gai != 0)
 		return evo_error_set(err, EVO_ERR_INVALID, 0, "listen: %s: %s", host, gai_strerror(gai));
 
-	struct server srv = {.cfg = cfg};
-	if (store_open(cfg->data_dir, &srv.store, err) < 0) {
+	struct api api = {.cfg = cfg};
+	if (store_open(cfg->data_dir, &api.store, err) < 0) {
 		freeaddrinfo(ai);
 		return -1;
 	}
-	if (load_admin_key(cfg->data_dir, srv.admin_key, sizeof srv.admin_key, err) < 0) {
+	if (load_admin_key(cfg->data_dir, api.admin_key, sizeof api.admin_key, err) < 0 ||
+	    sandbox_check_run_dir(err) < 0 ||
+	    orch_open(cfg, api.store, provider_local(), &api.orch, err) < 0) {
 		freeaddrinfo(ai);
-		store_close(srv.store);
+		store_close(api.store);
 		return -1;
 	}
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	api.metrics = api_metrics_new();
+	api.followers = api_followers_new();
+	orch_set_log_hook(api.orch, api_followers_wake, api.followers);
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+			 MHD_ALLOW_SUSPEND_RESUME;
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	/* One polling thread per core; bounded connections and idle time,
 	 * so a flood of slow clients cannot exhaust the server. */
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	struct MHD_Daemon *d = MHD_start_daemon(
-		flags, port, NULL, NULL, handle, &srv, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+		flags, port, NULL, NULL, handle, &api, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cores > 0 ? cores : 1),
 		MHD_OPTION_CONNECTION_LIMIT, 1024u, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-		MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL, MHD_OPTION_END);
+		MHD_OPTION_NOTIFY_COMPLETED, request_done, &api, MHD_OPTION_END);
 	freeaddrinfo(ai);
+	int result = 0;
 	if (d == NULL) {
-		store_close(srv.store);
-		return evo_error_set(err, EVO_ERR_SYSTEM, 0,
-				     "cannot listen on %s (in use, or not an address of this host?)",
-				     cfg->listen);
+		result = evo_error_set(err, EVO_ERR_SYSTEM, 0,
+				       "cannot listen on %s (in use, or not an address of this host?)",
+				       cfg->listen);
+	} else {
+		fprintf(stderr, "evoclaw: serving on http://%s (data in %s)\n", cfg->listen,
+			cfg->data_dir);
+		sigset_t stop;
+		sigemptyset(&stop);
+		sigaddset(&stop, SIGINT);
+		sigaddset(&stop, SIGTERM);
+		int sig;
+		sigwait(&stop, &sig);
+		fprintf(stderr, "evoclaw: stopping (%s); sandboxes keep running\n", strsignal(sig));
+		/* Log streams end first, so no connection stays suspended. */
+		api_followers_stop(api.followers);
+		MHD_stop_daemon(d);
 	}
-	fprintf(stderr, "evoclaw: serving on http://%s (data in %s)\n", cfg->listen, cfg->data_dir);
-	sigset_t stop;
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGINT);
-	sigaddset(&stop, SIGTERM);
-	int sig;
-	sigwait(&stop, &sig);
-	fprintf(stderr, "evoclaw: stopping (%s)\n", strsignal(sig));
-	MHD_stop_daemon(d);
-	store_close(srv.store);
-	return 0;
+	orch_set_log_hook(api.orch, NULL, NULL);
+	orch_close(api.orch);
+	api_followers_free(api.followers);
+	api_metrics_free(api.metrics);
+	store_close(api.store);
+	return result;
 }

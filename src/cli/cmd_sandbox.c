@@ -28,9 +28,10 @@ static const char sandbox_usage[] =
 	"\n"
 	"  run [options] [--] CMD [ARG...]\n"
 	"        run CMD in a new sandbox in the foreground; exits with its status\n"
-	"  create [options] [--id ID] [--] [CMD...]\n"
+	"  create [options] [--id ID] [--owner TAG] [--] [CMD...]\n"
 	"        start a long-lived sandbox (CMD as its entrypoint, or idle);\n"
-	"        prints its id; it lives until killed or its timeout\n"
+	"        prints its id; it lives until killed or its timeout; --owner\n"
+	"        tags it as an orchestrator's (evoclaw serve uses this)\n"
 	"  exec [-i] [--user NAME|UID] [--cwd DIR] [--env K=V]... ID [--] CMD [ARG...]\n"
 	"        run CMD in a running sandbox; exits with its status\n"
 	"  attach ID     stream the entrypoint's output (replayed, then live)\n"
@@ -64,6 +65,7 @@ struct sandbox_options {
 	double cpu;
 	bool interactive;
 	const char *id;
+	const char *owner;
 	char **env;
 	size_t env_count;
 };
@@ -97,6 +99,7 @@ static int parse_sandbox_options(int argc, char **argv, bool allow_id, struct sa
 		{"disk", required_argument, NULL, 'd'},     {"timeout", required_argument, NULL, 'T'},
 		{"env", required_argument, NULL, 'e'},      {"interactive", no_argument, NULL, 'i'},
 		{"id", required_argument, NULL, 'I'},       {"help", no_argument, NULL, 'h'},
+		{"owner", required_argument, NULL, 'O'},
 		{NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof *o);
@@ -157,6 +160,14 @@ static int parse_sandbox_options(int argc, char **argv, bool allow_id, struct sa
 			if (!sandbox_id_valid(optarg))
 				return cli_usage_error("--id: \"%s\" must be [a-z0-9][a-z0-9-]* (up to 63)", optarg);
 			o->id = optarg;
+			break;
+		case 'O':
+			if (!allow_id)
+				return cli_usage_error("--owner is only valid for create");
+			if (strlen(optarg) >= sizeof ((struct sandbox_state *)0)->owner)
+				return cli_usage_error("--owner: at most %zu characters",
+						       sizeof ((struct sandbox_state *)0)->owner - 1);
+			o->owner = optarg;
 			break;
 		case 'h':
 			fputs(sandbox_usage, stdout);
@@ -585,6 +596,7 @@ static int cmd_create(int argc, char **argv)
 	}
 	if (o.id)
 		snprintf(spec.id, sizeof spec.id, "%s", o.id);
+	spec.owner = o.owner;
 	spec.entry_argv = first < argc ? argv + first : t.entrypoint;
 	long long timeout_s = o.timeout_s >= 0 ? o.timeout_s : 300;
 	if (timeout_s == 0) {

@@ -66,6 +66,9 @@ enum evo_msg_type {
 	EVO_MSG_FILE_DATA = 70,   /* DATA: one chunk of a FILE_READ */
 	EVO_MSG_ENTRIES = 71,     /* ENTRY*: leading part of a FILE_LIST or PROC_LIST reply too
 				   * big for one frame; the final OK carries the rest */
+	EVO_MSG_SUP_ENDED = 72,   /* supervisor -> attached clients, last thing before the sandbox
+				   * is gone: REASON ("exited" EXIT_CODE SIGNAL [OOM], "timeout",
+				   * "killed", "stopped", "init-exited", "error") */
 
 	/* host <-> supervisor only; never reach init. */
 	EVO_MSG_SUP_INFO = 96,    /* -> OK with ID TEMPLATE PID STATE CREATED DEADLINE ... */
@@ -73,7 +76,10 @@ enum evo_msg_type {
 	EVO_MSG_SUP_SET_TIMEOUT = 98, /* TIMEOUT_MS (from now) -> OK */
 	EVO_MSG_SUP_STATS = 99,   /* -> OK with CPU_USEC MEM_BYTES MEM_PEAK PIDS OOM_KILLS */
 	EVO_MSG_SUP_ATTACH = 100, /* -> entrypoint output replayed and followed as PROC_STDOUT/ERR, PROC_EXIT */
-	EVO_MSG_SUP_CLAIM = 101,  /* -> OK; the sandbox now ends when this connection closes */
+	EVO_MSG_SUP_CLAIM = 101,  /* [TIMEOUT_MS OWNER] -> OK; the sandbox now ends when this connection
+				   * closes, or with CLAIM_DETACH lives on its own until TIMEOUT_MS */
+	EVO_MSG_SUP_START_ENTRY = 102, /* PROC_START's fields -> PROC_STARTED | ERROR; the process is the
+				   * entrypoint: logged, attachable, and its exit ends the sandbox */
 };
 
 /* Frame flags. */
@@ -82,6 +88,8 @@ enum evo_msg_type {
 #define EVO_FLAG_FILE_RECURSIVE 0x04u/* FILE_REMOVE: remove a tree */
 #define EVO_FLAG_FILE_EXCL 0x08u     /* FILE_MKDIR: fail if it exists */
 #define EVO_FLAG_CLAIM_HANDOFF 0x01u /* SUP_CLAIM: pass init's channel with the OK (SCM_RIGHTS) */
+#define EVO_FLAG_CLAIM_DETACH 0x02u  /* SUP_CLAIM: an ordinary sandbox from now on, not tied to
+				      * the claimer; TIMEOUT_MS is required */
 
 enum evo_field_tag {
 	EVO_F_ARGV = 1,      /* string, repeated */
@@ -124,6 +132,8 @@ enum evo_field_tag {
 	EVO_F_OOM_KILLS = 38,/* u64 */
 	EVO_F_USER = 39,     /* string: owner name in stat replies */
 	EVO_F_MEM_LIMIT = 40,/* u64 */
+	EVO_F_OWNER = 41,    /* string: who a sandbox belongs to (an orchestrator's tag) */
+	EVO_F_REASON = 42,   /* string: why a sandbox ended (SUP_ENDED) */
 };
 
 /* A parsed frame; payload points into the caller's buffer. */

@@ -98,7 +98,8 @@ void agent_clear(struct agent *a)
 	free(a->environment_json);
 	free(a->capabilities_json);
 	free(a->genome_json);
-	a->environment_json = a->capabilities_json = a->genome_json = NULL;
+	free(a->command_json);
+	a->environment_json = a->capabilities_json = a->genome_json = a->command_json = NULL;
 }
 
 void agent_format_time(int64_t ms, char out[32])

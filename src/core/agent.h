@@ -55,6 +55,7 @@ struct agent {
 	char *environment_json;  /* owned, may be NULL */
 	char *capabilities_json; /* owned, may be NULL */
 	char *genome_json;       /* owned, may be NULL */
+	char *command_json;      /* owned, may be NULL: argv as a JSON array */
 	char mode[16];           /* on-demand | burst | scheduled */
 	uint32_t timeout_sec;
 	bool keep_alive;
@@ -65,6 +66,7 @@ struct agent {
 	bool has_exit_code;
 	char error_message[1024];
 	int64_t created_at_ms, started_at_ms, completed_at_ms; /* 0 = not yet */
+	int64_t deadline_ms; /* when its sandbox dies unless extended; 0 = not started */
 	char tournament_id[64];
 	int32_t generation;
 	double fitness;

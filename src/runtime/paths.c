@@ -34,6 +34,7 @@ const struct evo_paths *evo_paths_get(void)
 	pick(paths.rootfs, "EVOCLAW_ROOTFS_DIR", exe, "../rootfs");
 	pick(paths.init, "EVOCLAW_INIT", exe, "evoclaw-init");
 	pick(paths.server, "EVOCLAW_SERVER", exe, "evoclaw-server");
+	pick(paths.cli, "EVOCLAW_CLI", exe, "evoclaw");
 	const char *run = getenv("EVOCLAW_RUN_DIR");
 	snprintf(paths.run, PATH_MAX, "%s", run && *run ? run : "/run/evoclaw");
 	ready = 1;

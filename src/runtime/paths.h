@@ -5,6 +5,7 @@
  *   EVOCLAW_ROOTFS_DIR     <exe>/../rootfs        (built by make)
  *   EVOCLAW_INIT           <exe>/evoclaw-init
  *   EVOCLAW_SERVER         <exe>/evoclaw-server
+ *   EVOCLAW_CLI            <exe>/evoclaw          (the server runs it)
  *   EVOCLAW_RUN_DIR        /run/evoclaw           (sandbox runtime state) */
 #ifndef EVOCLAW_RUNTIME_PATHS_H
 #define EVOCLAW_RUNTIME_PATHS_H
@@ -16,6 +17,7 @@ struct evo_paths {
 	char rootfs[PATH_MAX];
 	char init[PATH_MAX];
 	char server[PATH_MAX];
+	char cli[PATH_MAX];
 	char run[PATH_MAX];
 };
 

@@ -50,6 +50,13 @@ static const char *const migrations[] = {
 	");"
 	"CREATE INDEX agents_by_tenant ON agents (tenant, created_at_ms DESC);"
 	"CREATE INDEX agents_by_status ON agents (status);",
+	/* 2: the command an agent runs, its sandbox's deadline (for the
+	 * worst-case budget across restarts), and spend that outlives the
+	 * records of destroyed agents. */
+	"ALTER TABLE agents ADD COLUMN command TEXT;"
+	"ALTER TABLE agents ADD COLUMN deadline_ms INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE ledger (name TEXT PRIMARY KEY, micros INTEGER NOT NULL);"
+	"INSERT INTO ledger VALUES ('destroyed_agents_spend', 0);",
 };
 
 static int db_error(struct store *s, struct evo_error *err, const char *what)
@@ -157,7 +164,7 @@ void store_close(struct store *s)
 	"id, name, tenant, agent_type, template, provider, sandbox_id, status, stop_reason," \
 	" task_description, environment, capabilities, genome, mode, timeout_sec, keep_alive," \
 	" tokens_used, cost_micros, execution_time_ms, exit_code, error_message, created_at_ms," \
-	" started_at_ms, completed_at_ms, tournament_id, generation, fitness"
+	" started_at_ms, completed_at_ms, tournament_id, generation, fitness, command, deadline_ms"
 
 static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
 {
@@ -167,7 +174,7 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
 		sqlite3_bind_null(st, i);
 }
 
-/* Bind the 27 columns in AGENT_COLUMNS order, from index 1. */
+/* Bind the 29 columns in AGENT_COLUMNS order, from index 1. */
 static void bind_agent(sqlite3_stmt *st, const struct agent *a)
 {
 	int i = 1;
@@ -201,6 +208,8 @@ static void bind_agent(sqlite3_stmt *st, const struct agent *a)
 	sqlite3_bind_text(st, i++, a->tournament_id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, i++, a->generation);
 	sqlite3_bind_double(st, i++, a->fitness);
+	bind_text_or_null(st, i++, a->command_json);
+	sqlite3_bind_int64(st, i++, a->deadline_ms);
 }
 
 static void copy_text(char *dst, size_t size, sqlite3_stmt *st, int col)
@@ -249,6 +258,8 @@ static void read_agent(sqlite3_stmt *st, struct agent *a)
 	copy_text(a->tournament_id, sizeof a->tournament_id, st, i++);
 	a->generation = sqlite3_column_int(st, i++);
 	a->fitness = sqlite3_column_double(st, i++);
+	a->command_json = dup_text(st, i++);
+	a->deadline_ms = sqlite3_column_int64(st, i++);
 }
 
 /* Run one statement that changes rows; NOT_FOUND when it changed none
@@ -286,7 +297,7 @@ int store_agent_insert(struct store *s, const struct agent *a, struct evo_error 
 {
 	int r = run_change(s,
 			   "INSERT INTO agents (" AGENT_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-			   "?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			   "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			   a, NULL, false, "insert agent", err);
 	if (r < 0 && err && err->kind == EVO_ERR_CONFLICT)
 		evo_error_set(err, EVO_ERR_CONFLICT, 0, "an agent with id %s already exists", a->id);
@@ -298,7 +309,7 @@ int store_agent_update(struct store *s, const struct agent *a, struct evo_error 
 	/* Every column is rewritten; id (?1) selects the row. */
 	return run_change(s,
 			  "UPDATE agents SET (" AGENT_COLUMNS ") = (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,"
-			  "?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27) WHERE id = ?1",
+			  "?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29) WHERE id = ?1",
 			  a, NULL, true, "update agent", err);
 }
 
@@ -333,28 +344,55 @@ out:
 	return r;
 }
 
-int store_agent_list(struct store *s, const char *tenant, size_t offset, size_t limit,
-		     struct agent **out, size_t *count, struct evo_error *err)
+/* The WHERE clause of a filter; its parameters are bound from ?3 on. */
+static void filter_sql(const struct store_agent_filter *f, char *out, size_t size)
+{
+	size_t n = (size_t)snprintf(out, size, " WHERE 1");
+	if (f && f->tenant)
+		n += (size_t)snprintf(out + n, size - n, " AND tenant = ?3");
+	if (f && f->active_only)
+		n += (size_t)snprintf(out + n, size - n, " AND status IN ('pending','running')");
+	if (f && f->status)
+		n += (size_t)snprintf(out + n, size - n, " AND status = ?4");
+	if (f && f->agent_type)
+		snprintf(out + n, size - n, " AND agent_type = ?5");
+}
+
+static void bind_filter(sqlite3_stmt *st, const struct store_agent_filter *f)
+{
+	if (f && f->tenant)
+		sqlite3_bind_text(st, 3, f->tenant, -1, SQLITE_TRANSIENT);
+	if (f && f->status)
+		sqlite3_bind_text(st, 4, f->status, -1, SQLITE_TRANSIENT);
+	if (f && f->agent_type)
+		sqlite3_bind_text(st, 5, f->agent_type, -1, SQLITE_TRANSIENT);
+}
+
+int store_agent_list(struct store *s, const struct store_agent_filter *filter, size_t offset,
+		     size_t limit, struct agent **out, size_t *count, struct evo_error *err)
 {
 	*out = NULL;
 	*count = 0;
+	char where[256], sql[1024];
+	filter_sql(filter, where, sizeof where);
+	snprintf(sql, sizeof sql,
+		 "SELECT " AGENT_COLUMNS " FROM agents%s ORDER BY created_at_ms DESC, id"
+		 " LIMIT ?1 OFFSET ?2",
+		 where);
 	pthread_mutex_lock(&s->lock);
 	sqlite3_stmt *st = NULL;
 	int r = -1;
-	const char *sql = tenant ? "SELECT " AGENT_COLUMNS " FROM agents WHERE tenant = ?3"
-				   " ORDER BY created_at_ms DESC, id LIMIT ?1 OFFSET ?2"
-				 : "SELECT " AGENT_COLUMNS " FROM agents"
-				   " ORDER BY created_at_ms DESC, id LIMIT ?1 OFFSET ?2";
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
 		db_error(s, err, "list agents");
 		goto out;
 	}
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)limit);
+	sqlite3_bind_int64(st, 1, limit > INT64_MAX ? INT64_MAX : (sqlite3_int64)limit);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)offset);
-	if (tenant)
-		sqlite3_bind_text(st, 3, tenant, -1, SQLITE_TRANSIENT);
+	bind_filter(st, filter);
 	size_t cap = limit < 64 ? limit : 64;
-	struct agent *list = xcalloc(cap ? cap : 1, sizeof *list);
+	if (cap == 0)
+		cap = 1;
+	struct agent *list = xcalloc(cap, sizeof *list);
 	size_t n = 0;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -380,29 +418,94 @@ out:
 	return r;
 }
 
-int store_agent_count_active(struct store *s, const char *tenant, uint32_t *count,
-			     struct evo_error *err)
+/* One integer from a query with a filter (count, sum). */
+static int query_int(struct store *s, const char *select, const struct store_agent_filter *f,
+		     int64_t *out, const char *what, struct evo_error *err)
 {
+	char where[256], sql[512];
+	filter_sql(f, where, sizeof where);
+	snprintf(sql, sizeof sql, "%s%s", select, where);
 	pthread_mutex_lock(&s->lock);
 	sqlite3_stmt *st = NULL;
 	int r = -1;
-	const char *sql = tenant ? "SELECT count(*) FROM agents WHERE status IN ('pending','running')"
-				   " AND tenant = ?1"
-				 : "SELECT count(*) FROM agents WHERE status IN ('pending','running')";
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		db_error(s, err, "count agents");
+		db_error(s, err, what);
 		goto out;
 	}
-	if (tenant)
-		sqlite3_bind_text(st, 1, tenant, -1, SQLITE_TRANSIENT);
+	bind_filter(st, f);
 	if (sqlite3_step(st) != SQLITE_ROW) {
-		db_error(s, err, "count agents");
+		db_error(s, err, what);
 		goto out;
 	}
-	*count = (uint32_t)sqlite3_column_int64(st, 0);
+	*out = sqlite3_column_int64(st, 0);
 	r = 0;
 out:
 	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+int store_agent_count(struct store *s, const struct store_agent_filter *filter, int64_t *count,
+		      struct evo_error *err)
+{
+	return query_int(s, "SELECT count(*) FROM agents", filter, count, "count agents", err);
+}
+
+int store_spend_finished(struct store *s, usd_micros *out, struct evo_error *err)
+{
+	int64_t agents = 0, destroyed = 0;
+	struct store_agent_filter done = {.status = "completed"};
+	struct store_agent_filter failed = {.status = "failed"};
+	int64_t c = 0, f = 0;
+	if (query_int(s, "SELECT coalesce(sum(cost_micros), 0) FROM agents", &done, &c,
+		      "sum spend", err) < 0 ||
+	    query_int(s, "SELECT coalesce(sum(cost_micros), 0) FROM agents", &failed, &f,
+		      "sum spend", err) < 0 ||
+	    query_int(s, "SELECT coalesce(sum(micros), 0) FROM ledger", NULL, &destroyed,
+		      "read the ledger", err) < 0)
+		return -1;
+	agents = c + f;
+	*out = agents + destroyed;
+	return 0;
+}
+
+int store_agent_destroy(struct store *s, const char *id, usd_micros spent, struct evo_error *err)
+{
+	pthread_mutex_lock(&s->lock);
+	sqlite3_stmt *del = NULL, *add = NULL;
+	int r = -1;
+	if (exec(s, "BEGIN IMMEDIATE;", err) < 0)
+		goto out;
+	if (sqlite3_prepare_v2(s->db, "DELETE FROM agents WHERE id = ?1", -1, &del, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db,
+			       "UPDATE ledger SET micros = micros + ?1 WHERE name = 'destroyed_agents_spend'",
+			       -1, &add, NULL) != SQLITE_OK) {
+		db_error(s, err, "destroy agent");
+		goto rollback;
+	}
+	sqlite3_bind_text(del, 1, id, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(del) != SQLITE_DONE) {
+		db_error(s, err, "destroy agent");
+		goto rollback;
+	}
+	if (sqlite3_changes(s->db) == 0) {
+		evo_error_set(err, EVO_ERR_NOT_FOUND, 0, "no agent %s", id);
+		goto rollback;
+	}
+	sqlite3_bind_int64(add, 1, spent);
+	if (sqlite3_step(add) != SQLITE_DONE) {
+		db_error(s, err, "destroy agent");
+		goto rollback;
+	}
+	if (exec(s, "COMMIT;", err) < 0)
+		goto rollback;
+	r = 0;
+	goto out;
+rollback:
+	exec(s, "ROLLBACK;", NULL);
+out:
+	sqlite3_finalize(del);
+	sqlite3_finalize(add);
 	pthread_mutex_unlock(&s->lock);
 	return r;
 }

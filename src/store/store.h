@@ -5,6 +5,7 @@
 #ifndef EVOCLAW_STORE_STORE_H
 #define EVOCLAW_STORE_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,13 +31,27 @@ int store_agent_update(struct store *s, const struct agent *a, struct evo_error 
 /* NOT_FOUND if absent. */
 int store_agent_delete(struct store *s, const char *id, struct evo_error *err);
 
-/* Agents newest first, of one tenant (NULL: all), a page at a time.
- * *out is malloc'd (free each with agent_clear, then the array). */
-int store_agent_list(struct store *s, const char *tenant, size_t offset, size_t limit,
-		     struct agent **out, size_t *count, struct evo_error *err);
+/* Which agents a list or count covers; NULL fields match all. */
+struct store_agent_filter {
+	const char *tenant;
+	const char *status;     /* "pending", "running", ... */
+	const char *agent_type;
+	bool active_only;       /* pending or running */
+};
 
-/* Agents pending or running (NULL tenant: all). */
-int store_agent_count_active(struct store *s, const char *tenant, uint32_t *count,
-			     struct evo_error *err);
+/* Agents newest first, a page at a time. *out is malloc'd (free each
+ * with agent_clear, then the array). filter may be NULL. */
+int store_agent_list(struct store *s, const struct store_agent_filter *filter, size_t offset,
+		     size_t limit, struct agent **out, size_t *count, struct evo_error *err);
+
+int store_agent_count(struct store *s, const struct store_agent_filter *filter, int64_t *count,
+		      struct evo_error *err);
+
+/* What finished agents cost, including destroyed ones. */
+int store_spend_finished(struct store *s, usd_micros *out, struct evo_error *err);
+
+/* Delete an agent's record, keeping what it spent in the ledger: one
+ * transaction. NOT_FOUND if absent. */
+int store_agent_destroy(struct store *s, const char *id, usd_micros spent, struct evo_error *err);
 
 #endif

@@ -4,18 +4,22 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# start_server DATA_DIR: runs it in the background; sets SERVER_PID, URL.
+# start_server DATA_DIR [CONFIG]: runs it in the background; sets
+# SERVER_PID, URL, KEY (once the key exists). The same port on restart.
 start_server() {
-	port=$(free_port)
-	URL="http://127.0.0.1:$port"
+	if [ -z "${PORT:-}" ]; then PORT=$(free_port); fi
+	URL="http://127.0.0.1:$PORT"
 	# Its output goes to a file, never to the runner's pipe, and it is
 	# stopped however the test ends.
-	"$EVOCLAW" serve --listen "127.0.0.1:$port" --data "$1" >"$1.log" 2>&1 &
+	"$EVOCLAW" serve --listen "127.0.0.1:$PORT" --data "$1" ${2:+--config "$2"} >>"$1.log" 2>&1 &
 	SERVER_PID=$!
 	trap 'kill "$SERVER_PID" 2>/dev/null || true' EXIT
 	# Ready when it answers; bounded, and a server that died fails fast.
 	for i in $(seq 1 500); do
-		curl -s -o /dev/null "$URL/healthz" && return 0
+		if curl -s -o /dev/null "$URL/healthz"; then
+			KEY=$(cat "$1/admin.key")
+			return 0
+		fi
 		kill -0 "$SERVER_PID" 2>/dev/null || { cat "$1.log"; fail "server exited"; }
 		sleep 0.01
 	done
@@ -23,6 +27,7 @@ start_server() {
 }
 
 t_serve_health_auth_and_errors() {
+	PORT=
 	data=$(mktemp -d /tmp/evoclaw-serve.XXXXXX)/data
 	start_server "$data"
 	expect_eq '{"status":"ok"}' "$(curl -s "$URL/healthz")"
@@ -98,4 +103,312 @@ t_serve_bad_configuration() {
 	expect_contains "$err" "HOST:PORT"
 	"$EVOCLAW" serve --help | grep -q -- "--listen"
 	rm -rf "$dir"
+}
+
+# ---- the orchestrator: agents over HTTP --------------------------------
+
+# api METHOD PATH [JSON]: call the API with the key; prints the body then
+# a line with the status.
+api() {
+	if [ $# -ge 3 ]; then
+		curl -s -w '\n%{http_code}' -X "$1" -H "X-API-Key: $KEY" \
+			-H 'Content-Type: application/json' --data-binary "$3" "$URL$2"
+	else
+		curl -s -w '\n%{http_code}' -X "$1" -H "X-API-Key: $KEY" "$URL$2"
+	fi
+}
+# body / status of what api printed
+body() { printf '%s\n' "$1" | sed '$d'; }
+status() { printf '%s\n' "$1" | tail -1; }
+# jget JSON EXPR: a python expression over d, the parsed JSON.
+jget() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); r=eval(sys.argv[2]); print(r if isinstance(r,(str,int,float)) and not isinstance(r,bool) else json.dumps(r))' "$1" "$2"; }
+
+# wait_status ID WANT: poll the agent until its status is WANT (10 s).
+wait_status() {
+	for i in $(seq 1 1000); do
+		out=$(api GET "/api/agents/$1")
+		[ "$(jget "$(body "$out")" 'd["status"]')" = "$2" ] && return 0
+		sleep 0.01
+	done
+	fail "agent $1 never became $2: $(body "$out")"
+}
+
+# A fresh server with CONFIG_JSON (may be {}); sets DATA.
+serve_with() {
+	PORT=
+	dir=$(mktemp -d /tmp/evoclaw-serve.XXXXXX)
+	DATA=$dir/data
+	printf '%s\n' "$1" >"$dir/evoclaw.json"
+	start_server "$DATA" "$dir/evoclaw.json"
+}
+
+# Stop the server and whatever sandboxes its agents still have.
+serve_done() {
+	kill "$SERVER_PID" 2>/dev/null || true
+	wait "$SERVER_PID" 2>/dev/null || true
+	for id in $(ls "$EVOCLAW_RUN_DIR/sandboxes" 2>/dev/null); do
+		grep -q '"owner":"evoclaw-serve' "$EVOCLAW_RUN_DIR/sandboxes/$id/state.json" 2>/dev/null &&
+			"$EVOCLAW" sandbox kill "$id" >/dev/null 2>&1
+	done
+	rm -rf "$(dirname "$DATA")"
+}
+
+t_serve_agent_runs_its_command_and_reports() {
+	serve_with '{}'
+	# EvoClaw surface: the task arrives as EVOCLAW_TASK and task.txt.
+	out=$(api POST /api/cloud/spawn '{"agent_id":"ok-1","template_id":"base","task":"add 2+2",
+		"env":{"SECRET_TOKEN":"hunter2"},
+		"command":["bash","-c","echo task=$EVOCLAW_TASK; cat /home/user/task.txt; echo; echo id=$EVOCLAW_AGENT_ID type=$EVOCLAW_AGENT_TYPE"]}')
+	expect_eq 201 "$(status "$out")"
+	b=$(body "$out")
+	expect_eq pending "$(jget "$b" 'd["status"]')"
+	expect_eq '["SECRET_TOKEN"]' "$(jget "$b" 'd["environment_keys"]')"
+	case $b in *hunter2*) fail "an environment value was returned" ;; esac
+	wait_status ok-1 completed
+	b=$(body "$(api GET /api/agents/ok-1)")
+	expect_eq exited "$(jget "$b" 'd["stop_reason"]')"
+	expect_eq 0 "$(jget "$b" 'd["exit_code"]')"
+	expect_eq '["task=add 2+2", "add 2+2", "id=ok-1 type=trader"]' "$(jget "$b" 'd["log_tail"]')"
+	case $(jget "$b" 'd["sandbox_id"]') in None|'') fail "no sandbox id" ;; esac
+	# A failing command: failed, its exit code and stderr's last lines.
+	out=$(api POST /api/agents/deploy '{"agent_name":"bad","agent_type":"tester","template":"minimal",
+		"config":{"command":["/bin/sh","-c","echo working; echo first problem >&2; echo it broke >&2; exit 3"]}}')
+	expect_eq 201 "$(status "$out")"
+	id=$(jget "$(body "$out")" 'd["agent_id"]')
+	expect_eq pending "$(jget "$(body "$out")" 'd["status"]')"
+	wait_status "$id" failed
+	b=$(body "$(api GET "/api/agents/$id")")
+	expect_eq 3 "$(jget "$b" 'd["exit_code"]')"
+	expect_eq exited "$(jget "$b" 'd["stop_reason"]')"
+	expect_contains "$(jget "$b" 'd["error_message"]')" "exit code 3"
+	expect_contains "$(jget "$b" 'd["error_message"]')" "it broke"
+	out=$(api GET "/api/agents/$id/logs?tail=2")
+	expect_eq '["first problem", "it broke"]' "$(jget "$(body "$out")" 'd["lines"]')"
+	# A command that cannot start: failed with the reason.
+	out=$(api POST /api/cloud/spawn '{"template_id":"minimal","command":["/no/such/program"]}')
+	id=$(jget "$(body "$out")" 'd["id"]')
+	wait_status "$id" failed
+	b=$(body "$(api GET "/api/agents/$id")")
+	expect_eq error "$(jget "$b" 'd["stop_reason"]')"
+	expect_contains "$(jget "$b" 'd["error_message"]')" "/no/such/program"
+	# Listing, paging, filters.
+	out=$(api GET '/api/agents?limit=2')
+	expect_eq 3 "$(jget "$(body "$out")" 'd["total"]')"
+	expect_eq 2 "$(jget "$(body "$out")" 'len(d["agents"])')"
+	out=$(api GET '/api/agents?status=failed')
+	expect_eq 2 "$(jget "$(body "$out")" 'd["total"]')"
+	out=$(api GET '/api/agents?type=tester')
+	expect_eq bad "$(jget "$(body "$out")" 'd["agents"][0]["name"]')"
+	expect_eq 400 "$(status "$(api GET '/api/agents?limit=0')")"
+	expect_eq 400 "$(status "$(api GET '/api/agents?status=asleep')")"
+	serve_done
+}
+
+t_serve_idle_agent_terminate_and_destroy() {
+	serve_with '{}'
+	out=$(api POST /api/cloud/spawn '{"agent_id":"idler","template_id":"minimal"}')
+	expect_eq 201 "$(status "$out")"
+	wait_status idler running
+	sb=$(jget "$(body "$(api GET /api/agents/idler)")" 'd["sandbox_id"]')
+	ev sandbox ls | grep -q "$sb"
+	out=$(api GET /api/cloud)
+	expect_eq 1 "$(jget "$(body "$out")" 'd["count"]')"
+	# terminate: stopped, record kept.
+	out=$(api DELETE /api/cloud/idler)
+	expect_eq 200 "$(status "$out")"
+	expect_eq completed "$(jget "$(body "$out")" 'd["status"]')"
+	expect_eq terminated "$(jget "$(body "$out")" 'd["stop_reason"]')"
+	ev sandbox ls | grep -q "$sb" && fail "its sandbox is still there"
+	expect_eq 409 "$(status "$(api DELETE /api/cloud/idler)")"
+	expect_eq 409 "$(status "$(api DELETE '/api/agents/idler?terminate_only=true')")"
+	expect_eq 200 "$(status "$(api GET /api/agents/idler)")"
+	expect_eq 0 "$(jget "$(body "$(api GET /api/cloud)")" 'd["count"]')"
+	# destroy of a running one: sandbox and record go.
+	out=$(api POST /api/agents/deploy '{"agent_name":"doomed","template":"minimal"}')
+	id=$(jget "$(body "$out")" 'd["agent_id"]')
+	wait_status "$id" running
+	sb=$(jget "$(body "$(api GET "/api/agents/$id")")" 'd["sandbox_id"]')
+	out=$(api DELETE "/api/agents/$id")
+	expect_eq 200 "$(status "$out")"
+	expect_eq true "$(jget "$(body "$out")" 'd["destroyed"]')"
+	ev sandbox ls | grep -q "$sb" && fail "its sandbox is still there"
+	expect_eq 404 "$(status "$(api GET "/api/agents/$id")")"
+	expect_eq 404 "$(status "$(api DELETE "/api/agents/$id")")"
+	[ -e "$DATA/logs/$id.log" ] && fail "its log was kept"
+	# Costs still count what destroyed agents spent.
+	out=$(api GET /api/cloud/costs)
+	spent=$(jget "$(body "$out")" 'd["total_spent_usd"]')
+	python3 -c "import sys; sys.exit(0 if $spent >= 0.0002 else 1)" || fail "spent $spent"
+	expect_eq 1 "$(jget "$(body "$out")" 'len(d["agents"])')"
+	serve_done
+}
+
+t_serve_bad_requests_name_the_field() {
+	serve_with '{}'
+	check() { # STATUS NEEDLE METHOD PATH [BODY]
+		want=$1 needle=$2; shift 2
+		out=$(api "$@")
+		expect_eq "$want" "$(status "$out")" "status of $*"
+		expect_contains "$(body "$out")" "$needle"
+	}
+	check 400 'body is not valid JSON' POST /api/cloud/spawn '{"agent_id": '
+	check 400 'body must be a JSON object' POST /api/cloud/spawn '[1,2]'
+	check 400 'timeout_sec: must be an integer' POST /api/cloud/spawn '{"timeout_sec":"10"}'
+	check 400 'timeout_sec: must be an integer from 1 to 86400' POST /api/cloud/spawn '{"timeout_sec":999999}'
+	check 400 'agent_type: \"wizard\" is not an agent type' POST /api/cloud/spawn '{"agent_type":"wizard"}'
+	check 400 'template_id: no template' POST /api/cloud/spawn '{"template_id":"nope"}'
+	check 400 'command[1]: must be a string' POST /api/cloud/spawn '{"command":["a",2]}'
+	check 400 'env.1BAD: not a variable name' POST /api/cloud/spawn '{"env":{"1BAD":"x"}}'
+	check 400 'genome: must be an object' POST /api/cloud/spawn '{"genome":[1]}'
+	check 400 'agent_id: ' POST /api/cloud/spawn '{"agent_id":"../etc"}'
+	check 400 'colour: unknown field' POST /api/cloud/spawn '{"colour":"red"}'
+	check 400 'agent_name: required' POST /api/agents/deploy '{"agent_type":"coder"}'
+	check 400 'config.timeout: must be an integer' POST /api/agents/deploy '{"agent_name":"a","config":{"timeout":-1}}'
+	check 400 'config.retries: unknown field' POST /api/agents/deploy '{"agent_name":"a","config":{"retries":1}}'
+	check 400 'capabilities: must be an array' POST /api/agents/deploy '{"agent_name":"a","capabilities":"all"}'
+	check 404 'no agent nobody' GET /api/agents/nobody
+	check 404 'no agent nobody' DELETE /api/cloud/nobody
+	check 404 'no route' GET /api/agents/a/b/c
+	check 405 'use POST' GET /api/cloud/spawn
+	check 405 'use GET or DELETE' PUT /api/agents/x '{}'
+	check 400 'tail: must be an integer' GET '/api/agents/x/logs?tail=lots'
+	out=$(curl -s -w '\n%{http_code}' -H "X-API-Key: $KEY" -X POST -d '{}' "$URL/api/cloud/spawn")
+	expect_eq 415 "$(status "$out")"
+	out=$(head -c 2097152 /dev/zero | curl -s -w '\n%{http_code}' -H "X-API-Key: $KEY" \
+		-H 'Content-Type: application/json' --data-binary @- "$URL/api/cloud/spawn")
+	expect_eq 413 "$(status "$out")"
+	# None of it made an agent.
+	expect_eq 0 "$(jget "$(body "$(api GET /api/agents)")" 'd["total"]')"
+	serve_done
+}
+
+t_serve_max_agents_exact_under_50_concurrent_spawns() {
+	serve_with '{"cloud":{"maxAgents":5}}'
+	codes=$(seq 1 50 | xargs -P 50 -I{} curl -s -o /dev/null -w '%{http_code}\n' -X POST \
+		-H "X-API-Key: $KEY" -H 'Content-Type: application/json' \
+		--data-binary '{"template_id":"minimal","timeout_sec":120}' "$URL/api/cloud/spawn" | sort | uniq -c)
+	expect_eq "5 201|45 429" "$(echo "$codes" | awk '{print $1 " " $2}' | paste -sd'|')"
+	out=$(api POST /api/cloud/spawn '{"template_id":"minimal"}')
+	expect_eq 429 "$(status "$out")"
+	expect_contains "$(body "$out")" '"code":"limit_exceeded"'
+	expect_contains "$(body "$out")" 'maxAgents is 5'
+	out=$(api GET /api/cloud)
+	expect_eq 5 "$(jget "$(body "$out")" 'd["count"]')"
+	for id in $(jget "$(body "$out")" '" ".join(a["id"] for a in d["agents"])'); do
+		wait_status "$id" running
+		expect_eq 200 "$(status "$(api DELETE "/api/cloud/$id")")"
+	done
+	expect_eq 201 "$(status "$(api POST /api/cloud/spawn '{"template_id":"minimal"}')")"
+	serve_done
+}
+
+t_serve_budget_refuses_worst_case() {
+	# 0.001 USD/s: a 30 s agent may cost 0.03; the budget holds one.
+	serve_with '{"cloud":{"creditBudgetUsd":0.05},"pricing":{"sandboxUsdPerSec":0.001}}'
+	expect_eq 201 "$(status "$(api POST /api/cloud/spawn '{"agent_id":"b1","template_id":"minimal","timeout_sec":30}')")"
+	out=$(api POST /api/cloud/spawn '{"template_id":"minimal","timeout_sec":30}')
+	expect_eq 402 "$(status "$out")"
+	expect_contains "$(body "$out")" '"code":"budget_exceeded"'
+	expect_contains "$(body "$out")" 'spawn refused: estimated spend 0.06'
+	expect_contains "$(body "$out")" 'would exceed creditBudgetUsd 0.05'
+	# A shorter one fits in what is left.
+	expect_eq 201 "$(status "$(api POST /api/cloud/spawn '{"agent_id":"b2","template_id":"minimal","timeout_sec":10}')")"
+	out=$(api GET /api/cloud/costs)
+	expect_eq 0.05 "$(jget "$(body "$out")" 'd["budget_usd"]')"
+	expect_eq 0.04 "$(jget "$(body "$out")" 'd["committed_usd"]')"
+	wait_status b1 running
+	wait_status b2 running
+	api DELETE /api/cloud/b1 >/dev/null
+	api DELETE /api/cloud/b2 >/dev/null
+	serve_done
+}
+
+t_serve_timeout_within_a_second_and_keep_alive() {
+	serve_with '{"cloud":{"maxLifetimeSec":4}}'
+	api POST /api/cloud/spawn '{"agent_id":"t1","template_id":"minimal","timeout_sec":1}' >/dev/null
+	api POST /api/cloud/spawn '{"agent_id":"k1","template_id":"minimal","timeout_sec":1,"keep_alive":true}' >/dev/null
+	wait_status t1 failed
+	b=$(body "$(api GET /api/agents/t1)")
+	expect_eq timeout "$(jget "$b" 'd["stop_reason"]')"
+	ran=$(jget "$b" 'd["execution_time_ms"]')
+	[ "$ran" -ge 1000 ] && [ "$ran" -le 2000 ] || fail "timeout of 1 s took $ran ms"
+	# Keep-alive outlives its timeout, up to maxLifetimeSec.
+	expect_eq running "$(jget "$(body "$(api GET /api/agents/k1)")" 'd["status"]')"
+	for i in $(seq 1 800); do
+		b=$(body "$(api GET /api/agents/k1)")
+		[ "$(jget "$b" 'd["status"]')" = failed ] && break
+		sleep 0.01
+	done
+	expect_eq timeout "$(jget "$b" 'd["stop_reason"]')"
+	ran=$(jget "$b" 'd["execution_time_ms"]')
+	[ "$ran" -ge 3000 ] && [ "$ran" -le 5000 ] || fail "keep-alive agent ran $ran ms, maxLifetimeSec is 4"
+	serve_done
+}
+
+t_serve_logs_follow_until_the_agent_ends() {
+	serve_with '{}'
+	api POST /api/cloud/spawn '{"agent_id":"talker","template_id":"minimal",
+		"command":["/bin/sh","-c","for i in 1 2 3 4 5; do echo line $i; sleep 0.1; done"]}' >/dev/null
+	out=$(timeout 20 curl -s -N -H "X-API-Key: $KEY" "$URL/api/agents/talker/logs?follow=1")
+	expect_eq "line 1 line 2 line 3 line 4 line 5" "$(echo $out)"
+	# Following a finished agent gives its whole log and ends.
+	out=$(timeout 20 curl -s -N -H "X-API-Key: $KEY" "$URL/api/agents/talker/logs?follow=1")
+	expect_eq "line 1 line 2 line 3 line 4 line 5" "$(echo $out)"
+	expect_eq completed "$(jget "$(body "$(api GET /api/agents/talker)")" 'd["status"]')"
+	serve_done
+}
+
+t_serve_restart_and_kill_9_recovery() {
+	serve_with '{}'
+	api POST /api/cloud/spawn '{"agent_id":"long","template_id":"minimal","timeout_sec":120,
+		"command":["/bin/sh","-c","i=0; while :; do echo beat $i; i=$((i+1)); sleep 0.1; done"]}' >/dev/null
+	api POST /api/cloud/spawn '{"agent_id":"gone","template_id":"minimal","timeout_sec":120}' >/dev/null
+	api POST /api/cloud/spawn '{"agent_id":"done","template_id":"minimal","command":["true"]}' >/dev/null
+	wait_status long running
+	wait_status gone running
+	wait_status done completed
+	long_sb=$(jget "$(body "$(api GET /api/agents/long)")" 'd["sandbox_id"]')
+	gone_sb=$(jget "$(body "$(api GET /api/agents/gone)")" 'd["sandbox_id"]')
+	# A clean restart: everything is where it was.
+	kill "$SERVER_PID"; wait "$SERVER_PID" || true
+	start_server "$DATA"
+	expect_eq running "$(jget "$(body "$(api GET /api/agents/long)")" 'd["status"]')"
+	expect_eq completed "$(jget "$(body "$(api GET /api/agents/done)")" 'd["status"]')"
+	# kill -9; meanwhile one sandbox dies, and an orphan of ours appears
+	# (an agent's sandbox the crash kept from being recorded).
+	kill -9 "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+	ev sandbox kill "$gone_sb"
+	orphan=$(ev sandbox create --template minimal --timeout 60 --owner "$(grep -o '"owner":"[^"]*"' "$EVOCLAW_RUN_DIR/sandboxes/$long_sb/state.json" | cut -d'"' -f4)")
+	sleep 0.3 # let the running agent's log grow while nobody watches
+	start_server "$DATA"
+	grep -q "1 agents re-adopted, 1 lost, 1 orphan sandboxes killed" "$DATA.log" || fail "$(tail -3 "$DATA.log")"
+	b=$(body "$(api GET /api/agents/long)")
+	expect_eq running "$(jget "$b" 'd["status"]')"
+	expect_eq "$long_sb" "$(jget "$b" 'd["sandbox_id"]')"
+	expect_contains "$(jget "$b" 'd["log_tail"]')" "beat"
+	b=$(body "$(api GET /api/agents/gone)")
+	expect_eq failed "$(jget "$b" 'd["status"]')"
+	expect_eq orchestrator_lost "$(jget "$b" 'd["stop_reason"]')"
+	ev sandbox ls | grep -q "$orphan" && fail "the orphan sandbox was left running"
+	expect_eq 3 "$(jget "$(body "$(api GET /api/agents)")" 'd["total"]')"
+	# Still followed: terminating it works and bills it.
+	out=$(api DELETE /api/cloud/long)
+	expect_eq terminated "$(jget "$(body "$out")" 'd["stop_reason"]')"
+	cost=$(jget "$(body "$out")" 'd["cost_usd"]')
+	python3 -c "import sys; sys.exit(0 if $cost > 0 else 1)" || fail "cost $cost"
+	serve_done
+}
+
+t_serve_metrics() {
+	serve_with '{}'
+	api POST /api/cloud/spawn '{"agent_id":"m1","template_id":"minimal","command":["true"]}' >/dev/null
+	wait_status m1 completed
+	api GET /api/agents/nobody >/dev/null
+	out=$(curl -s "$URL/metrics")
+	expect_contains "$out" 'evoclaw_agents{status="completed"} 1'
+	expect_contains "$out" 'evoclaw_spawn_latency_seconds_count 1'
+	expect_contains "$out" 'evoclaw_budget_remaining_usd'
+	expect_contains "$out" 'evoclaw_http_requests_total{route="/api/agents/{id}",method="GET",status="404"} 1'
+	expect_contains "$out" 'evoclaw_http_requests_total{route="/api/cloud/spawn",method="POST",status="201"} 1'
+	serve_done
 }

@@ -48,7 +48,7 @@ Test(store, agents_round_trip_and_persist, .init = make_dir, .fini = remove_dir)
 	struct store *s;
 	struct evo_error err = {0};
 	cr_assert_eq(store_open(dir, &s, &err), 0, "%s", err.msg);
-	cr_expect_eq(store_schema_version(s), 1);
+	cr_expect_eq(store_schema_version(s), 2);
 	struct agent a = sample("a1", "", 1000);
 	cr_assert_eq(store_agent_insert(s, &a, &err), 0, "%s", err.msg);
 	cr_expect_eq(store_agent_insert(s, &a, &err), -1);
@@ -119,18 +119,33 @@ Test(store, lists_newest_first_by_tenant_and_counts_active, .init = make_dir, .f
 	for (size_t i = 0; i < n; i++)
 		agent_clear(&list[i]);
 	free(list);
-	cr_assert_eq(store_agent_list(s, "acme", 1, 100, &list, &n, &err), 0, "%s", err.msg);
+	cr_assert_eq(store_agent_list(s, &(struct store_agent_filter){.tenant = "acme"}, 1, 100, &list, &n,
+				     &err), 0, "%s", err.msg);
 	cr_expect_eq(n, 4); /* 5 of acme's, the first skipped */
 	for (size_t i = 0; i < n; i++) {
 		cr_expect_str_eq(list[i].tenant, "acme");
 		agent_clear(&list[i]);
 	}
 	free(list);
-	uint32_t active;
-	cr_assert_eq(store_agent_count_active(s, NULL, &active, &err), 0, "%s", err.msg);
+	int64_t active;
+	struct store_agent_filter all_active = {.active_only = true};
+	cr_assert_eq(store_agent_count(s, &all_active, &active, &err), 0, "%s", err.msg);
 	cr_expect_eq(active, 9); /* all but the terminated one */
-	cr_assert_eq(store_agent_count_active(s, "acme", &active, &err), 0, "%s", err.msg);
+	struct store_agent_filter acme_active = {.tenant = "acme", .active_only = true};
+	cr_assert_eq(store_agent_count(s, &acme_active, &active, &err), 0, "%s", err.msg);
 	cr_expect_eq(active, 5);
+	struct store_agent_filter running = {.status = "running"};
+	cr_assert_eq(store_agent_count(s, &running, &active, &err), 0, "%s", err.msg);
+	cr_expect_eq(active, 2); /* ag01, ag02 */
+	/* Destroying a record keeps what it spent. */
+	usd_micros spent;
+	cr_assert_eq(store_spend_finished(s, &spent, &err), 0, "%s", err.msg);
+	cr_expect_eq(spent, 0);
+	cr_assert_eq(store_agent_destroy(s, "ag01", 1234, &err), 0, "%s", err.msg);
+	cr_expect_eq(store_agent_destroy(s, "ag01", 1, &err), -1);
+	cr_expect_eq(err.kind, EVO_ERR_NOT_FOUND);
+	cr_assert_eq(store_spend_finished(s, &spent, &err), 0, "%s", err.msg);
+	cr_expect_eq(spent, 1234);
 	store_close(s);
 }
 

@@ -30,6 +30,7 @@ struct sandbox_spec {
 	char *const *entry_env;           /* extra KEY=VALUE over the template's */
 	bool entry_stdin;                 /* give the entrypoint a stdin pipe */
 	bool exit_with_entrypoint;        /* init exits when the entrypoint does */
+	const char *owner;                /* supervisor's state.json "owner", NULL: none */
 };
 
 struct sandbox {

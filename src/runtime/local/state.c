@@ -25,6 +25,8 @@ int sandbox_state_write(const char *path, const struct sandbox_state *st, struct
 		(int)st->resources.pids, "cgroup", "v2", st->cgroup.v2, "paths", paths);
 	if (root != NULL && st->pool_key[0])
 		json_object_set_new(root, "pool", json_string(st->pool_key));
+	if (root != NULL && st->owner[0])
+		json_object_set_new(root, "owner", json_string(st->owner));
 	if (root != NULL && st->id_slot >= 0)
 		json_object_set_new(root, "id_slot", json_integer(st->id_slot));
 	if (root == NULL)
@@ -83,6 +85,9 @@ int sandbox_state_read(const char *path, struct sandbox_state *out, struct evo_e
 	json_t *pool = json_object_get(root, "pool");
 	if (json_is_string(pool))
 		snprintf(out->pool_key, sizeof out->pool_key, "%s", json_string_value(pool));
+	json_t *owner = json_object_get(root, "owner");
+	if (json_is_string(owner))
+		snprintf(out->owner, sizeof out->owner, "%s", json_string_value(owner));
 	json_decref(root);
 	return 0;
 }

@@ -22,6 +22,7 @@ struct sandbox_state {
 	struct cgroup cgroup;
 	char pool_key[128]; /* warm pool it was made for, "" if none */
 	int id_slot;        /* host id range (idrange.h), -1 if unknown */
+	char owner[128];    /* who it belongs to (an orchestrator's tag), "" if nobody */
 };
 
 int sandbox_state_write(const char *path, const struct sandbox_state *st, struct evo_error *err);

@@ -98,7 +98,11 @@ struct supervisor {
 	struct client *clients[MAX_CLIENTS + 1]; /* slot 0 unused: the entrypoint */
 	struct evo_buf to_init;
 	bool entry_exited;
+	bool entry_oom;
 	int32_t entry_code, entry_signal;
+	/* SUP_START_ENTRY waiting for init's answer: who asked (0: nobody). */
+	int entry_starter_slot;
+	uint32_t entry_starter_stream;
 	int owner_slot; /* SUP_CLAIM: the sandbox ends when this client leaves */
 	bool refill_pool; /* a claimed warm sandbox: replace it when done */
 	bool handed_off;  /* the claimer talks to init directly now */
@@ -106,8 +110,8 @@ struct supervisor {
 	uint8_t *record; /* receive buffer */
 };
 
-static __attribute__((noreturn)) void teardown(struct supervisor *s, int killer_slot,
-					       uint32_t killer_stream);
+static __attribute__((noreturn)) void teardown(struct supervisor *s, const char *reason,
+					       int killer_slot, uint32_t killer_stream);
 
 static void client_free(struct supervisor *s, int slot)
 {
@@ -132,7 +136,7 @@ static void client_close(struct supervisor *s, int slot)
 		/* Nobody waits for this teardown (the claimer has gone), so it
 		 * and the refill it starts yield to work that someone does. */
 		setpriority(PRIO_PROCESS, 0, 19);
-		teardown(s, 0, 0);
+		teardown(s, "released", 0, 0);
 	}
 	/* Its processes end with it; the slot stays taken until they have,
 	 * so nothing of theirs can reach a later client. */
@@ -279,6 +283,9 @@ static void record_entry_exit(struct supervisor *s, const struct evo_frame *f)
 	s->entry_exited = true;
 }
 
+static void answer_entry_starter(struct supervisor *s, const uint8_t *rec, size_t len,
+				 const struct evo_frame *f);
+
 /* A frame from init: route it to the client whose stream it is, or for
  * the entrypoint to the log and attached clients. */
 static void handle_init_frame(struct supervisor *s, const uint8_t *rec, size_t len,
@@ -299,6 +306,10 @@ static void handle_init_frame(struct supervisor *s, const uint8_t *rec, size_t l
 					log_append(s, field.value, field.len);
 		} else if (f->type == EVO_MSG_PROC_EXIT) {
 			record_entry_exit(s, f);
+			s->entry_oom = oom;
+		} else if ((f->type == EVO_MSG_PROC_STARTED || f->type == EVO_MSG_ERROR) &&
+			   s->entry_starter_slot != 0) {
+			answer_entry_starter(s, rec, len, f);
 		}
 		for (int i = 1; i <= MAX_CLIENTS; i++) {
 			struct client *c = s->clients[i];
@@ -388,10 +399,8 @@ static void set_timeout(struct supervisor *s, int slot, const struct evo_frame *
 /* Replay the entrypoint's log to a newly attached client, then follow. */
 static void attach(struct supervisor *s, int slot, uint32_t stream)
 {
-	if (!s->state.has_entrypoint) {
-		client_reply_error(s, slot, stream, ENOENT, "this sandbox has no entrypoint to attach to");
-		return;
-	}
+	/* Without an entrypoint (yet) an attached client still learns of a
+	 * later SUP_START_ENTRY's output and of the end (SUP_ENDED). */
 	static const char *const logs[] = {"output.log.1", "output.log"};
 	uint8_t chunk[EVO_PROTO_CHUNK];
 	struct evo_buf b = {0};
@@ -439,8 +448,56 @@ static void hand_over_init(struct supervisor *s, int slot, uint32_t stream)
  * have the pool it came from make a replacement once it is done: the
  * refill then runs from here, after the claimer has gone, never delaying
  * its command. */
-static void claim(struct supervisor *s, int slot, uint32_t stream, uint8_t flags)
+static void save_state(struct supervisor *s)
 {
+	char path[PATH_MAX];
+	dir_file(s->dir, "state.json", path, sizeof path);
+	sandbox_state_write(path, &s->state, NULL);
+}
+
+/* A warm sandbox becomes an ordinary one, as if created directly: it has
+ * its own deadline and an owner tag, and no longer depends on the
+ * claimer's connection. Its pool is refilled now rather than when it
+ * ends, since that may be hours away. */
+static void claim_detached(struct supervisor *s, int slot, const struct evo_frame *f)
+{
+	struct evo_field_iter it;
+	struct evo_field field;
+	uint64_t ms = 0;
+	const char *owner = NULL;
+	uint32_t owner_len = 0;
+	evo_field_iter_init(&it, f->payload, f->payload_len);
+	while (evo_field_next(&it, &field, NULL) == 1) {
+		if (field.tag == EVO_F_TIMEOUT_MS)
+			evo_field_u64(&field, &ms, NULL);
+		else if (field.tag == EVO_F_OWNER) {
+			owner = (const char *)field.value;
+			owner_len = field.len;
+		}
+	}
+	if (ms == 0 || ms > 365ull * 24 * 3600 * 1000 || owner_len >= sizeof s->state.owner) {
+		client_reply_error(s, slot, f->stream, EINVAL,
+				   "a detached claim needs TIMEOUT_MS (1 ms to a year) and an OWNER "
+				   "under 128 bytes");
+		return;
+	}
+	char key[sizeof s->state.pool_key];
+	snprintf(key, sizeof key, "%s", s->state.pool_key);
+	s->state.pool_key[0] = '\0';
+	if (owner)
+		memcpy(s->state.owner, owner, owner_len);
+	s->state.owner[owner_len] = '\0';
+	s->state.deadline_ms = unix_ms() + (long long)ms;
+	arm_timer(s);
+	reply_ok(s, slot, f->stream);
+	save_state(s);
+	warmpool_refill_async(key);
+}
+
+static void claim(struct supervisor *s, int slot, const struct evo_frame *f)
+{
+	uint32_t stream = f->stream;
+	uint8_t flags = f->flags;
 	if (s->state.pool_key[0] == '\0') {
 		client_reply_error(s, slot, stream, EINVAL,
 				   "only a warm sandbox can be claimed; this one was created directly");
@@ -448,6 +505,10 @@ static void claim(struct supervisor *s, int slot, uint32_t stream, uint8_t flags
 	}
 	if (s->owner_slot != 0) {
 		client_reply_error(s, slot, stream, EBUSY, "this sandbox is already claimed");
+		return;
+	}
+	if (flags & EVO_FLAG_CLAIM_DETACH) {
+		claim_detached(s, slot, f);
 		return;
 	}
 	s->owner_slot = slot;
@@ -465,6 +526,54 @@ static void claim(struct supervisor *s, int slot, uint32_t stream, uint8_t flags
 	char path[PATH_MAX];
 	dir_file(s->dir, "state.json", path, sizeof path);
 	sandbox_state_write(path, &s->state, NULL);
+}
+
+/* Start the entrypoint now, in a sandbox created without one: a
+ * PROC_START in all but its type, run on the entrypoint's stream so its
+ * output is logged and attachable and its exit ends the sandbox. */
+static void start_entry(struct supervisor *s, int slot, const uint8_t *rec, size_t len,
+			const struct evo_frame *f)
+{
+	const char *why = NULL;
+	if (s->state.pool_key[0] && s->owner_slot == 0)
+		why = "a warm sandbox must be claimed first";
+	else if (s->handed_off)
+		why = "this sandbox belongs to the run that claimed it";
+	else if (s->state.has_entrypoint || s->entry_exited)
+		why = "this sandbox already has an entrypoint";
+	else if (s->entry_starter_slot != 0)
+		why = "an entrypoint is already being started";
+	if (why) {
+		client_reply_error(s, slot, f->stream, EBUSY, why);
+		return;
+	}
+	s->entry_starter_slot = slot;
+	s->entry_starter_stream = f->stream;
+	s->state.has_entrypoint = true;
+	size_t start = s->to_init.len;
+	rewrite_record(rec, len, EVO_ENTRYPOINT_STREAM, false, &s->to_init);
+	s->to_init.data[start + 8] = EVO_MSG_PROC_START;
+	save_state(s);
+	if (channel_flush(s->sb.channel, &s->to_init, NULL) < 0)
+		teardown(s, "error", 0, 0);
+}
+
+/* init answered the SUP_START_ENTRY: pass it on to whoever asked. */
+static void answer_entry_starter(struct supervisor *s, const uint8_t *rec, size_t len,
+				 const struct evo_frame *f)
+{
+	int slot = s->entry_starter_slot;
+	s->entry_starter_slot = 0;
+	if (f->type == EVO_MSG_ERROR) {
+		s->state.has_entrypoint = false;
+		save_state(s);
+	}
+	if (s->clients[slot] == NULL || s->clients[slot]->fd < 0)
+		return;
+	struct evo_buf out = {0};
+	rewrite_record(rec, len, s->entry_starter_stream, false, &out);
+	client_queue(s, slot, &out);
+	evo_buf_free(&out);
 }
 
 /* A record from a client: supervisor requests are answered here, the rest
@@ -498,9 +607,12 @@ static void handle_client_record(struct supervisor *s, int slot, const uint8_t *
 		attach(s, slot, f.stream);
 		return;
 	case EVO_MSG_SUP_KILL:
-		teardown(s, slot, f.stream);
+		teardown(s, "killed", slot, f.stream);
 	case EVO_MSG_SUP_CLAIM:
-		claim(s, slot, f.stream, f.flags);
+		claim(s, slot, &f);
+		return;
+	case EVO_MSG_SUP_START_ENTRY:
+		start_entry(s, slot, rec, len, &f);
 		return;
 	default:
 		break;
@@ -524,7 +636,7 @@ static void handle_client_record(struct supervisor *s, int slot, const uint8_t *
 		stream_add(s->clients[slot], f.stream);
 	rewrite_record(rec, len, ((uint32_t)slot << 24) | f.stream, false, &s->to_init);
 	if (channel_flush(s->sb.channel, &s->to_init, NULL) < 0)
-		teardown(s, 0, 0);
+		teardown(s, "error", 0, 0);
 }
 
 static void accept_client(struct supervisor *s)
@@ -560,8 +672,38 @@ static void remove_state_dir(const char *dir)
 
 /* End the sandbox: kill it, remove its cgroup and state, tell the client
  * that asked (if any) once nothing remains, exit. */
-static __attribute__((noreturn)) void teardown(struct supervisor *s, int killer_slot,
-					       uint32_t killer_stream)
+/* Tell every attached client why the sandbox ends (SUP_ENDED) and push
+ * out what they still have queued: for an orchestrator following an agent
+ * this is how it learns the exit status. A client that does not read is
+ * given a second, not more. */
+static void tell_attached_clients(struct supervisor *s, const char *reason)
+{
+	for (int i = 1; i <= MAX_CLIENTS; i++) {
+		struct client *c = s->clients[i];
+		if (c == NULL || c->fd < 0 || (c->attach_stream == 0 && c->out.len == 0))
+			continue;
+		if (c->attach_stream != 0) {
+			size_t m = evo_frame_begin(&c->out, c->attach_stream, EVO_MSG_SUP_ENDED, 0);
+			evo_frame_add_str(&c->out, EVO_F_REASON, reason);
+			if (s->entry_exited) {
+				evo_frame_add_i32(&c->out, EVO_F_EXIT_CODE, s->entry_code);
+				evo_frame_add_i32(&c->out, EVO_F_SIGNAL, s->entry_signal);
+				if (s->entry_oom)
+					evo_frame_add_u8(&c->out, EVO_F_OOM, 1);
+			}
+			evo_frame_end(&c->out, m);
+		}
+		struct timeval limit = {.tv_sec = 1};
+		setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+		int flags = fcntl(c->fd, F_GETFL);
+		fcntl(c->fd, F_SETFL, flags & ~O_NONBLOCK);
+		channel_send_all(c->fd, &c->out, NULL);
+		c->out.len = 0;
+	}
+}
+
+static __attribute__((noreturn)) void teardown(struct supervisor *s, const char *reason,
+					       int killer_slot, uint32_t killer_stream)
 {
 	struct evo_error err = {0};
 	int r = sandbox_destroy(&s->sb, &err);
@@ -573,7 +715,9 @@ static __attribute__((noreturn)) void teardown(struct supervisor *s, int killer_
 	if (s->refill_pool)
 		warmpool_refill_async(s->state.pool_key);
 	remove_state_dir(s->dir);
-	if (killer_slot > 0 && s->clients[killer_slot] != NULL) {
+	/* Only now: "ended" means nothing of the sandbox remains. */
+	tell_attached_clients(s, reason);
+	if (killer_slot > 0 && s->clients[killer_slot] != NULL && s->clients[killer_slot]->fd >= 0) {
 		struct client *c = s->clients[killer_slot];
 		struct evo_buf b = {0};
 		if (r < 0) {
@@ -599,13 +743,18 @@ static void drain_init(struct supervisor *s)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			return;
-		if (n <= 0)
-			teardown(s, 0, 0); /* init is gone */
+		if (n <= 0) /* init is gone */
+			teardown(s, s->entry_exited ? "exited" : "init-exited", 0, 0);
 		struct evo_frame f;
 		if ((size_t)n > EVO_PROTO_MAX_FRAME ||
 		    evo_frame_parse_record(s->record, (size_t)n, &f, NULL) < 0)
 			continue; /* init never sends these; drop rather than die */
 		handle_init_frame(s, s->record, (size_t)n, &f);
+		/* The entrypoint is what the sandbox is for: when it ends, so
+		 * does the sandbox (init may idle on without it when it was
+		 * started by SUP_START_ENTRY). */
+		if (s->entry_exited)
+			teardown(s, "exited", 0, 0);
 		/* A client falling behind pauses init now, not a whole socket
 		 * buffer later. */
 		uint32_t slot = f.stream >> 24;
@@ -686,23 +835,23 @@ static __attribute__((noreturn)) void supervisor_loop(struct supervisor *s)
 		if (poll(fds, (nfds_t)n, (int)wait_ms) < 0) {
 			if (errno == EINTR)
 				continue;
-			teardown(s, 0, 0);
+			teardown(s, "error", 0, 0);
 		}
 		if (fds[0].revents) {
 			/* init exited: relay what it said last, then end. */
 			if (!s->handed_off)
 				drain_init(s);
-			teardown(s, 0, 0);
+			teardown(s, s->entry_exited ? "exited" : "init-exited", 0, 0);
 		}
 		if (fds[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			if (read(s->signal_fd, &si, sizeof si) == sizeof si && si.ssi_signo != SIGCHLD)
-				teardown(s, 0, 0);
+				teardown(s, "stopped", 0, 0);
 		}
 		if (fds[2].revents & POLLIN)
-			teardown(s, 0, 0); /* timeout */
+			teardown(s, "timeout", 0, 0);
 		if (fds[3].revents & POLLOUT && channel_flush(s->sb.channel, &s->to_init, NULL) < 0)
-			teardown(s, 0, 0);
+			teardown(s, "error", 0, 0);
 		if (fds[3].revents & (POLLIN | POLLHUP | POLLERR))
 			drain_init(s);
 		if (fds[4].revents & POLLIN)
@@ -804,6 +953,8 @@ static int supervisor_setup(struct supervisor *s, const struct sandbox_spec *spe
 	st->has_entrypoint = spec->entry_argv != NULL;
 	st->cgroup = s->sb.cgroup;
 	st->id_slot = s->sb.has_id_slot ? (int)s->sb.id_slot : -1;
+	if (spec->owner)
+		snprintf(st->owner, sizeof st->owner, "%s", spec->owner);
 	if (pool_key) {
 		snprintf(st->pool_key, sizeof st->pool_key, "%s", pool_key);
 		/* Marked warm before the state is published: a pool sandbox is

@@ -1,0 +1,89 @@
+/* What the HTTP handlers share: the server's parts, the request being
+ * answered, and the routes of each resource (one file per resource).
+ * Handlers parse and validate into typed requests and call the
+ * orchestrator; they never touch sandboxes or SQL themselves. */
+#ifndef EVOCLAW_API_API_H
+#define EVOCLAW_API_API_H
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "common/proto.h"
+#include "core/config.h"
+#include "orchestrator/orchestrator.h"
+#include "store/store.h"
+
+struct api_metrics;
+struct log_followers;
+
+struct api {
+	const struct evo_config *cfg;
+	struct store *store;
+	struct orchestrator *orch;
+	struct api_metrics *metrics;
+	struct log_followers *followers;
+	char admin_key[80];
+};
+
+/* One request's state across libmicrohttpd's calls of the handler. */
+struct api_request {
+	struct evo_buf body;
+	bool too_large;
+	const char *route;   /* route pattern, for metrics ("/api/agents/{id}") */
+	char method[8];
+	unsigned status;     /* what was answered */
+	void *stream;        /* a streaming response's state (logs ?follow=1) */
+};
+
+/* The {id} of a path like /api/agents/{id}/logs: copied into out, or
+ * false when the segment is missing, empty or too long. */
+bool api_path_id(const char *url, const char *prefix, const char *suffix, char *out,
+		 size_t size);
+
+/* Parse the request body as a JSON object; on failure an error response
+ * has been queued and *ret holds what to return. */
+json_t *api_body_object(struct MHD_Connection *c, const struct api_request *req,
+			enum MHD_Result *ret);
+
+/* An agent as the API shows it (docs/api.md); environment values never. */
+json_t *api_agent_json(const struct agent *a);
+
+/* The agent type must be one of the seven, the template one that exists;
+ * errors name the fields (path_type, path_template). */
+int api_check_type_and_template(const char *path_type, const char *type,
+				const char *path_template, const char *tmpl,
+				struct evo_error *err);
+
+/* Routes. Each returns MHD_NO only when the connection must close. */
+enum MHD_Result api_cloud_spawn(struct api *api, struct MHD_Connection *c,
+				struct api_request *req);
+enum MHD_Result api_cloud_list(struct api *api, struct MHD_Connection *c);
+enum MHD_Result api_cloud_costs(struct api *api, struct MHD_Connection *c);
+enum MHD_Result api_cloud_kill(struct api *api, struct MHD_Connection *c, const char *id);
+
+enum MHD_Result api_agents_list(struct api *api, struct MHD_Connection *c);
+enum MHD_Result api_agents_deploy(struct api *api, struct MHD_Connection *c,
+				  struct api_request *req);
+enum MHD_Result api_agents_get(struct api *api, struct MHD_Connection *c, const char *id);
+enum MHD_Result api_agents_delete(struct api *api, struct MHD_Connection *c, const char *id);
+enum MHD_Result api_agents_logs(struct api *api, struct MHD_Connection *c,
+				struct api_request *req, const char *id);
+
+/* Log streams (logs ?follow=1): suspended while the agent is quiet. */
+struct log_followers *api_followers_new(void);
+void api_followers_free(struct log_followers *f);
+/* The orchestrator's hook: an agent's log grew or it ended. */
+void api_followers_wake(void *followers, const char *agent_id);
+/* Wake every stream and make them end: before the daemon stops. */
+void api_followers_stop(struct log_followers *f);
+
+/* HTTP request counters and GET /metrics. */
+struct api_metrics *api_metrics_new(void);
+void api_metrics_free(struct api_metrics *m);
+void api_metrics_count(struct api_metrics *m, const char *route, const char *method,
+		       unsigned status);
+enum MHD_Result api_metrics_serve(struct api *api, struct MHD_Connection *c);
+
+#endif

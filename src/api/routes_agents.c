@@ -1,0 +1,370 @@
+/* The BeClever surface (seed "E2B Swarm Deployment Guide"): /api/agents. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api/api.h"
+#include "common/cleanup.h"
+#include "api/http.h"
+#include "api/json_input.h"
+
+/* A query parameter as a number in [min, max]; def when absent. -1 (and
+ * an error queued) when malformed. */
+static int query_number(struct MHD_Connection *c, const char *name, long long min, long long max,
+			long long def, long long *out, enum MHD_Result *ret)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+	if (v == NULL) {
+		*out = def;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	long long n = strtoll(v, &end, 10);
+	if (errno || end == v || *end || n < min || n > max) {
+		*ret = http_send_error(c, 400, "invalid_request", "%s: must be an integer from %lld to %lld",
+				       name, min, max);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+enum MHD_Result api_agents_list(struct api *api, struct MHD_Connection *c)
+{
+	enum MHD_Result ret;
+	long long limit, offset;
+	if (query_number(c, "limit", 1, 1000, 50, &limit, &ret) < 0 ||
+	    query_number(c, "offset", 0, LLONG_MAX / 2, 0, &offset, &ret) < 0)
+		return ret;
+	struct store_agent_filter f = {
+		.status = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "status"),
+		.agent_type = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "type"),
+	};
+	if (f.status && agent_status_parse(f.status) < 0)
+		return http_send_error(c, 400, "invalid_request",
+				       "status: \"%.32s\" is not pending, running, completed or failed",
+				       f.status);
+	struct agent *list;
+	size_t n;
+	int64_t total;
+	struct evo_error err = {0};
+	if (orch_list(api->orch, &f, (size_t)offset, (size_t)limit, &list, &n, &total, &err) < 0)
+		return http_send_evo_error(c, &err);
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_array_append_new(arr, api_agent_json(&list[i]));
+		agent_clear(&list[i]);
+	}
+	free(list);
+	return http_send_json(c, 200, json_pack("{s:o, s:I, s:I, s:I}", "agents", arr, "total",
+						(json_int_t)total, "limit", (json_int_t)limit,
+						"offset", (json_int_t)offset));
+}
+
+enum MHD_Result api_agents_deploy(struct api *api, struct MHD_Connection *c,
+				  struct api_request *req)
+{
+	enum MHD_Result ret;
+	json_t *body = api_body_object(c, req, &ret);
+	if (body == NULL)
+		return ret;
+	static const char *const fields[] = {"agent_name", "agent_type",   "task_description",
+					     "template",   "environment",  "capabilities",
+					     "config",     NULL};
+	static const char *const config_fields[] = {"timeout", "command", "keep_alive", NULL};
+	struct orch_spawn s = {.agent_type = "coder"};
+	char *env = NULL, *caps = NULL, *command = NULL;
+	uint64_t timeout = 0;
+	struct evo_error err = {0};
+	json_t *config = json_object_get(body, "config");
+	int r = json_input_known_keys(body, "", fields, &err);
+	if (r == 0)
+		r = json_input_string(body, "", "agent_name", 127, true, &s.name, &err);
+	if (r == 0)
+		r = json_input_string(body, "", "agent_type", 32, false, &s.agent_type, &err);
+	if (r == 0)
+		r = json_input_string(body, "", "task_description", AGENT_TEXT_MAX - 1, false, &s.task,
+				      &err);
+	if (r == 0)
+		r = json_input_string(body, "", "template", 64, false, &s.template_name, &err);
+	if (r == 0)
+		r = json_input_env(body, "", "environment", &env, &err);
+	if (r == 0)
+		r = json_input_string_array(body, "", "capabilities", 64, 128, &caps, &err);
+	if (r == 0 && config && !json_is_null(config) && !json_is_object(config))
+		r = evo_error_set(&err, EVO_ERR_INVALID, 0, "config: must be an object");
+	if (r == 0 && json_is_object(config)) {
+		r = json_input_known_keys(config, "config.", config_fields, &err);
+		if (r == 0)
+			r = json_input_uint(config, "config.", "timeout", 1,
+					    api->cfg->cloud.max_lifetime_sec, &timeout, &err);
+		if (r == 0)
+			r = json_input_string_array(config, "config.", "command", 256, 32768, &command,
+						    &err);
+		if (r == 0)
+			r = json_input_bool(config, "config.", "keep_alive", &s.keep_alive, &err);
+	}
+	if (r == 0)
+		r = api_check_type_and_template("agent_type", s.agent_type, "template",
+						s.template_name ? s.template_name
+								: api->cfg->cloud.default_template,
+						&err);
+	s.env_json = env;
+	s.capabilities_json = caps;
+	s.command_json = command;
+	s.timeout_sec = (uint32_t)timeout;
+	struct agent a;
+	if (r == 0)
+		r = orch_spawn(api->orch, &s, &a, &err);
+	json_decref(body);
+	free(env);
+	free(caps);
+	free(command);
+	if (r < 0)
+		return http_send_evo_error(c, &err);
+	json_t *out = json_pack("{s:s, s:o, s:s}", "agent_id", a.id, "sandbox_id",
+				a.sandbox_id[0] ? json_string(a.sandbox_id) : json_null(), "status",
+				agent_status_name(a.status));
+	agent_clear(&a);
+	return http_send_json(c, 201, out);
+}
+
+static json_t *lines_json(char **lines)
+{
+	json_t *arr = json_array();
+	for (char **l = lines; l && *l; l++)
+		json_array_append_new(arr, json_stringn_nocheck(*l, strlen(*l)));
+	orch_lines_free(lines);
+	return arr;
+}
+
+enum MHD_Result api_agents_get(struct api *api, struct MHD_Connection *c, const char *id)
+{
+	struct agent a;
+	struct evo_error err = {0};
+	if (orch_get(api->orch, id, &a, &err) < 0)
+		return http_send_evo_error(c, &err);
+	json_t *out = api_agent_json(&a);
+	agent_clear(&a);
+	json_object_set_new(out, "config",
+			    json_pack("{s:O, s:O, s:O}", "timeout", json_object_get(out, "timeout_sec"),
+				      "command", json_object_get(out, "command"), "keep_alive",
+				      json_object_get(out, "keep_alive")));
+	json_object_set_new(out, "log_tail", lines_json(orch_log_tail(api->orch, id, 20)));
+	return http_send_json(c, 200, out);
+}
+
+enum MHD_Result api_agents_delete(struct api *api, struct MHD_Connection *c, const char *id)
+{
+	const char *only = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "terminate_only");
+	struct evo_error err = {0};
+	if (only && (strcmp(only, "true") == 0 || strcmp(only, "1") == 0)) {
+		struct agent a;
+		if (orch_terminate(api->orch, id, &a, &err) < 0)
+			return http_send_evo_error(c, &err);
+		json_t *out = api_agent_json(&a);
+		agent_clear(&a);
+		return http_send_json(c, 200, out);
+	}
+	if (only && strcmp(only, "false") != 0 && strcmp(only, "0") != 0)
+		return http_send_error(c, 400, "invalid_request",
+				       "terminate_only: must be true or false");
+	if (orch_destroy(api->orch, id, &err) < 0)
+		return http_send_evo_error(c, &err);
+	return http_send_json(c, 200, json_pack("{s:s, s:b}", "id", id, "destroyed", 1));
+}
+
+/* ---- following a log ---------------------------------------------------- */
+
+struct follow {
+	struct api *api;
+	struct MHD_Connection *c;
+	char id[AGENT_ID_MAX];
+	int fd;
+	bool on_current; /* reading .log (not .log.1) */
+	ino_t ino;
+	bool suspended;
+	struct follow *next;
+};
+
+struct log_followers {
+	pthread_mutex_t lock;
+	struct follow *list;
+	bool stopping;
+};
+
+struct log_followers *api_followers_new(void)
+{
+	struct log_followers *f = xcalloc(1, sizeof *f);
+	pthread_mutex_init(&f->lock, NULL);
+	return f;
+}
+
+void api_followers_free(struct log_followers *f)
+{
+	if (f == NULL)
+		return;
+	pthread_mutex_destroy(&f->lock);
+	free(f);
+}
+
+/* Resume every stream so the daemon can stop (they then end). */
+void api_followers_stop(struct log_followers *f)
+{
+	pthread_mutex_lock(&f->lock);
+	f->stopping = true;
+	for (struct follow *w = f->list; w; w = w->next) {
+		if (w->suspended) {
+			w->suspended = false;
+			MHD_resume_connection(w->c);
+		}
+	}
+	pthread_mutex_unlock(&f->lock);
+}
+
+void api_followers_wake(void *ctx, const char *agent_id)
+{
+	struct log_followers *f = ctx;
+	pthread_mutex_lock(&f->lock);
+	for (struct follow *w = f->list; w; w = w->next) {
+		if (w->suspended && strcmp(w->id, agent_id) == 0) {
+			w->suspended = false;
+			MHD_resume_connection(w->c);
+		}
+	}
+	pthread_mutex_unlock(&f->lock);
+}
+
+static int open_log(struct follow *w, bool current)
+{
+	char path[PATH_MAX];
+	orch_log_path(w->api->orch, w->id, !current, path, sizeof path);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd >= 0 && fstat(fd, &st) == 0)
+		w->ino = st.st_ino;
+	return fd;
+}
+
+/* Move on to the current log when the one being read is finished with:
+ * .log.1 read to its end, or .log rotated away under us. */
+static void next_log(struct follow *w)
+{
+	char path[PATH_MAX];
+	orch_log_path(w->api->orch, w->id, false, path, sizeof path);
+	struct stat st;
+	if (w->on_current && (stat(path, &st) < 0 || st.st_ino == w->ino))
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	w->on_current = true;
+	w->fd = open_log(w, true);
+}
+
+static ssize_t follow_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	(void)pos;
+	struct follow *w = cls;
+	struct log_followers *f = w->api->followers;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		ssize_t n = w->fd >= 0 ? read(w->fd, buf, max) : 0;
+		if (n > 0)
+			return n;
+		if (n < 0 && errno == EINTR)
+			continue;
+		next_log(w);
+	}
+	/* Quiet: end if the agent has, else park until it writes or ends.
+	 * Liveness first, then read again under our lock: output written
+	 * after this read wakes us, output before it is read now. */
+	bool live = orch_is_live(w->api->orch, w->id);
+	pthread_mutex_lock(&f->lock);
+	ssize_t n = w->fd >= 0 ? read(w->fd, buf, max) : 0;
+	if (n <= 0) {
+		next_log(w);
+		n = w->fd >= 0 ? read(w->fd, buf, max) : 0;
+	}
+	if (n > 0) {
+		pthread_mutex_unlock(&f->lock);
+		return n;
+	}
+	if (!live || f->stopping) {
+		pthread_mutex_unlock(&f->lock);
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	}
+	w->suspended = true;
+	MHD_suspend_connection(w->c);
+	pthread_mutex_unlock(&f->lock);
+	return 0;
+}
+
+static void follow_free(void *cls)
+{
+	struct follow *w = cls;
+	struct log_followers *f = w->api->followers;
+	pthread_mutex_lock(&f->lock);
+	for (struct follow **p = &f->list; *p; p = &(*p)->next) {
+		if (*p == w) {
+			*p = w->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&f->lock);
+	if (w->fd >= 0)
+		close(w->fd);
+	free(w);
+}
+
+enum MHD_Result api_agents_logs(struct api *api, struct MHD_Connection *c,
+				struct api_request *req, const char *id)
+{
+	(void)req;
+	enum MHD_Result ret;
+	long long tail;
+	if (query_number(c, "tail", 1, 10000, 100, &tail, &ret) < 0)
+		return ret;
+	const char *follow = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "follow");
+	struct agent a;
+	struct evo_error err = {0};
+	if (orch_get(api->orch, id, &a, &err) < 0)
+		return http_send_evo_error(c, &err);
+	agent_clear(&a);
+	if (follow == NULL || strcmp(follow, "0") == 0 || strcmp(follow, "false") == 0)
+		return http_send_json(c, 200,
+				      json_pack("{s:s, s:o}", "agent_id", id, "lines",
+						lines_json(orch_log_tail(api->orch, id, (size_t)tail))));
+	if (strcmp(follow, "1") != 0 && strcmp(follow, "true") != 0)
+		return http_send_error(c, 400, "invalid_request", "follow: must be 1 or 0");
+	struct follow *w = xcalloc(1, sizeof *w);
+	w->api = api;
+	w->c = c;
+	snprintf(w->id, sizeof w->id, "%s", id);
+	w->fd = open_log(w, false); /* the older half first, if there is one */
+	if (w->fd < 0) {
+		w->on_current = true;
+		w->fd = open_log(w, true);
+	}
+	struct MHD_Response *r =
+		MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, follow_read, w, follow_free);
+	if (r == NULL) {
+		if (w->fd >= 0)
+			close(w->fd);
+		free(w);
+		return MHD_NO;
+	}
+	struct log_followers *f = api->followers;
+	pthread_mutex_lock(&f->lock);
+	w->next = f->list;
+	f->list = w;
+	pthread_mutex_unlock(&f->lock);
+	MHD_add_response_header(r, "Content-Type", "text/plain; charset=utf-8");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	return http_queue(c, 200, r);
+}

@@ -1,0 +1,110 @@
+/* The orchestrator: agents from spawn to end (DESIGN §5, §9, §11).
+ *
+ * It is the typed interface under both HTTP surfaces (and what tests call
+ * without HTTP): spawn, terminate, destroy, get, list, costs, logs. Under
+ * it, a provider runs the sandboxes and the store keeps every record.
+ *
+ * Threads: launchers start the sandboxes of pending agents; one monitor
+ * follows every running sandbox (output into the agent's log, the end into
+ * its record); one ticker enforces the budget and extends keep-alive
+ * agents. One mutex covers the set of live (pending or running) agents and
+ * the spend of finished ones, so admission against maxAgents and the
+ * budget is exact however many spawns race.
+ *
+ * Restart after a crash: agents the store says are live are re-adopted
+ * from their sandboxes, or marked failed / orchestrator_lost when those are
+ * gone; sandboxes of ours that no agent claims are killed. */
+#ifndef EVOCLAW_ORCHESTRATOR_ORCHESTRATOR_H
+#define EVOCLAW_ORCHESTRATOR_ORCHESTRATOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+#include "common/proto.h"
+#include "core/agent.h"
+#include "core/config.h"
+#include "runtime/provider.h"
+#include "store/store.h"
+
+struct orchestrator;
+
+/* A validated spawn (the HTTP layer parses requests into this). JSON
+ * fields are compact JSON text or NULL; the orchestrator copies them. */
+struct orch_spawn {
+	const char *id;            /* NULL: generate */
+	const char *name;          /* NULL: the id */
+	const char *agent_type;
+	const char *template_name; /* NULL: cloud.defaultTemplate */
+	const char *task;          /* may be NULL */
+	const char *command_json;  /* argv array, NULL: the template's entrypoint */
+	const char *env_json;      /* object of strings, may be NULL */
+	const char *capabilities_json;
+	const char *genome_json;
+	const char *mqtt_broker;   /* NULL: config's */
+	uint32_t mqtt_port;        /* 0: config's */
+	uint32_t timeout_sec;      /* 0: cloud.defaultTimeoutSec */
+	bool keep_alive;
+};
+
+struct orch_costs {
+	usd_micros spent;      /* finished agents + what live ones accrued */
+	usd_micros committed;  /* worst case still possible from live agents */
+	usd_micros budget;
+	uint32_t live_agents;
+	uint32_t max_agents;
+};
+
+/* Called (from the monitor thread) when an agent's log grew or the agent
+ * ended, so streams that follow it can go on. */
+typedef void (*orch_log_hook)(void *ctx, const char *agent_id);
+
+/* Open: recover from the store, then start the threads. */
+int orch_open(const struct evo_config *cfg, struct store *store, const struct provider *provider,
+	      struct orchestrator **out, struct evo_error *err);
+/* Stop the threads. Sandboxes keep running (a restart re-adopts them). */
+void orch_close(struct orchestrator *o);
+
+void orch_set_log_hook(struct orchestrator *o, orch_log_hook hook, void *ctx);
+
+/* Admit and record a new agent (pending); its sandbox starts in the
+ * background. LIMIT (429) at maxAgents, BUDGET (402) past the budget,
+ * CONFLICT for a taken id, INVALID for an unknown template. */
+int orch_spawn(struct orchestrator *o, const struct orch_spawn *req, struct agent *out,
+	       struct evo_error *err);
+
+/* Stop an agent and keep its record (completed, stop_reason terminated).
+ * CONFLICT if it had already finished. */
+int orch_terminate(struct orchestrator *o, const char *id, struct agent *out,
+		   struct evo_error *err);
+
+/* Stop an agent if it runs, then delete its record and logs. */
+int orch_destroy(struct orchestrator *o, const char *id, struct evo_error *err);
+
+/* The record, with cost and run time accrued up to now if it is live. */
+int orch_get(struct orchestrator *o, const char *id, struct agent *out, struct evo_error *err);
+
+/* A page of agents (newest first) and how many match in all. */
+int orch_list(struct orchestrator *o, const struct store_agent_filter *filter, size_t offset,
+	      size_t limit, struct agent **out, size_t *count, int64_t *total,
+	      struct evo_error *err);
+
+int orch_costs(struct orchestrator *o, struct orch_costs *out, struct evo_error *err);
+
+/* Per-agent output, bounded: <data>/logs/<id>.log, rotated to .log.1. */
+void orch_log_path(const struct orchestrator *o, const char *id, bool previous, char *out,
+		   size_t size);
+
+/* The last n lines of an agent's output (both files), as a malloc'd
+ * NULL-terminated array. */
+char **orch_log_tail(const struct orchestrator *o, const char *id, size_t n);
+void orch_lines_free(char **lines);
+
+/* Is the agent still pending or running? */
+bool orch_is_live(struct orchestrator *o, const char *id);
+
+/* Prometheus text for the orchestrator's part of GET /metrics. */
+void orch_metrics(struct orchestrator *o, struct evo_buf *out);
+
+#endif

@@ -1,0 +1,83 @@
+/* Where an agent's sandbox runs (DESIGN §3): one interface, one
+ * implementation per place. The orchestrator starts, follows, extends and
+ * kills sandboxes through it and never sees how. Implemented: local (this
+ * machine's namespaces, runtime/local/provider_local.c). E2B's cloud comes
+ * later behind the same table.
+ *
+ * A started or adopted sandbox is followed through a watch: a descriptor
+ * that turns readable when the sandbox has output or has ended, and a read
+ * call that hands what is ready to a sink. One thread can follow thousands
+ * of watches with epoll. */
+#ifndef EVOCLAW_RUNTIME_PROVIDER_H
+#define EVOCLAW_RUNTIME_PROVIDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+
+#define PROVIDER_SANDBOX_ID_MAX 64
+
+enum provider_end_reason {
+	PROVIDER_END_EXITED,  /* its command ended (exit_code / signal) */
+	PROVIDER_END_TIMEOUT, /* its deadline passed */
+	PROVIDER_END_KILLED,  /* someone killed it */
+	PROVIDER_END_LOST,    /* it vanished without saying why */
+};
+
+struct provider_end {
+	enum provider_end_reason reason;
+	int32_t exit_code; /* EXITED: the status, -1 when signalled */
+	int32_t signal;    /* EXITED: the signal that killed it, 0 if none */
+	bool oom;          /* EXITED: the memory limit killed it */
+};
+
+struct provider_spawn {
+	const char *template_name;
+	uint32_t timeout_sec;   /* it dies then unless extended */
+	char *const *argv;      /* NULL: the template's entrypoint; idle without one */
+	char *const *env;       /* KEY=VALUE over the template's, may be NULL */
+	const char *task;       /* NULL, or written to <home>/task.txt first */
+	const char *owner;      /* tag of the orchestrator that owns it */
+};
+
+struct provider_watch;
+
+/* What a watch delivers. Output comes in order; ended() is the last call. */
+struct provider_sink {
+	void *ctx;
+	void (*output)(void *ctx, bool is_stderr, const uint8_t *data, size_t len);
+	void (*ended)(void *ctx, const struct provider_end *end);
+};
+
+struct provider {
+	const char *name;
+	/* Start a sandbox that runs spec, and follow it. Returns once the
+	 * command runs (or the sandbox idles); id_out gets the sandbox id.
+	 * INVALID for a template or command that cannot run. */
+	int (*start)(const struct provider_spawn *spec, char id_out[PROVIDER_SANDBOX_ID_MAX],
+		     struct provider_watch **out, struct evo_error *err);
+	/* Follow a sandbox started earlier (by a previous run of the
+	 * orchestrator). Its output so far is delivered again first.
+	 * NOT_FOUND when it no longer exists. */
+	int (*adopt)(const char *id, struct provider_watch **out, long long *deadline_ms,
+		     struct evo_error *err);
+	int (*watch_fd)(const struct provider_watch *w);
+	/* Deliver what is ready; 1 while the sandbox lives, 0 once ended()
+	 * has been called (then only watch_close is left to do). */
+	int (*watch_read)(struct provider_watch *w, const struct provider_sink *sink);
+	void (*watch_close)(struct provider_watch *w);
+	/* Kill a sandbox and return once nothing of it runs; NOT_FOUND when
+	 * it was already gone. */
+	int (*kill)(const char *id, struct evo_error *err);
+	/* Its deadline becomes now + seconds. */
+	int (*set_timeout)(const char *id, uint32_t seconds, struct evo_error *err);
+	/* Ids of live sandboxes tagged with owner; NULL-terminated, the
+	 * caller frees each and the array. */
+	char **(*list_owned)(const char *owner);
+};
+
+const struct provider *provider_local(void);
+
+#endif
