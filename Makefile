@@ -44,6 +44,8 @@ CORE_SRC    := $(wildcard src/core/*.c)
 STORE_SRC   := $(wildcard src/store/*.c)
 API_SRC     := $(wildcard src/api/*.c)
 ORCH_SRC    := $(wildcard src/orchestrator/*.c)
+# The pure request parsers of the HTTP layer: unit-tested and fuzzed.
+API_PARSE_SRC := src/api/requests.c src/api/json_input.c
 
 obj = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(1))
 iobj = $(patsubst src/%.c,$(BUILD)/iobj/%.o,$(1))
@@ -105,7 +107,7 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 LIB_OBJS   := $(call obj,$(COMMON_SRC) $(CORE_SRC) $(RUNTIME_SRC))
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(call obj,$(POLICY_SRC) $(STORE_SRC) $(ORCH_SRC))
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(call obj,$(POLICY_SRC) $(STORE_SRC) $(ORCH_SRC) $(API_PARSE_SRC))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SANFLAGS) -Itests -o $@ $^ $(LIBS) -lsqlite3 -lpthread -lseccomp -lcriterion
 
@@ -130,10 +132,10 @@ check: deps
 FUZZ_SRC  := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
 FUZZ_SECONDS ?= 20
-build-fuzz/%: fuzz/%.c $(COMMON_SRC) $(CORE_SRC) $(GUEST_SRC) $(RUNTIME_SRC) build/gen/seccomp_filter.h
+build-fuzz/%: fuzz/%.c $(COMMON_SRC) $(CORE_SRC) $(GUEST_SRC) $(RUNTIME_SRC) $(API_PARSE_SRC) build/gen/seccomp_filter.h
 	@mkdir -p build-fuzz
 	clang $(CFLAGS_BASE) -Wno-unknown-warning-option -Ibuild/gen -O1 -DEVO_FUZZING -fsanitize=fuzzer,address,undefined \
-	  -o $@ $< $(COMMON_SRC) $(CORE_SRC) $(filter-out src/guest/init_main.c,$(GUEST_SRC)) $(RUNTIME_SRC) $(LIBS)
+	  -o $@ $< $(COMMON_SRC) $(CORE_SRC) $(filter-out src/guest/init_main.c,$(GUEST_SRC)) $(RUNTIME_SRC) $(API_PARSE_SRC) $(LIBS)
 fuzz: $(FUZZ_BINS)
 	@set -e; for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p build-fuzz/corpus-$$n; \
 	  echo "== $$n ($(FUZZ_SECONDS)s)"; \

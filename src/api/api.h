@@ -50,22 +50,19 @@ json_t *api_body_object(struct MHD_Connection *c, const struct api_request *req,
 /* An agent as the API shows it (docs/api.md); environment values never. */
 json_t *api_agent_json(const struct agent *a);
 
-/* The agent type must be one of the seven, the template one that exists;
- * errors name the fields (path_type, path_template). */
-int api_check_type_and_template(const char *path_type, const char *type,
-				const char *path_template, const char *tmpl,
-				struct evo_error *err);
+/* The template must exist; the error names the field (path). */
+int api_check_template(const char *path, const char *tmpl, struct evo_error *err);
+
+/* POST /api/cloud/spawn (deploy false) and /api/agents/deploy (true). */
+enum MHD_Result api_spawn(struct api *api, struct MHD_Connection *c, struct api_request *req,
+			  bool deploy);
 
 /* Routes. Each returns MHD_NO only when the connection must close. */
-enum MHD_Result api_cloud_spawn(struct api *api, struct MHD_Connection *c,
-				struct api_request *req);
 enum MHD_Result api_cloud_list(struct api *api, struct MHD_Connection *c);
 enum MHD_Result api_cloud_costs(struct api *api, struct MHD_Connection *c);
 enum MHD_Result api_cloud_kill(struct api *api, struct MHD_Connection *c, const char *id);
 
 enum MHD_Result api_agents_list(struct api *api, struct MHD_Connection *c);
-enum MHD_Result api_agents_deploy(struct api *api, struct MHD_Connection *c,
-				  struct api_request *req);
 enum MHD_Result api_agents_get(struct api *api, struct MHD_Connection *c, const char *id);
 enum MHD_Result api_agents_delete(struct api *api, struct MHD_Connection *c, const char *id);
 enum MHD_Result api_agents_logs(struct api *api, struct MHD_Connection *c,

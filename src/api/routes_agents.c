@@ -11,7 +11,6 @@
 #include "api/api.h"
 #include "common/cleanup.h"
 #include "api/http.h"
-#include "api/json_input.h"
 
 /* A query parameter as a number in [min, max]; def when absent. -1 (and
  * an error queued) when malformed. */
@@ -65,74 +64,6 @@ enum MHD_Result api_agents_list(struct api *api, struct MHD_Connection *c)
 	return http_send_json(c, 200, json_pack("{s:o, s:I, s:I, s:I}", "agents", arr, "total",
 						(json_int_t)total, "limit", (json_int_t)limit,
 						"offset", (json_int_t)offset));
-}
-
-enum MHD_Result api_agents_deploy(struct api *api, struct MHD_Connection *c,
-				  struct api_request *req)
-{
-	enum MHD_Result ret;
-	json_t *body = api_body_object(c, req, &ret);
-	if (body == NULL)
-		return ret;
-	static const char *const fields[] = {"agent_name", "agent_type",   "task_description",
-					     "template",   "environment",  "capabilities",
-					     "config",     NULL};
-	static const char *const config_fields[] = {"timeout", "command", "keep_alive", NULL};
-	struct orch_spawn s = {.agent_type = "coder"};
-	char *env = NULL, *caps = NULL, *command = NULL;
-	uint64_t timeout = 0;
-	struct evo_error err = {0};
-	json_t *config = json_object_get(body, "config");
-	int r = json_input_known_keys(body, "", fields, &err);
-	if (r == 0)
-		r = json_input_string(body, "", "agent_name", 127, true, &s.name, &err);
-	if (r == 0)
-		r = json_input_string(body, "", "agent_type", 32, false, &s.agent_type, &err);
-	if (r == 0)
-		r = json_input_string(body, "", "task_description", AGENT_TEXT_MAX - 1, false, &s.task,
-				      &err);
-	if (r == 0)
-		r = json_input_string(body, "", "template", 64, false, &s.template_name, &err);
-	if (r == 0)
-		r = json_input_env(body, "", "environment", &env, &err);
-	if (r == 0)
-		r = json_input_string_array(body, "", "capabilities", 64, 128, &caps, &err);
-	if (r == 0 && config && !json_is_null(config) && !json_is_object(config))
-		r = evo_error_set(&err, EVO_ERR_INVALID, 0, "config: must be an object");
-	if (r == 0 && json_is_object(config)) {
-		r = json_input_known_keys(config, "config.", config_fields, &err);
-		if (r == 0)
-			r = json_input_uint(config, "config.", "timeout", 1,
-					    api->cfg->cloud.max_lifetime_sec, &timeout, &err);
-		if (r == 0)
-			r = json_input_string_array(config, "config.", "command", 256, 32768, &command,
-						    &err);
-		if (r == 0)
-			r = json_input_bool(config, "config.", "keep_alive", &s.keep_alive, &err);
-	}
-	if (r == 0)
-		r = api_check_type_and_template("agent_type", s.agent_type, "template",
-						s.template_name ? s.template_name
-								: api->cfg->cloud.default_template,
-						&err);
-	s.env_json = env;
-	s.capabilities_json = caps;
-	s.command_json = command;
-	s.timeout_sec = (uint32_t)timeout;
-	struct agent a;
-	if (r == 0)
-		r = orch_spawn(api->orch, &s, &a, &err);
-	json_decref(body);
-	free(env);
-	free(caps);
-	free(command);
-	if (r < 0)
-		return http_send_evo_error(c, &err);
-	json_t *out = json_pack("{s:s, s:o, s:s}", "agent_id", a.id, "sandbox_id",
-				a.sandbox_id[0] ? json_string(a.sandbox_id) : json_null(), "status",
-				agent_status_name(a.status));
-	agent_clear(&a);
-	return http_send_json(c, 201, out);
 }
 
 static json_t *lines_json(char **lines)

@@ -5,110 +5,50 @@
 
 #include "api/api.h"
 #include "api/http.h"
-#include "api/json_input.h"
+#include "api/requests.h"
 #include "core/budget.h"
 #include "runtime/template.h"
 
-static const char *const agent_types[] = {"researcher", "coder",   "analyst", "tester",
-					  "trader",     "monitor", "sensor",  NULL};
-
-int api_check_type_and_template(const char *path_type, const char *type,
-				const char *path_template, const char *tmpl,
-				struct evo_error *err)
+int api_check_template(const char *path, const char *tmpl, struct evo_error *err)
 {
-	bool known = false;
-	for (const char *const *t = agent_types; *t && !known; t++)
-		known = strcmp(*t, type) == 0;
-	if (!known)
-		return evo_error_set(err, EVO_ERR_INVALID, 0,
-				     "%s: \"%.64s\" is not an agent type (researcher, coder, analyst, "
-				     "tester, trader, monitor, sensor)",
-				     path_type, type);
-	if (tmpl == NULL)
-		return 0;
 	struct template t;
 	struct evo_error terr = {0};
 	if (!template_name_valid(tmpl) || template_load(tmpl, &t, &terr) < 0)
-		return evo_error_set(err, EVO_ERR_INVALID, 0, "%s: no template \"%.64s\" (GET /api/templates lists them)",
-				     path_template, tmpl);
+		return evo_error_set(err, EVO_ERR_INVALID, 0,
+				     "%s: no template \"%.64s\" (GET /api/templates lists them)", path,
+				     tmpl);
 	template_free(&t);
 	return 0;
 }
 
-static bool agent_id_valid(const char *id)
-{
-	size_t n = strlen(id);
-	if (n == 0 || n > 63)
-		return false;
-	for (const char *p = id; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		      *p == '-' || *p == '_' || *p == '.'))
-			return false;
-	return id[0] != '.';
-}
-
-enum MHD_Result api_cloud_spawn(struct api *api, struct MHD_Connection *c, struct api_request *req)
+/* Parse, check the template, spawn, answer with shape(). */
+enum MHD_Result api_spawn(struct api *api, struct MHD_Connection *c, struct api_request *req,
+			  bool deploy)
 {
 	enum MHD_Result ret;
 	json_t *body = api_body_object(c, req, &ret);
 	if (body == NULL)
 		return ret;
-	static const char *const fields[] = {"template_id", "agent_id",  "agent_type", "task",
-					     "command",     "mqtt_broker", "mqtt_port", "timeout_sec",
-					     "genome",      "env",       "keep_alive", NULL};
-	struct orch_spawn s = {.agent_type = "trader"};
-	uint64_t port = 0, timeout = 0;
-	char *command = NULL, *env = NULL, *genome = NULL;
+	struct spawn_request sr;
 	struct evo_error err = {0};
-	const struct evo_config *cfg = api->cfg;
-	int r = json_input_known_keys(body, "", fields, &err);
-	if (r == 0)
-		r = json_input_string(body, "", "template_id", 64, false, &s.template_name, &err);
-	if (r == 0)
-		r = json_input_string(body, "", "agent_id", 63, false, &s.id, &err);
-	if (r == 0 && s.id && !agent_id_valid(s.id))
-		r = evo_error_set(&err, EVO_ERR_INVALID, 0,
-				  "agent_id: \"%.64s\" must be 1 to 63 of [A-Za-z0-9._-], not starting with a dot",
-				  s.id);
-	if (r == 0)
-		r = json_input_string(body, "", "agent_type", 32, false, &s.agent_type, &err);
-	if (r == 0)
-		r = json_input_string(body, "", "task", AGENT_TEXT_MAX - 1, false, &s.task, &err);
-	if (r == 0)
-		r = json_input_string_array(body, "", "command", 256, 32768, &command, &err);
-	if (r == 0)
-		r = json_input_string(body, "", "mqtt_broker", 255, false, &s.mqtt_broker, &err);
-	if (r == 0)
-		r = json_input_uint(body, "", "mqtt_port", 1, 65535, &port, &err);
-	if (r == 0)
-		r = json_input_uint(body, "", "timeout_sec", 1, cfg->cloud.max_lifetime_sec, &timeout,
-				    &err);
-	if (r == 0)
-		r = json_input_object(body, "", "genome", 65536, &genome, &err);
-	if (r == 0)
-		r = json_input_env(body, "", "env", &env, &err);
-	if (r == 0)
-		r = json_input_bool(body, "", "keep_alive", &s.keep_alive, &err);
-	if (r == 0)
-		r = api_check_type_and_template("agent_type", s.agent_type, "template_id",
-						s.template_name ? s.template_name
-								: cfg->cloud.default_template,
-						&err);
-	s.command_json = command;
-	s.env_json = env;
-	s.genome_json = genome;
-	s.mqtt_port = (uint32_t)port;
-	s.timeout_sec = (uint32_t)timeout;
-	struct agent a;
-	if (r == 0)
-		r = orch_spawn(api->orch, &s, &a, &err);
+	int r = deploy ? request_parse_agents_deploy(body, api->cfg, &sr, &err)
+		       : request_parse_cloud_spawn(body, api->cfg, &sr, &err);
 	json_decref(body);
-	free(command);
-	free(env);
-	free(genome);
 	if (r < 0)
 		return http_send_evo_error(c, &err);
-	json_t *out = api_agent_json(&a);
+	const char *tmpl = sr.spawn.template_name ? sr.spawn.template_name
+						  : api->cfg->cloud.default_template;
+	struct agent a;
+	r = api_check_template(deploy ? "template" : "template_id", tmpl, &err);
+	if (r == 0)
+		r = orch_spawn(api->orch, &sr.spawn, &a, &err);
+	request_free(&sr);
+	if (r < 0)
+		return http_send_evo_error(c, &err);
+	json_t *out = deploy ? json_pack("{s:s, s:o, s:s}", "agent_id", a.id, "sandbox_id",
+					 a.sandbox_id[0] ? json_string(a.sandbox_id) : json_null(),
+					 "status", agent_status_name(a.status))
+			     : api_agent_json(&a);
 	agent_clear(&a);
 	return http_send_json(c, 201, out);
 }

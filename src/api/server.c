@@ -182,7 +182,7 @@ static enum MHD_Result route(struct api *api, struct MHD_Connection *c, const ch
 		req->route = "/api/cloud/spawn";
 		if (!post)
 			return wrong_method(c, method, req->route, "POST");
-		return api_cloud_spawn(api, c, req);
+		return api_spawn(api, c, req, false);
 	}
 	if (strcmp(url, "/api/cloud") == 0) {
 		req->route = "/api/cloud";
@@ -212,7 +212,7 @@ static enum MHD_Result route(struct api *api, struct MHD_Connection *c, const ch
 		req->route = "/api/agents/deploy";
 		if (!post)
 			return wrong_method(c, method, req->route, "POST");
-		return api_agents_deploy(api, c, req);
+		return api_spawn(api, c, req, true);
 	}
 	if (api_path_id(url, "/api/agents/", "/logs", id, sizeof id)) {
 		req->route = "/api/agents/{id}/logs";

@@ -14,12 +14,19 @@ static const char usage[] =
 	"Commands:\n"
 	"  serve          the orchestrator's HTTP API (evoclaw serve --help; in progress:\n"
 	"                 health and templates so far)\n"
+	"  cloud spawn|list|costs|kill\n"
+	"                 agents on a running evoclaw serve (evoclaw cloud --help)\n"
+	"  agents deploy|list|get|logs|terminate|destroy\n"
+	"                 the same agents, BeClever style (evoclaw agents --help)\n"
 	"  sandbox run|create|exec|ls|kill|attach|stats|templates|pool|gc\n"
 	"                 isolated local sandboxes (evoclaw sandbox --help)\n"
 	"  help           this text\n"
 	"\n"
 	"Environment: EVOCLAW_RUN_DIR (sandbox state, default /run/evoclaw),\n"
-	"EVOCLAW_TEMPLATES_DIR, EVOCLAW_ROOTFS_DIR, EVOCLAW_INIT.\n";
+	"EVOCLAW_TEMPLATES_DIR, EVOCLAW_ROOTFS_DIR, EVOCLAW_INIT; for cloud and\n"
+	"agents EVOCLAW_URL (default http://127.0.0.1:8420) and EVOCLAW_API_KEY\n"
+	"(default: the first line of $EVOCLAW_DATA_DIR/admin.key, EVOCLAW_DATA_DIR\n"
+	"default ./data).\n";
 
 int cli_fail(const struct evo_error *err)
 {
@@ -51,6 +58,10 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "sandbox") == 0)
 		return cmd_sandbox(argc - 1, argv + 1);
+	if (strcmp(cmd, "cloud") == 0)
+		return cmd_cloud(argc - 1, argv + 1);
+	if (strcmp(cmd, "agents") == 0)
+		return cmd_agents(argc - 1, argv + 1);
 	if (strcmp(cmd, "serve") == 0) {
 		/* A program of its own: its libraries would slow every other
 		 * command's start (see api/server.h). */

@@ -412,3 +412,84 @@ t_serve_metrics() {
 	expect_contains "$out" 'evoclaw_http_requests_total{route="/api/cloud/spawn",method="POST",status="201"} 1'
 	serve_done
 }
+
+t_serve_cli_against_the_server() {
+	serve_with '{"cloud":{"maxAgents":3}}'
+	export EVOCLAW_URL="$URL" EVOCLAW_DATA_DIR="$DATA"
+	cfg=$(dirname "$DATA")/agent.toml
+	cat >"$cfg" <<'TOML'
+[agent]
+id = "toml-1"
+type = "monitor"
+template = "minimal"
+task = "watch the price"
+command = ["/bin/sh", "-c", "echo watching $EVOCLAW_TASK; echo genome=$EVOCLAW_GENOME; echo mqtt=$MQTT_BROKER:$MQTT_PORT"]
+
+[mqtt]
+broker = "broker.local"
+port = 1884
+
+[genome]
+strategy = "momentum"
+lookback_periods = 20
+
+[env]
+LEVEL = 3
+TOML
+	out=$(ev cloud spawn --config "$cfg" --timeout 60)
+	expect_contains "$out" "toml-1"
+	wait_status toml-1 completed
+	logs=$(ev agents logs toml-1)
+	expect_contains "$logs" "watching watch the price"
+	expect_contains "$logs" 'genome={"lookback_periods":20,"strategy":"momentum"}'
+	expect_contains "$logs" "mqtt=broker.local:1884"
+	expect_contains "$(ev agents get toml-1)" "LEVEL"
+	# Flags win over the file.
+	id=$(ev cloud spawn -q --config "$cfg" --id toml-2 --type sensor --template minimal)
+	expect_eq toml-2 "$id"
+	expect_eq sensor "$(jget "$(body "$(api GET /api/agents/toml-2)")" 'd["agent_type"]')"
+	# Human tables, --json for scripts.
+	wait_status toml-2 completed
+	id=$(ev agents deploy -q --name cli-idle --template minimal --timeout 60)
+	wait_status "$id" running
+	expect_contains "$(ev cloud list)" "cli-idle"
+	expect_eq 1 "$(jget "$(ev cloud list --json)" 'd["count"]')"
+	expect_contains "$(ev cloud costs)" "remaining"
+	expect_eq 3 "$(jget "$(ev agents list --json)" 'd["total"]')"
+	expect_contains "$(ev agents list --status completed)" "toml-1"
+	# Follow streams until the agent ends.
+	ev agents terminate "$id" >/dev/null
+	expect_eq terminated "$(jget "$(body "$(api GET "/api/agents/$id")")" 'd["stop_reason"]')"
+	ev agents destroy "$id" >/dev/null
+	expect_eq 404 "$(status "$(api GET "/api/agents/$id")")"
+	# Errors: the server's message, a non-zero exit.
+	set +e
+	err=$(ev cloud kill nobody 2>&1); rc=$?
+	set -e
+	expect_eq 1 "$rc"
+	expect_contains "$err" "no agent nobody"
+	set +e
+	err=$(ev cloud spawn --type wizard 2>&1); rc=$?
+	set -e
+	expect_eq 1 "$rc"
+	expect_contains "$err" "is not an agent type"
+	set +e
+	err=$(EVOCLAW_API_KEY=evo_admin_wrong ev cloud list 2>&1); rc=$?
+	set -e
+	expect_eq 1 "$rc"
+	expect_contains "$err" "invalid API key"
+	echo '[agent]
+tymeout = 3' >"$cfg"
+	set +e
+	err=$(ev cloud spawn --config "$cfg" 2>&1); rc=$?
+	set -e
+	expect_eq 2 "$rc"
+	expect_contains "$err" "tymeout"
+	set +e
+	err=$(EVOCLAW_URL=http://127.0.0.1:1 ev cloud list 2>&1); rc=$?
+	set -e
+	expect_eq 1 "$rc"
+	expect_contains "$err" "cannot reach"
+	unset EVOCLAW_URL EVOCLAW_DATA_DIR
+	serve_done
+}

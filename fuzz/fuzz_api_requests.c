@@ -1,0 +1,49 @@
+/* libFuzzer target: the JSON bodies of POST /api/cloud/spawn and
+ * /api/agents/deploy. Never a crash or leak; a refusal always names what
+ * was wrong; an acceptance is a spawn the orchestrator can use. */
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/requests.h"
+
+static void check(json_t *body, const struct evo_config *cfg, bool deploy)
+{
+	struct spawn_request r;
+	struct evo_error err = {0};
+	int rc = deploy ? request_parse_agents_deploy(body, cfg, &r, &err)
+			: request_parse_cloud_spawn(body, cfg, &r, &err);
+	if (rc < 0) {
+		if (err.kind != EVO_ERR_INVALID || err.msg[0] == '\0' || strchr(err.msg, ':') == NULL)
+			abort();
+		return;
+	}
+	const struct orch_spawn *s = &r.spawn;
+	if (!request_agent_type_valid(s->agent_type) || (s->id && !request_agent_id_valid(s->id)) ||
+	    s->timeout_sec > cfg->cloud.max_lifetime_sec || (deploy && s->name == NULL))
+		abort();
+	if (s->command_json) {
+		json_t *argv = json_loads(s->command_json, 0, NULL);
+		if (!json_is_array(argv) || json_array_size(argv) == 0)
+			abort();
+		json_decref(argv);
+	}
+	request_free(&r);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct evo_config cfg;
+	config_defaults(&cfg);
+	json_t *body = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(body)) {
+		json_decref(body);
+		return 0;
+	}
+	check(body, &cfg, false);
+	check(body, &cfg, true);
+	json_decref(body);
+	return 0;
+}

@@ -1,0 +1,151 @@
+#include "api/requests.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/json_input.h"
+
+static const char *const agent_types[] = {"researcher", "coder",   "analyst", "tester",
+					  "trader",     "monitor", "sensor",  NULL};
+
+bool request_agent_type_valid(const char *type)
+{
+	for (const char *const *t = agent_types; *t; t++)
+		if (strcmp(*t, type) == 0)
+			return true;
+	return false;
+}
+
+bool request_agent_id_valid(const char *id)
+{
+	size_t n = strlen(id);
+	if (n == 0 || n > 63 || id[0] == '.')
+		return false;
+	for (const char *p = id; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      *p == '-' || *p == '_' || *p == '.'))
+			return false;
+	return true;
+}
+
+void request_free(struct spawn_request *r)
+{
+	json_decref(r->body);
+	free(r->command);
+	free(r->env);
+	free(r->genome);
+	free(r->capabilities);
+	memset(r, 0, sizeof *r);
+}
+
+static int check_type(const char *path, const char *type, struct evo_error *err)
+{
+	if (request_agent_type_valid(type))
+		return 0;
+	return evo_error_set(err, EVO_ERR_INVALID, 0,
+			     "%s: \"%.64s\" is not an agent type (researcher, coder, analyst, "
+			     "tester, trader, monitor, sensor)",
+			     path, type);
+}
+
+int request_parse_cloud_spawn(json_t *body, const struct evo_config *cfg,
+			      struct spawn_request *out, struct evo_error *err)
+{
+	static const char *const fields[] = {"template_id", "agent_id",    "agent_type", "task",
+					     "command",     "mqtt_broker", "mqtt_port",  "timeout_sec",
+					     "genome",      "env",         "keep_alive", NULL};
+	memset(out, 0, sizeof *out);
+	out->body = json_incref(body);
+	struct orch_spawn *s = &out->spawn;
+	s->agent_type = "trader";
+	uint64_t port = 0, timeout = 0;
+	int r = json_input_known_keys(body, "", fields, err);
+	if (r == 0)
+		r = json_input_string(body, "", "template_id", 64, false, &s->template_name, err);
+	if (r == 0)
+		r = json_input_string(body, "", "agent_id", 63, false, &s->id, err);
+	if (r == 0 && s->id && !request_agent_id_valid(s->id))
+		r = evo_error_set(err, EVO_ERR_INVALID, 0,
+				  "agent_id: \"%.64s\" must be 1 to 63 of [A-Za-z0-9._-], not starting with a dot",
+				  s->id);
+	if (r == 0)
+		r = json_input_string(body, "", "agent_type", 32, false, &s->agent_type, err);
+	if (r == 0)
+		r = check_type("agent_type", s->agent_type, err);
+	if (r == 0)
+		r = json_input_string(body, "", "task", AGENT_TEXT_MAX - 1, false, &s->task, err);
+	if (r == 0)
+		r = json_input_string_array(body, "", "command", 256, 32768, &out->command, err);
+	if (r == 0)
+		r = json_input_string(body, "", "mqtt_broker", 255, false, &s->mqtt_broker, err);
+	if (r == 0)
+		r = json_input_uint(body, "", "mqtt_port", 1, 65535, &port, err);
+	if (r == 0)
+		r = json_input_uint(body, "", "timeout_sec", 1, cfg->cloud.max_lifetime_sec, &timeout,
+				    err);
+	if (r == 0)
+		r = json_input_object(body, "", "genome", 65536, &out->genome, err);
+	if (r == 0)
+		r = json_input_env(body, "", "env", &out->env, err);
+	if (r == 0)
+		r = json_input_bool(body, "", "keep_alive", &s->keep_alive, err);
+	s->command_json = out->command;
+	s->env_json = out->env;
+	s->genome_json = out->genome;
+	s->mqtt_port = (uint32_t)port;
+	s->timeout_sec = (uint32_t)timeout;
+	if (r < 0)
+		request_free(out);
+	return r;
+}
+
+int request_parse_agents_deploy(json_t *body, const struct evo_config *cfg,
+				struct spawn_request *out, struct evo_error *err)
+{
+	static const char *const fields[] = {"agent_name",  "agent_type",   "task_description",
+					     "template",    "environment",  "capabilities",
+					     "config",      NULL};
+	static const char *const config_fields[] = {"timeout", "command", "keep_alive", NULL};
+	memset(out, 0, sizeof *out);
+	out->body = json_incref(body);
+	struct orch_spawn *s = &out->spawn;
+	s->agent_type = "coder";
+	uint64_t timeout = 0;
+	json_t *config = json_object_get(body, "config");
+	int r = json_input_known_keys(body, "", fields, err);
+	if (r == 0)
+		r = json_input_string(body, "", "agent_name", 127, true, &s->name, err);
+	if (r == 0)
+		r = json_input_string(body, "", "agent_type", 32, false, &s->agent_type, err);
+	if (r == 0)
+		r = check_type("agent_type", s->agent_type, err);
+	if (r == 0)
+		r = json_input_string(body, "", "task_description", AGENT_TEXT_MAX - 1, false, &s->task,
+				      err);
+	if (r == 0)
+		r = json_input_string(body, "", "template", 64, false, &s->template_name, err);
+	if (r == 0)
+		r = json_input_env(body, "", "environment", &out->env, err);
+	if (r == 0)
+		r = json_input_string_array(body, "", "capabilities", 64, 128, &out->capabilities, err);
+	if (r == 0 && config && !json_is_null(config) && !json_is_object(config))
+		r = evo_error_set(err, EVO_ERR_INVALID, 0, "config: must be an object");
+	if (r == 0 && json_is_object(config)) {
+		r = json_input_known_keys(config, "config.", config_fields, err);
+		if (r == 0)
+			r = json_input_uint(config, "config.", "timeout", 1, cfg->cloud.max_lifetime_sec,
+					    &timeout, err);
+		if (r == 0)
+			r = json_input_string_array(config, "config.", "command", 256, 32768,
+						    &out->command, err);
+		if (r == 0)
+			r = json_input_bool(config, "config.", "keep_alive", &s->keep_alive, err);
+	}
+	s->env_json = out->env;
+	s->capabilities_json = out->capabilities;
+	s->command_json = out->command;
+	s->timeout_sec = (uint32_t)timeout;
+	if (r < 0)
+		request_free(out);
+	return r;
+}

@@ -1,0 +1,493 @@
+/* evoclaw cloud spawn|list|costs|kill: the EvoClaw surface of evoclaw
+ * serve (docs/api.md), over HTTP. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/http_client.h"
+#include "common/cleanup.h"
+#include "common/toml.h"
+#include "core/agent_toml.h"
+
+#define CLOUD_ENVIRONMENT                                                                    \
+	"Environment: EVOCLAW_URL (the server, default " API_DEFAULT_URL "),\n"              \
+	"EVOCLAW_API_KEY (default: the first line of $EVOCLAW_DATA_DIR/admin.key,\n"         \
+	"EVOCLAW_DATA_DIR default ./data).\n"
+
+static const char cloud_usage[] =
+	"usage: evoclaw cloud <command> [options]\n"
+	"\n"
+	"Agents on the orchestrator (evoclaw serve), over its HTTP API:\n"
+	"  spawn [options] [-- CMD [ARG...]]\n"
+	"                    start an agent; prints its id and status\n"
+	"  list [--json]     agents pending or running\n"
+	"  costs [--json]    spend against the budget, and what each agent cost\n"
+	"  kill [--json] ID...\n"
+	"                    stop agents (their records stay)\n"
+	"\n"
+	"evoclaw cloud <command> --help tells more. Exit status: 0, 1 when the\n"
+	"server refused or could not be reached, 2 for a usage error.\n"
+	"\n" CLOUD_ENVIRONMENT;
+
+static const char spawn_usage[] =
+	"usage: evoclaw cloud spawn [options] [-- CMD [ARG...]]\n"
+	"\n"
+	"Start an agent (POST /api/cloud/spawn) and print its id and status\n"
+	"(pending: it turns running when its sandbox runs). CMD, if given, is what\n"
+	"the agent runs instead of its template's entrypoint.\n"
+	"\n"
+	"  -c, --config FILE    an agent.toml ([agent], [mqtt], [genome], [env]);\n"
+	"                       the options below win over what it says\n"
+	"  -t, --template NAME  template (default: the server's cloud.defaultTemplate)\n"
+	"      --type TYPE      researcher|coder|analyst|tester|trader|monitor|sensor\n"
+	"                       (default: trader)\n"
+	"      --id ID          the agent's id, [A-Za-z0-9._-] up to 63 (default: a\n"
+	"                       new agt_... id)\n"
+	"      --task TEXT      what the agent should do\n"
+	"  -T, --timeout S      stop it after S seconds (default: the server's\n"
+	"                       cloud.defaultTimeoutSec)\n"
+	"      --keep-alive     extend its timeout while it is healthy\n"
+	"  -e, --env K=V        environment for the agent (repeatable)\n"
+	"  -g, --genome JSON    its strategy genome, a JSON object\n"
+	"      --mqtt-broker HOST\n"
+	"      --mqtt-port N    where it reports telemetry\n"
+	"  -q, --quiet          print only the id\n"
+	"      --json           print the server's answer (the agent) as JSON\n"
+	"\n" CLOUD_ENVIRONMENT;
+
+static const char list_usage[] =
+	"usage: evoclaw cloud list [--json]\n"
+	"\n"
+	"The agents pending or running (GET /api/cloud): id, name, type, status,\n"
+	"sandbox, age and cost so far. --json prints the server's answer.\n"
+	"\n" CLOUD_ENVIRONMENT;
+
+static const char costs_usage[] =
+	"usage: evoclaw cloud costs [--json]\n"
+	"\n"
+	"Spend against the budget (GET /api/cloud/costs): spent, budget, remaining,\n"
+	"committed (the worst case the agents pending or running can still cost),\n"
+	"running and maximum agents, then what each agent cost. --json prints the\n"
+	"server's answer.\n"
+	"\n" CLOUD_ENVIRONMENT;
+
+static const char kill_usage[] =
+	"usage: evoclaw cloud kill [--json] ID...\n"
+	"\n"
+	"Stop agents (DELETE /api/cloud/ID): each ends completed, stop reason\n"
+	"terminated, and its record stays. Prints \"ID STATUS (REASON)\" per agent,\n"
+	"or with --json the server's answers, one a line.\n"
+	"\n" CLOUD_ENVIRONMENT;
+
+enum {
+	OPT_TYPE = 256,
+	OPT_ID,
+	OPT_TASK,
+	OPT_KEEP_ALIVE,
+	OPT_MQTT_BROKER,
+	OPT_MQTT_PORT,
+	OPT_JSON,
+};
+
+/* Parse the only option of list and costs: 0 (with *json), -1 after
+ * printing help, or CLI_EXIT_USAGE. */
+static int parse_json_only(int argc, char **argv, const char *usage, bool *json)
+{
+	*json = false;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			*json = true;
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(usage, stdout);
+			return -1;
+		} else {
+			return cli_usage_error("%s: unexpected argument \"%s\" (see evoclaw cloud %s --help)",
+					       argv[0], argv[i], argv[0]);
+		}
+	}
+	return 0;
+}
+
+/* The whole of a (small) file, NUL-terminated. NULL with errno on
+ * failure; EFBIG past max bytes. */
+static char *read_text_file(const char *path, size_t max, size_t *len)
+{
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return NULL;
+	char *text = NULL;
+	size_t n = 0;
+	for (;;) {
+		text = xrealloc(text, n + 65536 + 1);
+		size_t got = fread(text + n, 1, 65536, f);
+		n += got;
+		if (n > max) {
+			fclose(f);
+			free(text);
+			errno = EFBIG;
+			return NULL;
+		}
+		if (got < 65536)
+			break;
+	}
+	int failed = ferror(f);
+	fclose(f);
+	if (failed) {
+		free(text);
+		errno = EIO;
+		return NULL;
+	}
+	text[n] = '\0';
+	*len = n;
+	return text;
+}
+
+/* Add what agent.toml at path says to spawn (flags already there win). */
+static int apply_agent_toml(const char *path, json_t *spawn)
+{
+	size_t len;
+	_cleanup_free_ char *text = read_text_file(path, 1 << 20, &len);
+	if (text == NULL)
+		return cli_usage_error("--config: cannot read %s: %s", path,
+				       errno == EFBIG ? "larger than 1 MiB" : strerror(errno));
+	json_t *doc = NULL;
+	struct evo_error err = {0};
+	int rc = toml_parse(text, len, path, &doc, &err);
+	if (rc == 0)
+		rc = agent_toml_to_spawn(doc, spawn, &err);
+	json_decref(doc);
+	if (rc < 0)
+		return cli_usage_error("--config: %s", err.msg);
+	return 0;
+}
+
+static int parse_genome(const char *text, json_t *spawn)
+{
+	json_error_t jerr;
+	json_t *genome = json_loads(text, JSON_DECODE_ANY, &jerr);
+	if (genome == NULL)
+		return cli_usage_error("--genome: not valid JSON: %s (at character %d)", jerr.text,
+				       jerr.position);
+	if (!json_is_object(genome)) {
+		json_decref(genome);
+		return cli_usage_error("--genome: must be a JSON object, e.g. '{\"risk\": 0.2}'");
+	}
+	json_object_set_new(spawn, "genome", genome);
+	return 0;
+}
+
+/* Options of spawn into the body of POST /api/cloud/spawn; *config is the
+ * agent.toml to add, if any. 0, -1 after printing help, or
+ * CLI_EXIT_USAGE. */
+static int parse_spawn_options(int argc, char **argv, json_t *spawn, const char **config,
+			       bool *quiet, bool *json)
+{
+	static const struct option longopts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"template", required_argument, NULL, 't'},
+		{"type", required_argument, NULL, OPT_TYPE},
+		{"id", required_argument, NULL, OPT_ID},
+		{"task", required_argument, NULL, OPT_TASK},
+		{"timeout", required_argument, NULL, 'T'},
+		{"keep-alive", no_argument, NULL, OPT_KEEP_ALIVE},
+		{"env", required_argument, NULL, 'e'},
+		{"genome", required_argument, NULL, 'g'},
+		{"mqtt-broker", required_argument, NULL, OPT_MQTT_BROKER},
+		{"mqtt-port", required_argument, NULL, OPT_MQTT_PORT},
+		{"quiet", no_argument, NULL, 'q'},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	json_t *env = json_object();
+	int code = 0;
+	long long number;
+	optind = 1;
+	opterr = 0;
+	int c;
+	while (code == 0 && (c = getopt_long(argc, argv, "+c:t:T:e:g:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			*config = optarg;
+			break;
+		case 't':
+			code = cli_set_string(spawn, "template_id", "--template", optarg);
+			break;
+		case OPT_TYPE:
+			code = cli_set_string(spawn, "agent_type", "--type", optarg);
+			break;
+		case OPT_ID:
+			code = cli_set_string(spawn, "agent_id", "--id", optarg);
+			break;
+		case OPT_TASK:
+			code = cli_set_string(spawn, "task", "--task", optarg);
+			break;
+		case 'T':
+			code = cli_parse_integer("--timeout", optarg, 1, 1LL << 31, &number);
+			if (code == 0)
+				json_object_set_new(spawn, "timeout_sec", json_integer(number));
+			break;
+		case OPT_KEEP_ALIVE:
+			json_object_set_new(spawn, "keep_alive", json_true());
+			break;
+		case 'e':
+			code = cli_env_add(env, "--env", optarg);
+			break;
+		case 'g':
+			code = parse_genome(optarg, spawn);
+			break;
+		case OPT_MQTT_BROKER:
+			code = cli_set_string(spawn, "mqtt_broker", "--mqtt-broker", optarg);
+			break;
+		case OPT_MQTT_PORT:
+			code = cli_parse_integer("--mqtt-port", optarg, 1, 65535, &number);
+			if (code == 0)
+				json_object_set_new(spawn, "mqtt_port", json_integer(number));
+			break;
+		case 'q':
+			*quiet = true;
+			break;
+		case OPT_JSON:
+			*json = true;
+			break;
+		case 'h':
+			fputs(spawn_usage, stdout);
+			code = -1;
+			break;
+		default:
+			code = cli_usage_error("spawn: unknown option or missing value: %s (see evoclaw cloud spawn --help)",
+					       argv[optind - 1]);
+			break;
+		}
+	}
+	if (code == 0 && json_object_size(env) > 0)
+		json_object_set(spawn, "env", env);
+	json_decref(env);
+	if (code == 0 && optind < argc)
+		code = cli_set_argv(spawn, "command", argc - optind, argv + optind);
+	return code;
+}
+
+static int cmd_spawn(int argc, char **argv)
+{
+	json_t *spawn = json_object();
+	const char *config = NULL;
+	bool quiet = false, json = false;
+	int code = parse_spawn_options(argc, argv, spawn, &config, &quiet, &json);
+	/* Flags first: agent.toml only adds what they left out. */
+	if (code == 0 && config)
+		code = apply_agent_toml(config, spawn);
+	struct api_client client;
+	if (code == 0)
+		code = api_client_init(&client);
+	if (code != 0) {
+		json_decref(spawn);
+		return code < 0 ? 0 : code;
+	}
+	json_t *agent;
+	char *raw;
+	code = api_call(&client, "POST", "/api/cloud/spawn", spawn, &agent, &raw);
+	json_decref(spawn);
+	api_client_free(&client);
+	if (code)
+		return code;
+	const char *id = json_string_value(json_object_get(agent, "id"));
+	const char *status = json_string_value(json_object_get(agent, "status"));
+	if (json)
+		api_print_raw(raw);
+	else if (quiet)
+		printf("%s\n", id ? id : "?");
+	else
+		printf("%s %s\n", id ? id : "?", status ? status : "?");
+	json_decref(agent);
+	free(raw);
+	return 0;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	bool json;
+	int code = parse_json_only(argc, argv, list_usage, &json);
+	if (code)
+		return code < 0 ? 0 : code;
+	struct api_client client;
+	if ((code = api_client_init(&client)))
+		return code;
+	json_t *reply;
+	char *raw;
+	code = api_call(&client, "GET", "/api/cloud", NULL, &reply, &raw);
+	api_client_free(&client);
+	if (code)
+		return code;
+	if (json) {
+		api_print_raw(raw);
+	} else {
+		static const char *const headers[] = {"ID",	 "NAME", "TYPE", "STATUS",
+						      "SANDBOX", ">AGE", ">COST"};
+		struct cli_table table;
+		cli_table_init(&table, 7, headers);
+		size_t i;
+		json_t *agent;
+		json_array_foreach(json_object_get(reply, "agents"), i, agent) {
+			char age[32], cost[32];
+			cli_format_age(json_object_get(agent, "created_at"), age, sizeof age);
+			cli_format_money(json_object_get(agent, "cost_usd"), cost, sizeof cost);
+			const char *row[] = {
+				json_string_value(json_object_get(agent, "id")),
+				json_string_value(json_object_get(agent, "name")),
+				json_string_value(json_object_get(agent, "agent_type")),
+				json_string_value(json_object_get(agent, "status")),
+				json_string_value(json_object_get(agent, "sandbox_id")),
+				age,
+				cost,
+			};
+			cli_table_add(&table, row);
+		}
+		cli_table_print(&table, stdout);
+		cli_table_free(&table);
+	}
+	json_decref(reply);
+	free(raw);
+	return 0;
+}
+
+static void print_costs(const json_t *costs)
+{
+	char spent[32], budget[32], remaining[32], committed[32];
+	cli_format_money(json_object_get(costs, "total_spent_usd"), spent, sizeof spent);
+	cli_format_money(json_object_get(costs, "budget_usd"), budget, sizeof budget);
+	cli_format_money(json_object_get(costs, "remaining_usd"), remaining, sizeof remaining);
+	cli_format_money(json_object_get(costs, "committed_usd"), committed, sizeof committed);
+	_cleanup_free_ char *running = cli_json_text(json_object_get(costs, "running_agents"));
+	_cleanup_free_ char *max = cli_json_text(json_object_get(costs, "max_agents"));
+	printf("spent:      %s\n", spent);
+	printf("budget:     %s\n", budget);
+	printf("remaining:  %s\n", remaining);
+	printf("committed:  %s  (the most the agents pending or running can still cost)\n",
+	       committed);
+	printf("running:    %s agents\n", running);
+	printf("max:        %s agents\n", max);
+	putchar('\n');
+
+	static const char *const headers[] = {"ID",	  "NAME",    "TYPE", "STATUS",
+					      ">RUNTIME", ">TOKENS", ">COST"};
+	struct cli_table table;
+	cli_table_init(&table, 7, headers);
+	size_t i;
+	json_t *agent;
+	json_array_foreach(json_object_get(costs, "agents"), i, agent) {
+		char runtime[32] = "-", cost[32];
+		json_t *seconds = json_object_get(agent, "runtime_sec");
+		if (json_is_number(seconds))
+			cli_format_duration((long long)json_number_value(seconds), runtime,
+					    sizeof runtime);
+		cli_format_money(json_object_get(agent, "cost_usd"), cost, sizeof cost);
+		_cleanup_free_ char *tokens = cli_json_text(json_object_get(agent, "tokens_used"));
+		const char *row[] = {
+			json_string_value(json_object_get(agent, "id")),
+			json_string_value(json_object_get(agent, "name")),
+			json_string_value(json_object_get(agent, "agent_type")),
+			json_string_value(json_object_get(agent, "status")),
+			runtime,
+			tokens,
+			cost,
+		};
+		cli_table_add(&table, row);
+	}
+	cli_table_print(&table, stdout);
+	cli_table_free(&table);
+}
+
+static int cmd_costs(int argc, char **argv)
+{
+	bool json;
+	int code = parse_json_only(argc, argv, costs_usage, &json);
+	if (code)
+		return code < 0 ? 0 : code;
+	struct api_client client;
+	if ((code = api_client_init(&client)))
+		return code;
+	json_t *reply;
+	char *raw;
+	code = api_call(&client, "GET", "/api/cloud/costs", NULL, &reply, &raw);
+	api_client_free(&client);
+	if (code)
+		return code;
+	if (json)
+		api_print_raw(raw);
+	else
+		print_costs(reply);
+	json_decref(reply);
+	free(raw);
+	return 0;
+}
+
+static int cmd_kill(int argc, char **argv)
+{
+	bool json = false;
+	int first = 1;
+	for (; first < argc && argv[first][0] == '-'; first++) {
+		if (strcmp(argv[first], "--json") == 0) {
+			json = true;
+		} else if (strcmp(argv[first], "--help") == 0 || strcmp(argv[first], "-h") == 0) {
+			fputs(kill_usage, stdout);
+			return 0;
+		} else if (strcmp(argv[first], "--") == 0) {
+			first++;
+			break;
+		} else {
+			return cli_usage_error("kill: unknown option %s (see evoclaw cloud kill --help)",
+					       argv[first]);
+		}
+	}
+	if (first >= argc)
+		return cli_usage_error("usage: evoclaw cloud kill [--json] ID...");
+	struct api_client client;
+	int code = api_client_init(&client);
+	if (code)
+		return code;
+	for (int i = first; i < argc; i++) {
+		_cleanup_free_ char *id = api_escape(argv[i]);
+		_cleanup_free_ char *path = xasprintf("/api/cloud/%s", id);
+		json_t *agent;
+		char *raw;
+		int r = api_call(&client, "DELETE", path, NULL, &agent, &raw);
+		if (r) {
+			code = r;
+			continue;
+		}
+		if (json)
+			api_print_raw(raw);
+		else
+			cli_print_stopped_agent(agent);
+		json_decref(agent);
+		free(raw);
+	}
+	api_client_free(&client);
+	return code;
+}
+
+int cmd_cloud(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(cloud_usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? CLI_EXIT_USAGE : 0;
+	}
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} commands[] = {
+		{"spawn", cmd_spawn},
+		{"list", cmd_list},
+		{"costs", cmd_costs},
+		{"kill", cmd_kill},
+	};
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	return cli_usage_error("cloud: unknown command \"%s\" (see evoclaw cloud --help)", argv[1]);
+}

@@ -1,0 +1,842 @@
+#include "cli/http_client.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "common/cleanup.h"
+#include "common/fileutil.h"
+
+/* ---- HTTP over TCP ---------------------------------------------------- */
+
+void http_url_free(struct http_url *url)
+{
+	free(url->host);
+	free(url->port);
+	free(url->authority);
+	free(url->base_path);
+	memset(url, 0, sizeof *url);
+}
+
+int http_url_parse(const char *text, struct http_url *url, struct evo_error *err)
+{
+	memset(url, 0, sizeof *url);
+	const char *p = text;
+	const char *scheme_end = strstr(p, "://");
+	if (scheme_end && scheme_end == p + strcspn(p, ":/?#")) {
+		size_t n = (size_t)(scheme_end - p);
+		if (n == 5 && strncasecmp(p, "https", 5) == 0)
+			return evo_error_set(err, EVO_ERR_INVALID, 0,
+					     "\"%s\": https is not supported: the CLI speaks plain "
+					     "HTTP to evoclaw serve (use http://)",
+					     text);
+		if (n != 4 || strncasecmp(p, "http", 4) != 0)
+			return evo_error_set(err, EVO_ERR_INVALID, 0,
+					     "\"%s\": not an http:// URL", text);
+		p = scheme_end + 3;
+	}
+	size_t authority_len = strcspn(p, "/?#");
+	const char *rest = p + authority_len;
+	if (memchr(p, '@', authority_len))
+		return evo_error_set(err, EVO_ERR_INVALID, 0,
+				     "\"%s\": credentials in the URL are not supported (set "
+				     "EVOCLAW_API_KEY)",
+				     text);
+	const char *host = p, *host_end, *port = NULL;
+	if (*p == '[') {
+		host_end = memchr(p, ']', authority_len);
+		if (host_end == NULL)
+			return evo_error_set(err, EVO_ERR_INVALID, 0,
+					     "\"%s\": unterminated [IPv6 address]", text);
+		host++;
+		if (host_end + 1 < rest) {
+			if (host_end[1] != ':')
+				return evo_error_set(err, EVO_ERR_INVALID, 0,
+						     "\"%s\": expected :PORT after ]", text);
+			port = host_end + 2;
+		}
+	} else {
+		host_end = memchr(p, ':', authority_len);
+		if (host_end)
+			port = host_end + 1;
+		else
+			host_end = rest;
+	}
+	if (host_end == host)
+		return evo_error_set(err, EVO_ERR_INVALID, 0, "\"%s\": no host", text);
+	long port_number = 80;
+	if (port) {
+		char *end;
+		errno = 0;
+		port_number = strtol(port, &end, 10);
+		if (port == rest || end != rest || errno || port_number < 1 || port_number > 65535 ||
+		    *port == '+' || *port == '-')
+			return evo_error_set(err, EVO_ERR_INVALID, 0,
+					     "\"%s\": the port must be from 1 to 65535", text);
+	}
+	if (*rest == '?' || *rest == '#' || strpbrk(rest, "?#"))
+		return evo_error_set(err, EVO_ERR_INVALID, 0,
+				     "\"%s\": a query or fragment has no place in the server URL",
+				     text);
+	for (const char *c = text; *c; c++)
+		if ((unsigned char)*c <= ' ' || *c == 0x7f)
+			return evo_error_set(err, EVO_ERR_INVALID, 0,
+					     "\"%s\": spaces and control characters are not "
+					     "allowed in a URL",
+					     text);
+	size_t path_len = strlen(rest);
+	while (path_len > 0 && rest[path_len - 1] == '/')
+		path_len--;
+	url->host = xstrndup(host, (size_t)(host_end - host));
+	url->port = xasprintf("%ld", port_number);
+	url->authority = xstrndup(p, authority_len);
+	url->base_path = xstrndup(rest, path_len);
+	return 0;
+}
+
+/* poll one fd, retrying on EINTR: 1 ready, 0 timed out, -1 (errno). */
+static int wait_fd(int fd, short events, int timeout_ms)
+{
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		struct pollfd p = {.fd = fd, .events = events};
+		int left = timeout_ms;
+		if (timeout_ms > 0) {
+			struct timespec now;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			long long spent = (now.tv_sec - start.tv_sec) * 1000LL +
+					  (now.tv_nsec - start.tv_nsec) / 1000000;
+			left = spent >= timeout_ms ? 0 : timeout_ms - (int)spent;
+		}
+		int n = poll(&p, 1, left);
+		if (n >= 0)
+			return n > 0 ? 1 : 0;
+		if (errno != EINTR)
+			return -1;
+	}
+}
+
+/* The addresses of url's host. localhost is answered here: in a static
+ * binary, a name lookup loads the NSS modules of the glibc it was built
+ * with, which a copied binary may not find; addresses need no lookup. */
+static int resolve(const struct http_url *url, struct addrinfo **found, struct evo_error *err)
+{
+	struct addrinfo hints = {
+		.ai_family = AF_UNSPEC,
+		.ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_NUMERICSERV,
+	};
+	const char *host = url->host;
+	if (strcasecmp(host, "localhost") == 0) {
+		host = "127.0.0.1";
+		hints.ai_flags |= AI_NUMERICHOST;
+	}
+	int rc = getaddrinfo(host, url->port, &hints, found);
+	if (rc != 0)
+		return evo_error_set(err, EVO_ERR_SYSTEM, rc == EAI_SYSTEM ? errno : 0,
+				     "cannot resolve \"%s\"%s%s", url->host,
+				     rc == EAI_SYSTEM ? "" : ": ",
+				     rc == EAI_SYSTEM ? "" : gai_strerror(rc));
+	return 0;
+}
+
+/* A connected, non-blocking TCP socket, or HTTP_CLIENT_UNREACHABLE. */
+static int connect_tcp(const struct http_url *url, int timeout_ms, struct evo_error *err)
+{
+	struct addrinfo *found;
+	if (resolve(url, &found, err) < 0)
+		return HTTP_CLIENT_UNREACHABLE;
+	int last_errno = 0;
+	int fd = -1;
+	for (struct addrinfo *ai = found; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			    ai->ai_protocol);
+		if (fd < 0) {
+			last_errno = errno;
+			continue;
+		}
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		last_errno = errno;
+		if (errno == EINPROGRESS) {
+			int ready = wait_fd(fd, POLLOUT, timeout_ms < 0 ? 10000 : timeout_ms);
+			if (ready == 1) {
+				int so_error = 0;
+				socklen_t len = sizeof so_error;
+				if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &len) < 0)
+					so_error = errno;
+				if (so_error == 0)
+					break;
+				last_errno = so_error;
+			} else {
+				last_errno = ready == 0 ? ETIMEDOUT : errno;
+			}
+		}
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(found);
+	if (fd < 0) {
+		evo_error_set(err, EVO_ERR_SYSTEM, last_errno, "connecting to %s port %s", url->host,
+			      url->port);
+		return HTTP_CLIENT_UNREACHABLE;
+	}
+	return fd;
+}
+
+/* Send all of data. A peer that closed or reset the connection is
+ * reported with errno EPIPE or ECONNRESET: it may have answered already
+ * (413 for a body it would not read), so the caller still reads. */
+static int send_all(int fd, const char *data, size_t len, int timeout_ms)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+		if (n > 0) {
+			data += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			return -1;
+		int ready = wait_fd(fd, POLLOUT, timeout_ms);
+		if (ready <= 0) {
+			if (ready == 0)
+				errno = ETIMEDOUT;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static char *format_request(const struct http_url *url, const struct http_request *req,
+			    size_t *len)
+{
+	_cleanup_free_ char *key = req->api_key ? xasprintf("X-API-Key: %s\r\n", req->api_key)
+						 : xstrdup("");
+	_cleanup_free_ char *body_headers =
+		req->body ? xasprintf("Content-Type: application/json\r\nContent-Length: %zu\r\n",
+				      req->body_len)
+			  : xstrdup("");
+	_cleanup_free_ char *head = xasprintf("%s %s%s HTTP/1.1\r\n"
+					      "Host: %s\r\n"
+					      "User-Agent: evoclaw-cli\r\n"
+					      "Accept: %s\r\n"
+					      "%s%s"
+					      "Connection: close\r\n"
+					      "\r\n",
+					      req->method, url->base_path, req->path,
+					      url->authority,
+					      req->accept ? req->accept : "application/json", key,
+					      body_headers);
+	size_t head_len = strlen(head);
+	size_t body_len = req->body ? req->body_len : 0;
+	char *text = xmalloc(head_len + body_len + 1);
+	memcpy(text, head, head_len);
+	if (body_len)
+		memcpy(text + head_len, req->body, body_len);
+	*len = head_len + body_len;
+	return text;
+}
+
+/* Read until resp is complete or the server closes the connection. */
+static int read_response(int fd, struct http_response *resp, int timeout_ms,
+			 struct evo_error *err)
+{
+	char buf[16384];
+	for (;;) {
+		int ready = wait_fd(fd, POLLIN, timeout_ms);
+		if (ready < 0)
+			return evo_error_errno(err, "waiting for the response");
+		if (ready == 0)
+			return evo_error_set(err, EVO_ERR_SYSTEM, 0, "no response within %d s",
+					     timeout_ms / 1000);
+		ssize_t n = recv(fd, buf, sizeof buf, 0);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+			continue;
+		if (n < 0 && errno != ECONNRESET)
+			return evo_error_errno(err, "reading the response");
+		if (n <= 0) {
+			/* A reset after the response is complete is not an
+			 * error; finish() decides whether anything is missing. */
+			if (http_response_finish(resp, err) < 0)
+				return -1;
+			return 0;
+		}
+		if (http_response_feed(resp, buf, (size_t)n, err) < 0)
+			return -1;
+		if (http_response_complete(resp))
+			return 0;
+	}
+}
+
+int http_request_send(const struct http_url *url, const struct http_request *req,
+		      struct http_response *resp, struct evo_error *err)
+{
+	int connect_timeout = req->timeout_ms < 0 ? 10000 : req->timeout_ms;
+	_cleanup_close_ int fd = connect_tcp(url, connect_timeout, err);
+	if (fd < 0)
+		return HTTP_CLIENT_UNREACHABLE;
+	if (req->timeout_ms < 0) {
+		/* A stream may be quiet for hours: let TCP notice a server
+		 * that vanished. */
+		int on = 1;
+		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+	}
+	size_t len;
+	_cleanup_free_ char *text = format_request(url, req, &len);
+	int sent = send_all(fd, text, len, connect_timeout);
+	int send_errno = errno;
+	if (sent < 0 && send_errno != EPIPE && send_errno != ECONNRESET)
+		return evo_error_set(err, EVO_ERR_SYSTEM, send_errno, "sending the request");
+	struct evo_error read_err = {0};
+	if (read_response(fd, resp, req->timeout_ms, &read_err) < 0) {
+		if (sent < 0)
+			return evo_error_set(err, EVO_ERR_SYSTEM, send_errno, "sending the request");
+		*err = read_err;
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- the orchestrator's API -------------------------------------------- */
+
+/* How long a request may wait for the server (a spawn answers at once:
+ * the agent starts after the response). */
+#define API_TIMEOUT_MS 60000
+
+static bool key_is_printable(const char *key)
+{
+	for (const unsigned char *c = (const unsigned char *)key; *c; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			return false;
+	return true;
+}
+
+/* Show a relative path as an absolute one, for messages. */
+static char *absolute_path(const char *path)
+{
+	char cwd[4096];
+	if (path[0] == '/' || getcwd(cwd, sizeof cwd) == NULL)
+		return xstrdup(path);
+	while (path[0] == '.' && path[1] == '/')
+		path += 2;
+	return xasprintf("%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, path);
+}
+
+/* The key from EVOCLAW_API_KEY, else the first line of the admin key
+ * file. Sets c->api_key (or leaves it NULL) and c->key_origin. Returns 0
+ * or an exit status. */
+static int find_api_key(struct api_client *c)
+{
+	const char *env = getenv("EVOCLAW_API_KEY");
+	if (env && env[0]) {
+		if (!key_is_printable(env))
+			return cli_usage_error("EVOCLAW_API_KEY contains control characters");
+		c->api_key = xstrdup(env);
+		c->key_origin = xstrdup("EVOCLAW_API_KEY");
+		return 0;
+	}
+	const char *data_dir = getenv("EVOCLAW_DATA_DIR");
+	if (data_dir == NULL || data_dir[0] == '\0')
+		data_dir = "./data";
+	_cleanup_free_ char *joined = xasprintf("%s/admin.key", data_dir);
+	_cleanup_free_ char *path = absolute_path(joined);
+	char key[1024];
+	ssize_t n = read_file_small(path, key, sizeof key);
+	if (n < 0) {
+		c->key_origin = errno == ENOENT
+					? xasprintf("EVOCLAW_API_KEY is not set and %s does not exist",
+						    path)
+					: xasprintf("EVOCLAW_API_KEY is not set and %s cannot be read: %s",
+						    path, strerror(errno));
+		return 0;
+	}
+	key[strcspn(key, "\r\n")] = '\0';
+	size_t len = strlen(key);
+	while (len > 0 && (key[len - 1] == ' ' || key[len - 1] == '\t'))
+		key[--len] = '\0';
+	if (len == 0) {
+		c->key_origin = xasprintf("EVOCLAW_API_KEY is not set and %s is empty", path);
+		return 0;
+	}
+	if (!key_is_printable(key))
+		return cli_usage_error("%s: the key contains control characters", path);
+	c->api_key = xstrdup(key);
+	c->key_origin = xstrdup(path);
+	return 0;
+}
+
+int api_client_init(struct api_client *c)
+{
+	memset(c, 0, sizeof *c);
+	const char *url = getenv("EVOCLAW_URL");
+	if (url == NULL || url[0] == '\0')
+		url = API_DEFAULT_URL;
+	struct evo_error err = {0};
+	if (http_url_parse(url, &c->endpoint, &err) < 0)
+		return cli_usage_error("EVOCLAW_URL: %s", err.msg);
+	c->url = xstrdup(url);
+	size_t len = strlen(c->url);
+	while (len > 0 && c->url[len - 1] == '/')
+		c->url[--len] = '\0';
+	int code = find_api_key(c);
+	if (code)
+		api_client_free(c);
+	return code;
+}
+
+void api_client_free(struct api_client *c)
+{
+	free(c->url);
+	http_url_free(&c->endpoint);
+	free(c->api_key);
+	free(c->key_origin);
+	memset(c, 0, sizeof *c);
+}
+
+/* Server text for the terminal: control characters become '?', and
+ * long texts are cut. */
+static void sanitize_text(const char *text, size_t len, char *out, size_t size)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < len && o + 4 < size; i++) {
+		unsigned char ch = (unsigned char)text[i];
+		if (ch == '\n' || ch == '\r')
+			break;
+		out[o++] = ch < 0x20 || ch == 0x7f ? '?' : (char)ch;
+	}
+	if (o + 4 >= size) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+}
+
+/* Print "evoclaw: <message> (HTTP <status>)" from an error response, and
+ * for a 401 where the key came from or was looked for. */
+static void report_http_error(const struct api_client *c, const struct http_response *resp,
+			      const char *body, size_t body_len)
+{
+	json_t *doc = body_len ? json_loadb(body, body_len, 0, NULL) : NULL;
+	const char *message = NULL;
+	if (json_is_object(doc)) {
+		json_t *e = json_object_get(doc, "error");
+		if (json_is_object(e))
+			message = json_string_value(json_object_get(e, "message"));
+		else if (json_is_string(e))
+			message = json_string_value(e);
+		/* E2B's shape: {"code": 404, "message": "..."}. */
+		if (message == NULL)
+			message = json_string_value(json_object_get(doc, "message"));
+	}
+	char text[400];
+	if (message)
+		sanitize_text(message, strlen(message), text, sizeof text);
+	else if (body_len && doc == NULL)
+		sanitize_text(body, body_len, text, sizeof text);
+	else
+		text[0] = '\0';
+	if (text[0] == '\0') {
+		const char *reason = resp->reason && resp->reason[0] ? resp->reason : "request failed";
+		sanitize_text(reason, strlen(reason), text, sizeof text);
+	}
+	fprintf(stderr, "evoclaw: %s (HTTP %d)\n", text, resp->status);
+	json_decref(doc);
+	if (resp->status != 401)
+		return;
+	if (c->api_key == NULL)
+		fprintf(stderr,
+			"evoclaw: no API key was sent: %s (set EVOCLAW_API_KEY, or EVOCLAW_DATA_DIR "
+			"to the server's data dir)\n",
+			c->key_origin);
+	else if (strcmp(c->key_origin, "EVOCLAW_API_KEY") == 0)
+		fprintf(stderr, "evoclaw: the API key sent came from EVOCLAW_API_KEY\n");
+	else
+		fprintf(stderr,
+			"evoclaw: the API key sent came from %s (EVOCLAW_API_KEY is not set; set "
+			"it, or EVOCLAW_DATA_DIR to the server's data dir)\n",
+			c->key_origin);
+}
+
+static int report_transport_error(const struct api_client *c, int rc,
+				  const struct evo_error *err)
+{
+	if (rc == HTTP_CLIENT_UNREACHABLE)
+		fprintf(stderr, "evoclaw: cannot reach evoclaw serve at %s: %s (is it running? set "
+				"EVOCLAW_URL)\n",
+			c->url, err->errnum ? strerror(err->errnum) : err->msg);
+	else
+		fprintf(stderr, "evoclaw: evoclaw serve at %s: %s\n", c->url, err->msg);
+	return CLI_EXIT_FAILURE;
+}
+
+static bool status_ok(int status)
+{
+	return status >= 200 && status < 300;
+}
+
+/* The fewest significant digits (15 to 17) that print every real in
+ * value so that it reads back the same: a genome's 0.1 goes out as 0.1,
+ * not 0.10000000000000001, and nothing is rounded. */
+static int real_digits(const json_t *value)
+{
+	int digits = 15;
+	size_t i;
+	const char *key;
+	json_t *item;
+	if (json_is_real(value)) {
+		double v = json_real_value(value);
+		char text[64];
+		for (; digits < 17; digits++) {
+			snprintf(text, sizeof text, "%.*g", digits, v);
+			if (strtod(text, NULL) == v)
+				break;
+		}
+	} else if (json_is_object(value)) {
+		json_object_foreach((json_t *)value, key, item) {
+			int d = real_digits(item);
+			digits = d > digits ? d : digits;
+		}
+	} else if (json_is_array(value)) {
+		json_array_foreach(value, i, item) {
+			int d = real_digits(item);
+			digits = d > digits ? d : digits;
+		}
+	}
+	return digits;
+}
+
+int api_call(struct api_client *c, const char *method, const char *path, const json_t *body,
+	     json_t **out, char **raw)
+{
+	if (out)
+		*out = NULL;
+	if (raw)
+		*raw = NULL;
+	_cleanup_free_ char *text =
+		body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(real_digits(body)))
+		     : NULL;
+	struct http_request req = {
+		.method = method,
+		.path = path,
+		.api_key = c->api_key,
+		.body = text,
+		.body_len = text ? strlen(text) : 0,
+		.timeout_ms = API_TIMEOUT_MS,
+	};
+	struct http_response resp;
+	http_response_init(&resp, NULL, NULL);
+	struct evo_error err = {0};
+	int rc = http_request_send(&c->endpoint, &req, &resp, &err);
+	if (rc < 0) {
+		http_response_free(&resp);
+		return report_transport_error(c, rc, &err);
+	}
+	if (!status_ok(resp.status)) {
+		report_http_error(c, &resp, resp.body, resp.body_len);
+		http_response_free(&resp);
+		return CLI_EXIT_FAILURE;
+	}
+	if (out) {
+		json_error_t jerr;
+		*out = json_loadb(resp.body ? resp.body : "", resp.body_len, 0, &jerr);
+		if (*out == NULL) {
+			fprintf(stderr,
+				"evoclaw: evoclaw serve at %s sent a response that is not JSON (HTTP "
+				"%d): %s\n",
+				c->url, resp.status, jerr.text);
+			http_response_free(&resp);
+			return CLI_EXIT_FAILURE;
+		}
+	}
+	if (raw)
+		*raw = resp.body ? steal_pointer(&resp.body) : xstrdup("");
+	http_response_free(&resp);
+	return 0;
+}
+
+/* Routes a streamed body: a success's to the caller, an error's into a
+ * bounded buffer for its message. */
+struct stream_route {
+	struct http_response *resp;
+	http_body_fn on_data;
+	void *ctx;
+	char error_body[16384];
+	size_t error_len;
+};
+
+static int route_body(void *ctx, const char *data, size_t len, struct evo_error *err)
+{
+	struct stream_route *route = ctx;
+	if (status_ok(route->resp->status))
+		return route->on_data(route->ctx, data, len, err);
+	size_t room = sizeof route->error_body - 1 - route->error_len;
+	if (len > room)
+		len = room;
+	memcpy(route->error_body + route->error_len, data, len);
+	route->error_len += len;
+	return 0;
+}
+
+int api_stream(struct api_client *c, const char *path, http_body_fn on_data, void *ctx)
+{
+	struct http_request req = {
+		.method = "GET",
+		.path = path,
+		.api_key = c->api_key,
+		.accept = "text/plain, application/json",
+		.timeout_ms = -1,
+	};
+	struct http_response resp;
+	struct stream_route route = {.resp = &resp, .on_data = on_data, .ctx = ctx};
+	http_response_init(&resp, route_body, &route);
+	/* Unbounded: a stream lasts as long as its agent. */
+	resp.body_max = UINT64_MAX;
+	struct evo_error err = {0};
+	int rc = http_request_send(&c->endpoint, &req, &resp, &err);
+	bool ok = status_ok(resp.status);
+	int code = 0;
+	if (rc < 0 && (rc == HTTP_CLIENT_UNREACHABLE || !http_response_head_complete(&resp) || ok)) {
+		code = report_transport_error(c, rc, &err);
+	} else if (!ok) {
+		report_http_error(c, &resp, route.error_body, route.error_len);
+		code = CLI_EXIT_FAILURE;
+	}
+	http_response_free(&resp);
+	return code;
+}
+
+char *api_escape(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t len = strlen(s);
+	char *out = xmalloc(len * 3 + 1), *o = out;
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+		    *c == '-' || *c == '.' || *c == '_' || *c == '~') {
+			*o++ = (char)*c;
+		} else {
+			*o++ = '%';
+			*o++ = hex[*c >> 4];
+			*o++ = hex[*c & 15];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+void api_print_raw(const char *raw)
+{
+	size_t len = strlen(raw);
+	fwrite(raw, 1, len, stdout);
+	if (len == 0 || raw[len - 1] != '\n')
+		putchar('\n');
+}
+
+/* ---- command lines and output shared by cloud and agents --------------- */
+
+int cli_parse_integer(const char *opt, const char *text, long long min, long long max,
+		      long long *out)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(text, &end, 10);
+	if (errno || end == text || *end != '\0' || v < min || v > max)
+		return cli_usage_error("%s: \"%s\" is not an integer from %lld to %lld", opt, text,
+				       min, max);
+	*out = v;
+	return 0;
+}
+
+int cli_env_add(json_t *env, const char *opt, const char *assignment)
+{
+	const char *eq = strchr(assignment, '=');
+	if (eq == NULL || eq == assignment)
+		return cli_usage_error("%s: \"%s\" is not KEY=VALUE", opt, assignment);
+	_cleanup_free_ char *key = xstrndup(assignment, (size_t)(eq - assignment));
+	if (json_object_set_new(env, key, json_string(eq + 1)) < 0)
+		return cli_usage_error("%s: \"%s\" is not valid UTF-8", opt, assignment);
+	return 0;
+}
+
+int cli_set_string(json_t *object, const char *key, const char *opt, const char *value)
+{
+	if (json_object_set_new(object, key, json_string(value)) < 0)
+		return cli_usage_error("%s: not valid UTF-8", opt);
+	return 0;
+}
+
+int cli_set_argv(json_t *object, const char *key, int argc, char *const *argv)
+{
+	json_t *array = json_array();
+	for (int i = 0; i < argc; i++) {
+		if (json_array_append_new(array, json_string(argv[i])) < 0) {
+			json_decref(array);
+			return cli_usage_error("command argument %d is not valid UTF-8", i + 1);
+		}
+	}
+	json_object_set_new(object, key, array);
+	return 0;
+}
+
+void cli_print_stopped_agent(const json_t *agent)
+{
+	const char *id = json_string_value(json_object_get(agent, "id"));
+	const char *status = json_string_value(json_object_get(agent, "status"));
+	const char *reason = json_string_value(json_object_get(agent, "stop_reason"));
+	printf("%s %s", id ? id : "?", status ? status : "?");
+	if (reason)
+		printf(" (%s)", reason);
+	putchar('\n');
+}
+
+
+void cli_table_init(struct cli_table *t, size_t columns, const char *const *headers)
+{
+	t->columns = columns;
+	t->rows = 0;
+	t->cells = xcalloc(columns, sizeof *t->cells);
+	t->right = xcalloc(columns, sizeof *t->right);
+	for (size_t i = 0; i < columns; i++) {
+		t->right[i] = headers[i][0] == '>';
+		t->cells[i] = xstrdup(headers[i] + t->right[i]);
+	}
+}
+
+void cli_table_add(struct cli_table *t, const char *const *cells)
+{
+	t->rows++;
+	t->cells = xrealloc(t->cells, (t->rows + 1) * t->columns * sizeof *t->cells);
+	for (size_t i = 0; i < t->columns; i++)
+		t->cells[t->rows * t->columns + i] = xstrdup(cells[i] ? cells[i] : "-");
+}
+
+/* Terminal columns of UTF-8 text, close enough: one per character. */
+static size_t display_width(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+void cli_table_print(const struct cli_table *t, FILE *out)
+{
+	_cleanup_free_ size_t *width = xcalloc(t->columns, sizeof *width);
+	for (size_t r = 0; r <= t->rows; r++)
+		for (size_t i = 0; i < t->columns; i++) {
+			size_t w = display_width(t->cells[r * t->columns + i]);
+			if (w > width[i])
+				width[i] = w;
+		}
+	for (size_t r = 0; r <= t->rows; r++) {
+		for (size_t i = 0; i < t->columns; i++) {
+			const char *cell = t->cells[r * t->columns + i];
+			size_t pad = width[i] - display_width(cell);
+			bool last = i + 1 == t->columns;
+			if (t->right[i])
+				fprintf(out, "%*s", (int)pad, "");
+			fputs(cell, out);
+			if (!t->right[i] && !last)
+				fprintf(out, "%*s", (int)pad, "");
+			if (!last)
+				fputs("  ", out);
+		}
+		fputc('\n', out);
+	}
+}
+
+void cli_table_free(struct cli_table *t)
+{
+	for (size_t i = 0; i < (t->rows + 1) * t->columns; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	free(t->right);
+	memset(t, 0, sizeof *t);
+}
+
+char *cli_json_text(const json_t *value)
+{
+	if (value == NULL || json_is_null(value))
+		return xstrdup("-");
+	if (json_is_string(value))
+		return xstrdup(json_string_value(value));
+	char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+	if (text == NULL)
+		return xstrdup("?");
+	return text;
+}
+
+void cli_format_money(const json_t *value, char *out, size_t size)
+{
+	if (json_is_number(value))
+		snprintf(out, size, "$%.4f", json_number_value(value));
+	else
+		snprintf(out, size, "-");
+}
+
+void cli_format_duration(long long seconds, char *out, size_t size)
+{
+	if (seconds < 0)
+		seconds = 0;
+	if (seconds < 120)
+		snprintf(out, size, "%llds", seconds);
+	else if (seconds < 7200)
+		snprintf(out, size, "%lldm", seconds / 60);
+	else if (seconds < 3 * 86400)
+		snprintf(out, size, "%lldh", seconds / 3600);
+	else
+		snprintf(out, size, "%lldd", seconds / 86400);
+}
+
+/* Seconds since the epoch of "2026-11-22T05:00:00.123Z" (or with an
+ * offset); -1 if it is not RFC 3339. */
+static long long parse_rfc3339(const char *s)
+{
+	struct tm tm = {0};
+	int consumed = 0;
+	if (sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6 ||
+	    consumed == 0)
+		return -1;
+	const char *p = s + consumed;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;
+	long offset = 0;
+	if (*p == '+' || *p == '-') {
+		int h, m;
+		if (sscanf(p + 1, "%2d:%2d", &h, &m) != 2)
+			return -1;
+		offset = (h * 3600L + m * 60L) * (*p == '-' ? -1 : 1);
+	} else if (*p != 'Z' && *p != 'z') {
+		return -1;
+	}
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	time_t t = timegm(&tm);
+	if (t == (time_t)-1)
+		return -1;
+	return (long long)t - offset;
+}
+
+void cli_format_age(const json_t *timestamp, char *out, size_t size)
+{
+	const char *s = json_string_value(timestamp);
+	long long t = s ? parse_rfc3339(s) : -1;
+	if (t < 0) {
+		snprintf(out, size, "-");
+		return;
+	}
+	cli_format_duration((long long)time(NULL) - t, out, size);
+}
