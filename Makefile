@@ -141,8 +141,10 @@ fuzz: $(FUZZ_BINS)
 	  echo "== $$n ($(FUZZ_SECONDS)s)"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 build-fuzz/corpus-$$n fuzz/corpus/$$n 2>&1 | tail -2; done
 
+# The main job: the orchestrator on the embedded default (127.0.0.1:8420,
+# data in ./data, local sandboxes), in the foreground until Ctrl-C.
 run: deps all
-	$(EVOCLAW) sandbox run --template base -- bash -c 'echo "hello from $$(hostname): PID 1 is $$(cat /proc/1/comm)"; id'
+	$(EVOCLAW) serve
 
 bench: deps all
 	bench/spawn.sh
