@@ -508,6 +508,9 @@ static void launch(struct orchestrator *o, struct live *l)
 	int r = store_agent_get(o->store, l->id, &a, &err);
 	struct provider_watch *watch = NULL;
 	char sandbox_id[PROVIDER_SANDBOX_ID_MAX] = "";
+	/* The sandbox's clock (its deadline, its bill) starts when it is
+	 * claimed or created, just after this. */
+	int64_t started = now_ms();
 	if (r == 0) {
 		char **argv = strv_from_json(a.command_json);
 		char **env = agent_env(o, &a);
@@ -537,10 +540,10 @@ static void launch(struct orchestrator *o, struct live *l)
 	}
 	snprintf(l->sandbox_id, sizeof l->sandbox_id, "%s", sandbox_id);
 	l->watch = watch;
-	l->started_ms = now;
-	l->deadline_ms = now + (int64_t)l->timeout_sec * 1000;
+	l->started_ms = started;
+	l->deadline_ms = started + (int64_t)l->timeout_sec * 1000;
 	record_latency(o, now - l->created_ms);
-	agent_mark_running(&a, now, NULL);
+	agent_mark_running(&a, started, NULL);
 	snprintf(a.sandbox_id, sizeof a.sandbox_id, "%s", sandbox_id);
 	a.deadline_ms = l->deadline_ms;
 	if (store_agent_update(o->store, &a, &err) < 0)

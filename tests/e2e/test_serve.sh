@@ -144,8 +144,11 @@ serve_with() {
 
 # Stop the server and whatever sandboxes its agents still have.
 serve_done() {
-	kill "$SERVER_PID" 2>/dev/null || true
-	wait "$SERVER_PID" 2>/dev/null || true
+	# A clean stop, exit status 0: under ASan that also means no leak.
+	kill "$SERVER_PID"
+	rc=0
+	wait "$SERVER_PID" || rc=$?
+	[ "$rc" -eq 0 ] || { tail -40 "$DATA.log"; fail "the server exited with $rc"; }
 	for id in $(ls "$EVOCLAW_RUN_DIR/sandboxes" 2>/dev/null); do
 		grep -q '"owner":"evoclaw-serve' "$EVOCLAW_RUN_DIR/sandboxes/$id/state.json" 2>/dev/null &&
 			"$EVOCLAW" sandbox kill "$id" >/dev/null 2>&1
