@@ -204,21 +204,25 @@ static int read_document(const json_t *doc, json_t *body, json_t *env, struct ev
 					     "[genome] [env])", name);
 		if (*t == NULL)
 			return evo_error_set(err, EVO_ERR_INVALID, 0,
-					     "agent.toml: %s: unknown key (keys belong in a table "
-					     "such as [agent])", name);
+					     "agent.toml: %s: unknown key (known tables: [agent] "
+					     "[mqtt] [genome] [env])", name);
 		if (!json_is_object(value))
 			return evo_error_set(err, EVO_ERR_INVALID, 0, "agent.toml: %s: must be a table",
 					     name);
 	}
-	const json_t *t;
-	if ((t = json_object_get(doc, "env")) && read_env(t, env, err) < 0)
+	/* [env] first, so that a clash with [mqtt] is reported at [mqtt]. */
+	const json_t *env_table = json_object_get(doc, "env");
+	const json_t *agent = json_object_get(doc, "agent");
+	const json_t *mqtt = json_object_get(doc, "mqtt");
+	const json_t *genome = json_object_get(doc, "genome");
+	if (env_table && read_env(env_table, env, err) < 0)
 		return -1;
-	if ((t = json_object_get(doc, "agent")) && read_table(t, "agent", agent_rules, body, env, err) < 0)
+	if (agent && read_table(agent, "agent", agent_rules, body, env, err) < 0)
 		return -1;
-	if ((t = json_object_get(doc, "mqtt")) && read_table(t, "mqtt", mqtt_rules, body, env, err) < 0)
+	if (mqtt && read_table(mqtt, "mqtt", mqtt_rules, body, env, err) < 0)
 		return -1;
-	if ((t = json_object_get(doc, "genome")))
-		json_object_set_new(body, "genome", json_deep_copy(t));
+	if (genome)
+		json_object_set_new(body, "genome", json_deep_copy(genome));
 	return 0;
 }
 

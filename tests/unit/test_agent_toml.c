@@ -153,11 +153,11 @@ Test(agent_toml, unknown_tables_and_keys_are_named)
 	expect_error("[agent.sub]", "agent.toml: [agent].sub: unknown key (known: id type "
 				    "template task command timeout_sec keep_alive)");
 	expect_error("name = \"x\"",
-		     "agent.toml: name: unknown key (keys belong in a table such as [agent])");
+		     "agent.toml: name: unknown key (known tables: [agent] [mqtt] [genome] [env])");
 	expect_error("agent = 5", "agent.toml: agent: must be a table");
 	expect_error("env = [1]", "agent.toml: env: must be a table");
 	expect_error("\"odd key\" = 1",
-		     "agent.toml: \"odd key\": unknown key (keys belong in a table such as [agent])");
+		     "agent.toml: \"odd key\": unknown key (known tables: [agent] [mqtt] [genome] [env])");
 	expect_error("[agent]\n\"a\\nb\" = 1",
 		     "agent.toml: [agent].\"a\\u000Ab\": unknown key (known: id type template task "
 		     "command timeout_sec keep_alive)");

@@ -248,7 +248,8 @@ Test(toml, syntax_errors_say_line_and_column)
 		     "test.toml:1:6: expected a newline after the value, found a carriage return "
 		     "without a newline");
 	/* Columns count characters, not bytes. */
-	expect_error("\"\xc3\xa9\xc3\xa9\" = 1 2", "test.toml:1:10: expected a newline after the value, found '2'");
+	expect_error("\"\xc3\xa9\xc3\xa9\" = 1 2",
+		     "test.toml:1:10: expected a newline after the value, found '2'");
 }
 
 Test(toml, numbers_are_strict)
