@@ -52,6 +52,7 @@ struct live {
 	char stderr_tail[STDERR_TAIL_BYTES];
 	size_t stderr_len;
 	struct provider_end end; /* set by the watch's ended() */
+	int64_t end_ms;          /* when it ended, if not now (found after a restart) */
 	struct live *next;
 	struct orchestrator *o;
 };
@@ -295,7 +296,7 @@ void orch_lines_free(char **lines)
 static void finish(struct orchestrator *o, struct live *l, enum agent_stop_reason reason,
 		   int32_t exit_code, const char *message)
 {
-	int64_t now = now_ms();
+	int64_t now = l->end_ms ? l->end_ms : now_ms();
 	struct agent a;
 	struct evo_error err = {0};
 	if (store_agent_get(o->store, l->id, &a, &err) == 0) {
@@ -405,6 +406,10 @@ static void *monitor_main(void *arg)
 			if (o->provider->watch_read(l->watch, &sink) != 0)
 				continue;
 			epoll_ctl(o->epoll_fd, EPOLL_CTL_DEL, o->provider->watch_fd(l->watch), NULL);
+			/* We heard how it ended: its note for an absent owner is moot. */
+			struct provider_end unused;
+			long long at;
+			o->provider->collect_end(l->sandbox_id, &unused, &at, NULL);
 			pthread_mutex_lock(&o->lock);
 			finish_ended(o, l, &l->end);
 			pthread_mutex_unlock(&o->lock);
@@ -1013,7 +1018,7 @@ static int recover(struct orchestrator *o, struct evo_error *err)
 	if (store_agent_list(o->store, &live_only, 0, SIZE_MAX / 2, &list, &n, err) < 0)
 		return -1;
 	int64_t now = now_ms();
-	size_t adopted = 0, lost = 0;
+	size_t adopted = 0, lost = 0, noted = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct agent *a = &list[i];
 		struct live *l = live_new(o, a);
@@ -1034,18 +1039,25 @@ static int recover(struct orchestrator *o, struct evo_error *err)
 			adopted++;
 			continue;
 		}
-		/* Gone while we were down: billed up to its deadline at most. */
-		int64_t end = l->deadline_ms && l->deadline_ms < now ? l->deadline_ms : now;
-		if (a->status == AGENT_RUNNING)
-			a->cost = live_accrued(o, l, end);
-		agent_mark_stopped(a, AGENT_STOP_ORCHESTRATOR_LOST, 0,
-				   a->sandbox_id[0] ? "its sandbox ended while the orchestrator was down"
-						    : "the orchestrator stopped before its sandbox started",
-				   end, NULL);
-		store_agent_update(o->store, a, NULL);
-		o->finished_spend += a->cost;
-		lost++;
-		free(l);
+		/* Ended while we were down. Its supervisor left a note of how
+		 * and when if it got that far; else it is lost, billed up to
+		 * its deadline at most. */
+		l->next = o->live;
+		o->live = l;
+		struct provider_end end;
+		long long ended_ms = 0;
+		if (a->sandbox_id[0] &&
+		    o->provider->collect_end(a->sandbox_id, &end, &ended_ms, NULL) == 0) {
+			l->end_ms = ended_ms > 0 && ended_ms < now ? ended_ms : now;
+			finish_ended(o, l, &end);
+			noted++;
+		} else {
+			l->end_ms = l->deadline_ms && l->deadline_ms < now ? l->deadline_ms : now;
+			finish(o, l, AGENT_STOP_ORCHESTRATOR_LOST, 0,
+			       a->sandbox_id[0] ? "its sandbox ended while the orchestrator was down"
+						: "the orchestrator stopped before its sandbox started");
+			lost++;
+		}
 	}
 	for (size_t i = 0; i < n; i++)
 		agent_clear(&list[i]);
@@ -1063,10 +1075,12 @@ static int recover(struct orchestrator *o, struct evo_error *err)
 		free(*id);
 	}
 	free(owned);
-	if (adopted || lost || orphans)
+	o->provider->forget_ends(o->owner);
+	if (adopted || lost || noted || orphans)
 		fprintf(stderr,
-			"evoclaw: recovered: %zu agents re-adopted, %zu lost, %zu orphan sandboxes killed\n",
-			adopted, lost, orphans);
+			"evoclaw: recovered: %zu agents re-adopted, %zu ended while down, %zu lost, "
+			"%zu orphan sandboxes killed\n",
+			adopted, noted, lost, orphans);
 	return 0;
 }
 

@@ -76,6 +76,13 @@ struct provider {
 	/* Ids of live sandboxes tagged with owner; NULL-terminated, the
 	 * caller frees each and the array. */
 	char **(*list_owned)(const char *owner);
+	/* How a sandbox that is gone ended, when the provider kept a note of
+	 * it for an owner that was not listening: 0 with end and *ended_ms,
+	 * NOT_FOUND otherwise. The note is used up. */
+	int (*collect_end)(const char *id, struct provider_end *end, long long *ended_ms,
+			   struct evo_error *err);
+	/* Drop every such note of owner (after a recovery has used them). */
+	void (*forget_ends)(const char *owner);
 };
 
 const struct provider *provider_local(void);

@@ -153,6 +153,8 @@ serve_done() {
 		grep -q '"owner":"evoclaw-serve' "$EVOCLAW_RUN_DIR/sandboxes/$id/state.json" 2>/dev/null &&
 			"$EVOCLAW" sandbox kill "$id" >/dev/null 2>&1
 	done
+	# What those kills noted for a server that is gone for good.
+	rm -f "$EVOCLAW_RUN_DIR"/ended/*.json
 	rm -rf "$(dirname "$DATA")"
 }
 
@@ -366,39 +368,65 @@ t_serve_restart_and_kill_9_recovery() {
 	api POST /api/cloud/spawn '{"agent_id":"long","template_id":"minimal","timeout_sec":120,
 		"command":["/bin/sh","-c","i=0; while :; do echo beat $i; i=$((i+1)); sleep 0.1; done"]}' >/dev/null
 	api POST /api/cloud/spawn '{"agent_id":"gone","template_id":"minimal","timeout_sec":120}' >/dev/null
+	api POST /api/cloud/spawn '{"agent_id":"lost","template_id":"minimal","timeout_sec":120}' >/dev/null
 	api POST /api/cloud/spawn '{"agent_id":"done","template_id":"minimal","command":["true"]}' >/dev/null
 	wait_status long running
 	wait_status gone running
+	wait_status lost running
 	wait_status done completed
-	long_sb=$(jget "$(body "$(api GET /api/agents/long)")" 'd["sandbox_id"]')
-	gone_sb=$(jget "$(body "$(api GET /api/agents/gone)")" 'd["sandbox_id"]')
+	sandbox_of() { jget "$(body "$(api GET "/api/agents/$1")")" 'd["sandbox_id"]'; }
+	long_sb=$(sandbox_of long)
+	gone_sb=$(sandbox_of gone)
+	lost_sb=$(sandbox_of lost)
 	# A clean restart: everything is where it was.
 	kill "$SERVER_PID"; wait "$SERVER_PID" || true
 	start_server "$DATA"
 	expect_eq running "$(jget "$(body "$(api GET /api/agents/long)")" 'd["status"]')"
 	expect_eq completed "$(jget "$(body "$(api GET /api/agents/done)")" 'd["status"]')"
-	# kill -9; meanwhile one sandbox dies, and an orphan of ours appears
-	# (an agent's sandbox the crash kept from being recorded).
+	api POST /api/cloud/spawn '{"agent_id":"finisher","template_id":"minimal",
+		"command":["/bin/sh","-c","sleep 0.5; echo finished"]}' >/dev/null
+	wait_status finisher running
+	fin_sb=$(sandbox_of finisher)
+	# kill -9. While it is down: one agent finishes, one sandbox is killed,
+	# one supervisor dies without a word, and an orphan of ours appears
+	# (as if the crash came between making a sandbox and recording it).
 	kill -9 "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
 	ev sandbox kill "$gone_sb"
-	orphan=$(ev sandbox create --template minimal --timeout 60 --owner "$(grep -o '"owner":"[^"]*"' "$EVOCLAW_RUN_DIR/sandboxes/$long_sb/state.json" | cut -d'"' -f4)")
-	sleep 0.3 # let the running agent's log grow while nobody watches
+	kill -9 "$(grep -o '"supervisor_pid":[0-9]*' "$EVOCLAW_RUN_DIR/sandboxes/$lost_sb/state.json" | cut -d: -f2)"
+	owner=$(grep -o '"owner":"[^"]*"' "$EVOCLAW_RUN_DIR/sandboxes/$long_sb/state.json" | cut -d'"' -f4)
+	orphan=$(ev sandbox create --template minimal --timeout 60 --owner "$owner")
+	for i in $(seq 1 500); do # the finisher's command ends meanwhile (it sleeps 0.5 s)
+		[ -e "$EVOCLAW_RUN_DIR/sandboxes/$fin_sb" ] || break
+		sleep 0.01
+	done
+	[ -e "$EVOCLAW_RUN_DIR/ended/$fin_sb.json" ] || fail "no end note for the finisher"
 	start_server "$DATA"
-	grep -q "1 agents re-adopted, 1 lost, 1 orphan sandboxes killed" "$DATA.log" || fail "$(tail -3 "$DATA.log")"
+	grep -q "1 agents re-adopted, 2 ended while down, 1 lost, 1 orphan sandboxes killed" "$DATA.log" ||
+		fail "$(tail -3 "$DATA.log")"
 	b=$(body "$(api GET /api/agents/long)")
 	expect_eq running "$(jget "$b" 'd["status"]')"
 	expect_eq "$long_sb" "$(jget "$b" 'd["sandbox_id"]')"
 	expect_contains "$(jget "$b" 'd["log_tail"]')" "beat"
+	b=$(body "$(api GET /api/agents/finisher)")
+	expect_eq completed "$(jget "$b" 'd["status"]')"
+	expect_eq exited "$(jget "$b" 'd["stop_reason"]')"
+	ran=$(jget "$b" 'd["execution_time_ms"]')
+	[ "$ran" -lt 1000 ] || fail "billed $ran ms for a 0.5 s agent: not until it ended"
 	b=$(body "$(api GET /api/agents/gone)")
+	expect_eq failed "$(jget "$b" 'd["status"]')"
+	expect_contains "$(jget "$b" 'd["error_message"]')" "killed outside the orchestrator"
+	b=$(body "$(api GET /api/agents/lost)")
 	expect_eq failed "$(jget "$b" 'd["status"]')"
 	expect_eq orchestrator_lost "$(jget "$b" 'd["stop_reason"]')"
 	ev sandbox ls | grep -q "$orphan" && fail "the orphan sandbox was left running"
-	expect_eq 3 "$(jget "$(body "$(api GET /api/agents)")" 'd["total"]')"
+	grep -qs "\"owner\":\"$owner\"" "$EVOCLAW_RUN_DIR"/ended/*.json && fail "end notes left: $(grep -ls "$owner" "$EVOCLAW_RUN_DIR"/ended/*.json)"
+	expect_eq 5 "$(jget "$(body "$(api GET /api/agents)")" 'd["total"]')"
 	# Still followed: terminating it works and bills it.
 	out=$(api DELETE /api/cloud/long)
 	expect_eq terminated "$(jget "$(body "$out")" 'd["stop_reason"]')"
 	cost=$(jget "$(body "$out")" 'd["cost_usd"]')
 	python3 -c "import sys; sys.exit(0 if $cost > 0 else 1)" || fail "cost $cost"
+	grep -qs "\"owner\":\"$owner\"" "$EVOCLAW_RUN_DIR"/ended/*.json && fail "end notes left: $(grep -ls "$owner" "$EVOCLAW_RUN_DIR"/ended/*.json)"
 	serve_done
 }
 

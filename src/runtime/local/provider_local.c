@@ -399,21 +399,25 @@ static void read_exit_fields(const struct evo_frame *f, struct provider_end *end
 	}
 }
 
+static enum provider_end_reason reason_named(const char *name, size_t len)
+{
+	if (len == 6 && memcmp(name, "exited", 6) == 0)
+		return PROVIDER_END_EXITED;
+	if (len == 7 && memcmp(name, "timeout", 7) == 0)
+		return PROVIDER_END_TIMEOUT;
+	if (len == 6 && memcmp(name, "killed", 6) == 0)
+		return PROVIDER_END_KILLED;
+	return PROVIDER_END_LOST;
+}
+
 static enum provider_end_reason reason_of(const struct evo_frame *f)
 {
 	struct evo_field_iter it;
 	struct evo_field field;
 	evo_field_iter_init(&it, f->payload, f->payload_len);
-	while (evo_field_next(&it, &field, NULL) == 1) {
-		if (field.tag != EVO_F_REASON)
-			continue;
-		if (field.len == 6 && memcmp(field.value, "exited", 6) == 0)
-			return PROVIDER_END_EXITED;
-		if (field.len == 7 && memcmp(field.value, "timeout", 7) == 0)
-			return PROVIDER_END_TIMEOUT;
-		if (field.len == 6 && memcmp(field.value, "killed", 6) == 0)
-			return PROVIDER_END_KILLED;
-	}
+	while (evo_field_next(&it, &field, NULL) == 1)
+		if (field.tag == EVO_F_REASON)
+			return reason_named((const char *)field.value, field.len);
 	return PROVIDER_END_LOST;
 }
 
@@ -543,6 +547,27 @@ static char **local_list_owned(const char *owner)
 	return ids;
 }
 
+static int local_collect_end(const char *id, struct provider_end *end, long long *ended_ms,
+			     struct evo_error *err)
+{
+	struct supervisor_end rec;
+	if (supervisor_end_read(id, true, &rec, err) < 0)
+		return -1;
+	*end = (struct provider_end){
+		.reason = reason_named(rec.reason, strlen(rec.reason)),
+		.exit_code = rec.exit_code,
+		.signal = rec.signal,
+		.oom = rec.oom,
+	};
+	*ended_ms = rec.ended_ms;
+	return 0;
+}
+
+static void local_forget_ends(const char *owner)
+{
+	supervisor_end_sweep(owner);
+}
+
 static const struct provider local = {
 	.name = "local",
 	.start = local_start,
@@ -553,6 +578,8 @@ static const struct provider local = {
 	.kill = local_kill,
 	.set_timeout = local_set_timeout,
 	.list_owned = local_list_owned,
+	.collect_end = local_collect_end,
+	.forget_ends = local_forget_ends,
 };
 
 const struct provider *provider_local(void)

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -51,6 +52,11 @@ static long long unix_ms(void)
 static void sandboxes_dir(char *out, size_t size)
 {
 	snprintf(out, size, "%s/sandboxes", evo_paths_get()->run);
+}
+
+static void ended_path(const char *id, char *out, size_t size)
+{
+	snprintf(out, size, "%s/ended/%s.json", evo_paths_get()->run, id);
 }
 
 void supervisor_dir(const char *id, char *out, size_t size)
@@ -702,6 +708,26 @@ static void tell_attached_clients(struct supervisor *s, const char *reason)
 	}
 }
 
+/* For an owner that may not be listening now (an orchestrator being
+ * restarted): how this sandbox ended. Best effort. */
+static void write_end_record(struct supervisor *s, const char *reason)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s/ended", evo_paths_get()->run);
+	if (mkdir_parents(dir, 0700) < 0)
+		return;
+	ended_path(s->state.id, path, sizeof path);
+	json_t *rec = json_pack("{s:s, s:s, s:i, s:i, s:b, s:I}", "owner", s->state.owner, "reason",
+				reason, "exit_code", s->entry_exited ? s->entry_code : -1, "signal",
+				s->entry_exited ? s->entry_signal : 0, "oom", s->entry_oom, "ended_ms",
+				(json_int_t)unix_ms());
+	char *text = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
+	json_decref(rec);
+	if (text)
+		write_file_atomic(path, text, strlen(text), 0600);
+	free(text);
+}
+
 static __attribute__((noreturn)) void teardown(struct supervisor *s, const char *reason,
 					       int killer_slot, uint32_t killer_stream)
 {
@@ -714,6 +740,8 @@ static __attribute__((noreturn)) void teardown(struct supervisor *s, const char 
 	 * holding the pool's lock. */
 	if (s->refill_pool)
 		warmpool_refill_async(s->state.pool_key);
+	if (s->state.owner[0])
+		write_end_record(s, reason);
 	remove_state_dir(s->dir);
 	/* Only now: "ended" means nothing of the sandbox remains. */
 	tell_attached_clients(s, reason);
@@ -1274,4 +1302,66 @@ int supervisor_collect_garbage(void)
 		idrange_collect_garbage(sandbox_is_live, (void *)root);
 	}
 	return cleaned;
+}
+
+int supervisor_end_read(const char *id, bool remove, struct supervisor_end *out,
+			struct evo_error *err)
+{
+	memset(out, 0, sizeof *out);
+	if (!sandbox_id_valid(id))
+		return evo_error_set(err, EVO_ERR_NOT_FOUND, 0, "no end record for \"%.64s\"", id);
+	char path[PATH_MAX];
+	ended_path(id, path, sizeof path);
+	json_error_t jerr;
+	json_t *rec = json_load_file(path, 0, &jerr);
+	if (rec == NULL)
+		return evo_error_set(err, EVO_ERR_NOT_FOUND, 0, "no end record for %s", id);
+	const char *owner = "", *reason = "";
+	int code = -1, sig = 0, oom = 0;
+	json_int_t ended = 0;
+	int r = json_unpack(rec, "{s:s, s:s, s:i, s:i, s:b, s:I}", "owner", &owner, "reason",
+			    &reason, "exit_code", &code, "signal", &sig, "oom", &oom, "ended_ms",
+			    &ended);
+	if (r == 0) {
+		snprintf(out->owner, sizeof out->owner, "%s", owner);
+		snprintf(out->reason, sizeof out->reason, "%s", reason);
+		out->exit_code = code;
+		out->signal = sig;
+		out->oom = oom;
+		out->ended_ms = ended;
+	}
+	json_decref(rec);
+	if (remove)
+		unlink(path);
+	if (r < 0)
+		return evo_error_set(err, EVO_ERR_NOT_FOUND, 0, "%s: not an end record", path);
+	return 0;
+}
+
+int supervisor_end_sweep(const char *owner)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s/ended", evo_paths_get()->run);
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return 0;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		char id[SANDBOX_ID_MAX];
+		size_t len = strlen(e->d_name);
+		if (len < 6 || len - 5 >= sizeof id || strcmp(e->d_name + len - 5, ".json") != 0)
+			continue;
+		memcpy(id, e->d_name, len - 5);
+		id[len - 5] = '\0';
+		struct supervisor_end end;
+		if (supervisor_end_read(id, false, &end, NULL) == 0 && strcmp(end.owner, owner) == 0) {
+			char path[PATH_MAX];
+			ended_path(id, path, sizeof path);
+			if (unlink(path) == 0)
+				n++;
+		}
+	}
+	closedir(d);
+	return n;
 }

@@ -54,6 +54,26 @@ int supervisor_kill(const char *id, struct evo_error *err);
  * none); false if it has not within timeout_ms. */
 bool supervisor_wait(const char *id, int timeout_ms);
 
+/* How an owned sandbox ended, kept after its state directory is gone
+ * (<run dir>/ended/<id>.json) so an owner that was down at the time still
+ * learns it. Only sandboxes with an owner leave one; the owner removes it. */
+struct supervisor_end {
+	char reason[16];   /* exited, timeout, killed, stopped, init-exited, ... */
+	int32_t exit_code; /* -1 unless exited */
+	int32_t signal;
+	bool oom;
+	long long ended_ms;
+	char owner[128];
+};
+
+/* Read (and with remove, delete) the end record of sandbox id.
+ * NOT_FOUND when there is none. */
+int supervisor_end_read(const char *id, bool remove, struct supervisor_end *out,
+			struct evo_error *err);
+
+/* Delete every end record of owner; returns how many. */
+int supervisor_end_sweep(const char *owner);
+
 /* Remove what dead supervisors left behind (state dirs, cgroups). Returns
  * the number of sandboxes cleaned. */
 int supervisor_collect_garbage(void);
