@@ -524,3 +524,22 @@ tymeout = 3' >"$cfg"
 	unset EVOCLAW_URL EVOCLAW_DATA_DIR
 	serve_done
 }
+
+t_serve_spend_reaching_the_budget_stops_agents() {
+	# An operator lowers the budget below what running agents have
+	# already spent: they stop, with stop_reason budget.
+	serve_with '{"cloud":{"creditBudgetUsd":1},"pricing":{"sandboxUsdPerSec":0.01}}'
+	api POST /api/cloud/spawn '{"agent_id":"spender","template_id":"minimal","timeout_sec":60}' >/dev/null
+	wait_status spender running
+	kill "$SERVER_PID"; wait "$SERVER_PID" || true
+	printf '%s\n' '{"cloud":{"creditBudgetUsd":0.005},"pricing":{"sandboxUsdPerSec":0.01}}' \
+		>"$(dirname "$DATA")/evoclaw.json"
+	start_server "$DATA" "$(dirname "$DATA")/evoclaw.json"
+	wait_status spender failed
+	b=$(body "$(api GET /api/agents/spender)")
+	expect_eq budget "$(jget "$b" 'd["stop_reason"]')"
+	expect_contains "$(jget "$b" 'd["error_message"]')" "creditBudgetUsd"
+	# And nothing new starts.
+	expect_eq 402 "$(status "$(api POST /api/cloud/spawn '{"template_id":"minimal","timeout_sec":1}')")"
+	serve_done
+}
