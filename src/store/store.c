@@ -57,6 +57,9 @@ static const char *const migrations[] = {
 	"ALTER TABLE agents ADD COLUMN deadline_ms INTEGER NOT NULL DEFAULT 0;"
 	"CREATE TABLE ledger (name TEXT PRIMARY KEY, micros INTEGER NOT NULL);"
 	"INSERT INTO ledger VALUES ('destroyed_agents_spend', 0);",
+	/* 3: the newest-first page of all agents (GET /api/agents) without a
+	 * sort of the whole table. */
+	"CREATE INDEX agents_by_created ON agents (created_at_ms DESC, id);",
 };
 
 static int db_error(struct store *s, struct evo_error *err, const char *what)
