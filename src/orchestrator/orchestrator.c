@@ -244,17 +244,47 @@ static void stderr_summary(const struct live *l, char *out, size_t size)
 	out[n] = '\0';
 }
 
-char **orch_log_tail(const struct orchestrator *o, const char *id, size_t n)
+/* Append the last `max` bytes of one of an agent's logs to out; true if
+ * that is the whole file (or there is none). */
+static bool log_read_end(const struct orchestrator *o, const char *id, bool previous, size_t max,
+			 struct evo_buf *out)
 {
 	char path[PATH_MAX];
-	struct evo_buf text = {0};
-	for (int previous = 1; previous >= 0; previous--) {
-		orch_log_path(o, id, previous, path, sizeof path);
-		size_t len = 0;
-		char *data = read_file_all(path, &len);
-		if (data && len > 0)
-			evo_buf_append(&text, data, len);
-		free(data);
+	orch_log_path(o, id, previous, path, sizeof path);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return true;
+	size_t size = (size_t)st.st_size, from = size > max ? size - max : 0;
+	uint8_t *buf = xmalloc(size - from + 1);
+	ssize_t got = pread(fd, buf, size - from, (off_t)from);
+	if (got > 0)
+		evo_buf_append(out, buf, (size_t)got);
+	free(buf);
+	return from == 0;
+}
+
+char **orch_log_tail(const struct orchestrator *o, const char *id, size_t n)
+{
+	/* Only the end of the logs is read: enough for n ordinary lines. */
+	size_t budget = n * 512 < 64 * 1024 ? 64 * 1024 : n * 512;
+	if (budget > 2 * LOG_ROTATE_BYTES)
+		budget = 2 * LOG_ROTATE_BYTES;
+	struct evo_buf cur = {0}, text = {0};
+	bool cur_whole = log_read_end(o, id, false, budget, &cur);
+	bool whole = cur_whole;
+	if (cur_whole && cur.len < budget)
+		whole = log_read_end(o, id, true, budget - cur.len, &text);
+	evo_buf_append(&text, cur.data, cur.len);
+	evo_buf_free(&cur);
+	/* A line cut by the budget is not shown. */
+	size_t skip = 0;
+	if (!whole) {
+		while (skip < text.len && text.data[skip] != '\n')
+			skip++;
+		skip = skip < text.len ? skip + 1 : text.len;
+		memmove(text.data, text.data + skip, text.len - skip);
+		text.len -= skip;
 	}
 	size_t end = text.len;
 	if (end > 0 && text.data[end - 1] == '\n')

@@ -543,3 +543,23 @@ t_serve_spend_reaching_the_budget_stops_agents() {
 	expect_eq 402 "$(status "$(api POST /api/cloud/spawn '{"template_id":"minimal","timeout_sec":1}')")"
 	serve_done
 }
+
+t_serve_logs_are_bounded_and_rotate() {
+	serve_with '{}'
+	# 3 MB of output: the log keeps 1-2 MiB (it rotates once per MiB).
+	api POST /api/cloud/spawn '{"agent_id":"chatty","template_id":"minimal","command":["/bin/sh","-c",
+		"i=0; while [ $i -lt 60000 ]; do echo \"line $i ........................................\"; i=$((i+1)); done"]}' >/dev/null
+	wait_status chatty completed
+	size=$(cat "$DATA/logs/chatty.log" "$DATA/logs/chatty.log.1" | wc -c)
+	[ "$size" -le 2097152 ] && [ "$size" -ge 1048576 ] || fail "kept $size bytes of log"
+	out=$(api GET '/api/agents/chatty/logs?tail=2')
+	expect_eq '["line 59998 ........................................", "line 59999 ........................................"]' \
+		"$(jget "$(body "$out")" 'd["lines"]')"
+	# Follow reads both halves, in order, whole lines, to the end.
+	curl -s -N -H "X-API-Key: $KEY" "$URL/api/agents/chatty/logs?follow=1" >"$DATA.follow"
+	expect_eq "$size" "$(wc -c <"$DATA.follow")"
+	last=$(tail -1 "$DATA.follow")
+	expect_eq "line 59999 ........................................" "$last"
+	awk '{ n = $2 + 0; if (NR > 1 && n != prev + 1) { print "gap after " prev; exit 1 } prev = n }' "$DATA.follow"
+	serve_done
+}
