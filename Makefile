@@ -149,6 +149,7 @@ run: deps all
 bench: deps all
 	bench/spawn.sh
 	bench/idle_memory.sh
+	bench/http.sh
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -4,7 +4,7 @@
 set -eu
 packages="build-essential pkg-config clang libclang-rt-14-dev
 libjansson-dev libseccomp-dev libcriterion-dev libsqlite3-dev libmicrohttpd-dev curl
-busybox-static bubblewrap hyperfine iproute2 procps python3"
+busybox-static bubblewrap hyperfine wrk iproute2 procps python3"
 
 missing=""
 for p in $packages; do

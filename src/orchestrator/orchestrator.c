@@ -597,8 +597,9 @@ static void *launcher_main(void *arg)
 	struct orchestrator *o = arg;
 	pthread_mutex_lock(&o->lock);
 	for (;;) {
+		/* The oldest waiting first (the list is newest first). */
 		struct live *next = NULL;
-		for (struct live *l = o->live; l && !next; l = l->next)
+		for (struct live *l = o->live; l; l = l->next)
 			if (l->watch == NULL && !l->launching)
 				next = l;
 		if (o->stopping)
