@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,7 +14,8 @@
 static const char usage[] =
 	"usage: evoclaw serve [--config FILE] [--listen HOST:PORT] [--data DIR]\n"
 	"  Serve the evoclaw API (default 127.0.0.1:8420, data in ./data).\n"
-	"  --config FILE    evoclaw.json (see docs); flags override it\n"
+	"  --config FILE    evoclaw.json (see docs; default ./evoclaw.json if there\n"
+	"                   is one); flags override it\n"
 	"  --listen ADDR    address to listen on, e.g. 127.0.0.1:8420 or [::1]:8420\n"
 	"  --data DIR       where the database and the admin key live\n"
 	"  Environment: EVOCLAW_LISTEN, EVOCLAW_DATA_DIR, E2B_API_KEY.\n";
@@ -70,6 +72,11 @@ int main(int argc, char **argv)
 	struct evo_config cfg;
 	struct evo_error err = {0};
 	config_defaults(&cfg);
+	/* Like the seed's layout: an evoclaw.json beside you is the config. */
+	if (config_path == NULL && access("evoclaw.json", F_OK) == 0) {
+		config_path = "evoclaw.json";
+		fprintf(stderr, "evoclaw: using ./evoclaw.json\n");
+	}
 	if ((config_path && read_config(&cfg, config_path, &err) < 0) ||
 	    config_apply_env(&cfg, env_lookup, &err) < 0) {
 		fprintf(stderr, "evoclaw: %s\n", err.msg);
