@@ -7,13 +7,9 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_output.h"
 #include "cli/http_client.h"
 #include "common/cleanup.h"
-
-#define AGENTS_ENVIRONMENT                                                                   \
-	"Environment: EVOCLAW_URL (the server, default " API_DEFAULT_URL "),\n"              \
-	"EVOCLAW_API_KEY (default: the first line of $EVOCLAW_DATA_DIR/admin.key,\n"         \
-	"EVOCLAW_DATA_DIR default ./data).\n"
 
 static const char agents_usage[] =
 	"usage: evoclaw agents <command> [options]\n"
@@ -33,7 +29,7 @@ static const char agents_usage[] =
 	"\n"
 	"evoclaw agents <command> --help tells more. Exit status: 0, 1 when the\n"
 	"server refused or could not be reached, 2 for a usage error.\n"
-	"\n" AGENTS_ENVIRONMENT;
+	"\n" API_ENVIRONMENT_HELP;
 
 static const char deploy_usage[] =
 	"usage: evoclaw agents deploy --name NAME [options] [-- CMD [ARG...]]\n"
@@ -53,7 +49,7 @@ static const char deploy_usage[] =
 	"      --keep-alive       extend its timeout while it is healthy\n"
 	"  -q, --quiet            print only the id\n"
 	"      --json             print the server's answer as JSON\n"
-	"\n" AGENTS_ENVIRONMENT;
+	"\n" API_ENVIRONMENT_HELP;
 
 static const char list_usage[] =
 	"usage: evoclaw agents list [--status S] [--type T] [--limit N] [--offset N] [--json]\n"
@@ -66,14 +62,14 @@ static const char list_usage[] =
 	"  -l, --limit N    at most N (1..1000, default 50)\n"
 	"  -o, --offset N   skip the first N\n"
 	"      --json       print the server's answer\n"
-	"\n" AGENTS_ENVIRONMENT;
+	"\n" API_ENVIRONMENT_HELP;
 
 static const char get_usage[] =
 	"usage: evoclaw agents get [--json] ID\n"
 	"\n"
 	"One agent (GET /api/agents/ID): every field as \"key: value\", then the\n"
 	"last lines of its log. --json prints the server's answer.\n"
-	"\n" AGENTS_ENVIRONMENT;
+	"\n" API_ENVIRONMENT_HELP;
 
 static const char logs_usage[] =
 	"usage: evoclaw agents logs [--tail N] [--follow] [--json] ID\n"
@@ -84,7 +80,7 @@ static const char logs_usage[] =
 	"  -f, --follow   stream it as it is written, until the agent ends (with\n"
 	"                 --tail, start N lines back; else from the start)\n"
 	"      --json     print the server's answer (not with --follow)\n"
-	"\n" AGENTS_ENVIRONMENT;
+	"\n" API_ENVIRONMENT_HELP;
 
 static const char terminate_usage[] =
 	"usage: evoclaw agents terminate [--json] ID...\n"
@@ -92,7 +88,7 @@ static const char terminate_usage[] =
 	"Stop agents (DELETE /api/agents/ID?terminate_only=true): each ends\n"
 	"completed, stop reason terminated; its record and logs stay. Prints\n"
 	"\"ID STATUS (REASON)\" per agent, or with --json the server's answers.\n"
-	"\n" AGENTS_ENVIRONMENT;
+	"\n" API_ENVIRONMENT_HELP;
 
 static const char destroy_usage[] =
 	"usage: evoclaw agents destroy [--json] ID...\n"
@@ -100,7 +96,7 @@ static const char destroy_usage[] =
 	"Stop agents and delete them, record, sandbox and logs (DELETE\n"
 	"/api/agents/ID). Prints \"ID destroyed\" per agent, or with --json the\n"
 	"server's answers.\n"
-	"\n" AGENTS_ENVIRONMENT;
+	"\n" API_ENVIRONMENT_HELP;
 
 enum {
 	OPT_TYPE = 256,
@@ -109,37 +105,6 @@ enum {
 	OPT_KEEP_ALIVE,
 	OPT_JSON,
 };
-
-static int unknown_option(const char *command, char **argv)
-{
-	return cli_usage_error("%s: unknown option or missing value: %s (see evoclaw agents %s --help)",
-			       command, argv[optind - 1], command);
-}
-
-/* Commands that take [--json] and IDs: the index of the first ID, or -1
- * after printing help, or -CLI_EXIT_USAGE. */
-static int parse_ids(int argc, char **argv, const char *usage, bool *json, bool one_id)
-{
-	*json = false;
-	int first = 1;
-	for (; first < argc && argv[first][0] == '-'; first++) {
-		if (strcmp(argv[first], "--json") == 0) {
-			*json = true;
-		} else if (strcmp(argv[first], "--help") == 0 || strcmp(argv[first], "-h") == 0) {
-			fputs(usage, stdout);
-			return -1;
-		} else if (strcmp(argv[first], "--") == 0) {
-			first++;
-			break;
-		} else {
-			return -cli_usage_error("%s: unknown option %s (see evoclaw agents %s --help)",
-						argv[0], argv[first], argv[0]);
-		}
-	}
-	if (first >= argc || (one_id && argc - first != 1))
-		return -cli_usage_error("%.*s", (int)strcspn(usage, "\n"), usage);
-	return first;
-}
 
 static char *agent_path(const char *id, const char *suffix)
 {
@@ -167,7 +132,6 @@ static int cmd_deploy(int argc, char **argv)
 	       *config = json_object();
 	bool quiet = false, json = false, named = false;
 	int code = 0;
-	long long number;
 	optind = 1;
 	opterr = 0;
 	int c;
@@ -194,9 +158,7 @@ static int cmd_deploy(int argc, char **argv)
 				code = cli_usage_error("--capability: not valid UTF-8");
 			break;
 		case 'T':
-			code = cli_parse_integer("--timeout", optarg, 1, 1LL << 31, &number);
-			if (code == 0)
-				json_object_set_new(config, "timeout", json_integer(number));
+			code = cli_set_integer(config, "timeout", "--timeout", optarg, 1, 1LL << 31);
 			break;
 		case OPT_KEEP_ALIVE:
 			json_object_set_new(config, "keep_alive", json_true());
@@ -212,7 +174,7 @@ static int cmd_deploy(int argc, char **argv)
 			code = -1;
 			break;
 		default:
-			code = unknown_option("deploy", argv);
+			code = cli_unknown_option("agents", "deploy", argv);
 			break;
 		}
 	}
@@ -229,60 +191,28 @@ static int cmd_deploy(int argc, char **argv)
 	json_decref(env);
 	json_decref(capabilities);
 	json_decref(config);
-	struct api_client client;
 	if (code == 0)
-		code = api_client_init(&client);
-	if (code != 0) {
-		json_decref(body);
-		return code < 0 ? 0 : code;
-	}
-	json_t *reply;
-	char *raw;
-	code = api_call(&client, "POST", "/api/agents/deploy", body, &reply, &raw);
+		code = cli_start_agent("/api/agents/deploy", body, "agent_id", quiet, json);
 	json_decref(body);
-	api_client_free(&client);
-	if (code)
-		return code;
-	const char *id = json_string_value(json_object_get(reply, "agent_id"));
-	const char *status = json_string_value(json_object_get(reply, "status"));
-	if (json)
-		api_print_raw(raw);
-	else if (quiet)
-		printf("%s\n", id ? id : "?");
-	else
-		printf("%s %s\n", id ? id : "?", status ? status : "?");
-	json_decref(reply);
-	free(raw);
-	return 0;
+	return code < 0 ? 0 : code;
 }
 
-static void print_agent_table(const json_t *agents)
+/* A page of agents, and how to ask for the next. */
+static void print_agent_page(const json_t *page, void *ctx)
 {
-	static const char *const headers[] = {"ID",	  "NAME", "TYPE",    "STATUS",
-					      "SANDBOX", ">AGE", ">TOKENS", ">COST"};
-	struct cli_table table;
-	cli_table_init(&table, 8, headers);
-	size_t i;
-	json_t *agent;
-	json_array_foreach(agents, i, agent) {
-		char age[32], cost[32];
-		cli_format_age(json_object_get(agent, "created_at"), age, sizeof age);
-		cli_format_money(json_object_get(agent, "cost_usd"), cost, sizeof cost);
-		_cleanup_free_ char *tokens = cli_json_text(json_object_get(agent, "tokens_used"));
-		const char *row[] = {
-			json_string_value(json_object_get(agent, "id")),
-			json_string_value(json_object_get(agent, "name")),
-			json_string_value(json_object_get(agent, "agent_type")),
-			json_string_value(json_object_get(agent, "status")),
-			json_string_value(json_object_get(agent, "sandbox_id")),
-			age,
-			tokens,
-			cost,
-		};
-		cli_table_add(&table, row);
-	}
-	cli_table_print(&table, stdout);
-	cli_table_free(&table);
+	static const enum cli_agent_column columns[] = {
+		CLI_AGENT_ID,	   CLI_AGENT_NAME, CLI_AGENT_TYPE,   CLI_AGENT_STATUS,
+		CLI_AGENT_SANDBOX, CLI_AGENT_AGE,  CLI_AGENT_TOKENS, CLI_AGENT_COST,
+		CLI_AGENT_END,
+	};
+	json_t *agents = json_object_get(page, "agents");
+	cli_print_agent_table(agents, columns);
+	json_t *total = json_object_get(page, "total"), *offset = json_object_get(page, "offset");
+	long long shown = (long long)json_array_size(agents);
+	long long from = json_is_integer(offset) ? json_integer_value(offset) : 0;
+	if (json_is_integer(total) && json_integer_value(total) > from + shown)
+		printf("(%lld of %lld agents; --offset %lld for more)\n", shown,
+		       (long long)json_integer_value(total), from + shown);
 }
 
 /* Append "&name=escaped value" (or "?..." first) to *query. */
@@ -333,39 +263,14 @@ static int cmd_list(int argc, char **argv)
 			fputs(list_usage, stdout);
 			return 0;
 		default:
-			return unknown_option("list", argv);
+			return cli_unknown_option("agents", "list", argv);
 		}
 	}
 	if (optind < argc)
 		return cli_usage_error("list: unexpected argument \"%s\" (see evoclaw agents list --help)",
 				       argv[optind]);
-	struct api_client client;
-	int code = api_client_init(&client);
-	if (code)
-		return code;
 	_cleanup_free_ char *path = xasprintf("/api/agents%s", query);
-	json_t *reply;
-	char *raw;
-	code = api_call(&client, "GET", path, NULL, &reply, &raw);
-	api_client_free(&client);
-	if (code)
-		return code;
-	if (json) {
-		api_print_raw(raw);
-	} else {
-		json_t *agents = json_object_get(reply, "agents");
-		print_agent_table(agents);
-		json_t *total = json_object_get(reply, "total"),
-		       *offset = json_object_get(reply, "offset");
-		long long shown = (long long)json_array_size(agents);
-		long long from = json_is_integer(offset) ? json_integer_value(offset) : 0;
-		if (json_is_integer(total) && json_integer_value(total) > from + shown)
-			printf("(%lld of %lld agents; --offset %lld for more)\n", shown,
-			       (long long)json_integer_value(total), from + shown);
-	}
-	json_decref(reply);
-	free(raw);
-	return 0;
+	return api_request_print("GET", path, NULL, json, print_agent_page, NULL);
 }
 
 /* argv as a shell would read it back: words quoted where they need it. */
@@ -452,7 +357,7 @@ static char *field_text(const char *key, const json_t *value)
 	return cli_json_text(value);
 }
 
-static void print_agent(const json_t *agent)
+static void print_agent(const json_t *agent, void *ctx)
 {
 	/* The agent object's fields (docs/api.md) in a reading order, with
 	 * labels; fields the server adds later follow under their own
@@ -534,27 +439,11 @@ static void print_agent(const json_t *agent)
 static int cmd_get(int argc, char **argv)
 {
 	bool json;
-	int first = parse_ids(argc, argv, get_usage, &json, true);
+	int first = cli_parse_ids(argc, argv, "agents", get_usage, &json, true);
 	if (first < 0)
 		return first == -1 ? 0 : -first;
-	struct api_client client;
-	int code = api_client_init(&client);
-	if (code)
-		return code;
 	_cleanup_free_ char *path = agent_path(argv[first], "");
-	json_t *agent;
-	char *raw;
-	code = api_call(&client, "GET", path, NULL, &agent, &raw);
-	api_client_free(&client);
-	if (code)
-		return code;
-	if (json)
-		api_print_raw(raw);
-	else
-		print_agent(agent);
-	json_decref(agent);
-	free(raw);
-	return 0;
+	return api_request_print("GET", path, NULL, json, print_agent, NULL);
 }
 
 /* A stream's text goes to stdout as it arrives, so `logs --follow` is
@@ -564,6 +453,20 @@ static int write_stdout(void *ctx, const char *data, size_t len, struct evo_erro
 	if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0)
 		return evo_error_errno(err, "writing to stdout");
 	return 0;
+}
+
+/* The lines of a log, each ending its line. */
+static void print_log_lines(const json_t *log, void *ctx)
+{
+	size_t i;
+	json_t *line;
+	json_array_foreach(json_object_get(log, "lines"), i, line) {
+		const char *text = json_string_value(line);
+		size_t len = text ? strlen(text) : 0;
+		fwrite(text ? text : "", 1, len, stdout);
+		if (len == 0 || text[len - 1] != '\n')
+			putchar('\n');
+	}
 }
 
 static int cmd_logs(int argc, char **argv)
@@ -597,7 +500,7 @@ static int cmd_logs(int argc, char **argv)
 			fputs(logs_usage, stdout);
 			return 0;
 		default:
-			return unknown_option("logs", argv);
+			return cli_unknown_option("agents", "logs", argv);
 		}
 	}
 	if (argc - optind != 1)
@@ -611,79 +514,24 @@ static int cmd_logs(int argc, char **argv)
 		query_add(&query, "tail", tail);
 	_cleanup_free_ char *path = agent_path(argv[optind], "/logs");
 	_cleanup_free_ char *full = xasprintf("%s%s", path, query);
+	if (!follow)
+		return api_request_print("GET", full, NULL, json, print_log_lines, NULL);
 	struct api_client client;
 	int code = api_client_init(&client);
 	if (code)
 		return code;
-	if (follow) {
-		code = api_stream(&client, full, write_stdout, NULL);
-		api_client_free(&client);
-		return code;
-	}
-	json_t *reply;
-	char *raw;
-	code = api_call(&client, "GET", full, NULL, &reply, &raw);
-	api_client_free(&client);
-	if (code)
-		return code;
-	if (json) {
-		api_print_raw(raw);
-	} else {
-		size_t i;
-		json_t *line;
-		json_array_foreach(json_object_get(reply, "lines"), i, line) {
-			const char *text = json_string_value(line);
-			size_t len = text ? strlen(text) : 0;
-			fwrite(text ? text : "", 1, len, stdout);
-			if (len == 0 || text[len - 1] != '\n')
-				putchar('\n');
-		}
-	}
-	json_decref(reply);
-	free(raw);
-	return 0;
-}
-
-/* DELETE each agent (with suffix on its path); print what print says of
- * each answer. */
-static int delete_agents(int argc, char **argv, const char *usage, const char *suffix,
-			 void (*print)(const json_t *))
-{
-	bool json;
-	int first = parse_ids(argc, argv, usage, &json, false);
-	if (first < 0)
-		return first == -1 ? 0 : -first;
-	struct api_client client;
-	int code = api_client_init(&client);
-	if (code)
-		return code;
-	for (int i = first; i < argc; i++) {
-		_cleanup_free_ char *path = agent_path(argv[i], suffix);
-		json_t *reply;
-		char *raw;
-		int r = api_call(&client, "DELETE", path, NULL, &reply, &raw);
-		if (r) {
-			code = r;
-			continue;
-		}
-		if (json)
-			api_print_raw(raw);
-		else
-			print(reply);
-		json_decref(reply);
-		free(raw);
-	}
+	code = api_stream(&client, full, write_stdout, NULL);
 	api_client_free(&client);
 	return code;
 }
 
 static int cmd_terminate(int argc, char **argv)
 {
-	return delete_agents(argc, argv, terminate_usage, "?terminate_only=true",
-			     cli_print_stopped_agent);
+	return cli_delete_agents(argc, argv, "agents", terminate_usage, "/api/agents/",
+				 "?terminate_only=true", cli_print_stopped_agent);
 }
 
-static void print_destroyed(const json_t *reply)
+static void print_destroyed(const json_t *reply, void *ctx)
 {
 	const char *id = json_string_value(json_object_get(reply, "id"));
 	printf("%s destroyed\n", id ? id : "?");
@@ -691,25 +539,16 @@ static void print_destroyed(const json_t *reply)
 
 static int cmd_destroy(int argc, char **argv)
 {
-	return delete_agents(argc, argv, destroy_usage, "", print_destroyed);
+	return cli_delete_agents(argc, argv, "agents", destroy_usage, "/api/agents/", "",
+				 print_destroyed);
 }
 
 int cmd_agents(int argc, char **argv)
 {
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
-		fputs(agents_usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? CLI_EXIT_USAGE : 0;
-	}
-	static const struct {
-		const char *name;
-		int (*fn)(int, char **);
-	} commands[] = {
-		{"deploy", cmd_deploy},	      {"list", cmd_list},	{"get", cmd_get},
-		{"logs", cmd_logs},	      {"terminate", cmd_terminate}, {"destroy", cmd_destroy},
+	static const struct cli_command commands[] = {
+		{"deploy", cmd_deploy}, {"list", cmd_list},	      {"get", cmd_get},
+		{"logs", cmd_logs},	{"terminate", cmd_terminate}, {"destroy", cmd_destroy},
 	};
-	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].fn(argc - 1, argv + 1);
-	return cli_usage_error("agents: unknown command \"%s\" (see evoclaw agents --help)", argv[1]);
+	return cli_dispatch(argc, argv, "agents", agents_usage, commands,
+			    sizeof commands / sizeof *commands);
 }

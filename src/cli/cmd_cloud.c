@@ -7,15 +7,11 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_output.h"
 #include "cli/http_client.h"
 #include "common/cleanup.h"
 #include "common/toml.h"
 #include "core/agent_toml.h"
-
-#define CLOUD_ENVIRONMENT                                                                    \
-	"Environment: EVOCLAW_URL (the server, default " API_DEFAULT_URL "),\n"              \
-	"EVOCLAW_API_KEY (default: the first line of $EVOCLAW_DATA_DIR/admin.key,\n"         \
-	"EVOCLAW_DATA_DIR default ./data).\n"
 
 static const char cloud_usage[] =
 	"usage: evoclaw cloud <command> [options]\n"
@@ -30,7 +26,7 @@ static const char cloud_usage[] =
 	"\n"
 	"evoclaw cloud <command> --help tells more. Exit status: 0, 1 when the\n"
 	"server refused or could not be reached, 2 for a usage error.\n"
-	"\n" CLOUD_ENVIRONMENT;
+	"\n" API_ENVIRONMENT_HELP;
 
 static const char spawn_usage[] =
 	"usage: evoclaw cloud spawn [options] [-- CMD [ARG...]]\n"
@@ -56,14 +52,14 @@ static const char spawn_usage[] =
 	"      --mqtt-port N    where it reports telemetry\n"
 	"  -q, --quiet          print only the id\n"
 	"      --json           print the server's answer (the agent) as JSON\n"
-	"\n" CLOUD_ENVIRONMENT;
+	"\n" API_ENVIRONMENT_HELP;
 
 static const char list_usage[] =
 	"usage: evoclaw cloud list [--json]\n"
 	"\n"
 	"The agents pending or running (GET /api/cloud): id, name, type, status,\n"
 	"sandbox, age and cost so far. --json prints the server's answer.\n"
-	"\n" CLOUD_ENVIRONMENT;
+	"\n" API_ENVIRONMENT_HELP;
 
 static const char costs_usage[] =
 	"usage: evoclaw cloud costs [--json]\n"
@@ -72,7 +68,7 @@ static const char costs_usage[] =
 	"committed (the worst case the agents pending or running can still cost),\n"
 	"running and maximum agents, then what each agent cost. --json prints the\n"
 	"server's answer.\n"
-	"\n" CLOUD_ENVIRONMENT;
+	"\n" API_ENVIRONMENT_HELP;
 
 static const char kill_usage[] =
 	"usage: evoclaw cloud kill [--json] ID...\n"
@@ -80,7 +76,7 @@ static const char kill_usage[] =
 	"Stop agents (DELETE /api/cloud/ID): each ends completed, stop reason\n"
 	"terminated, and its record stays. Prints \"ID STATUS (REASON)\" per agent,\n"
 	"or with --json the server's answers, one a line.\n"
-	"\n" CLOUD_ENVIRONMENT;
+	"\n" API_ENVIRONMENT_HELP;
 
 enum {
 	OPT_TYPE = 256,
@@ -204,7 +200,6 @@ static int parse_spawn_options(int argc, char **argv, json_t *spawn, const char 
 	};
 	json_t *env = json_object();
 	int code = 0;
-	long long number;
 	optind = 1;
 	opterr = 0;
 	int c;
@@ -226,9 +221,7 @@ static int parse_spawn_options(int argc, char **argv, json_t *spawn, const char 
 			code = cli_set_string(spawn, "task", "--task", optarg);
 			break;
 		case 'T':
-			code = cli_parse_integer("--timeout", optarg, 1, 1LL << 31, &number);
-			if (code == 0)
-				json_object_set_new(spawn, "timeout_sec", json_integer(number));
+			code = cli_set_integer(spawn, "timeout_sec", "--timeout", optarg, 1, 1LL << 31);
 			break;
 		case OPT_KEEP_ALIVE:
 			json_object_set_new(spawn, "keep_alive", json_true());
@@ -243,9 +236,7 @@ static int parse_spawn_options(int argc, char **argv, json_t *spawn, const char 
 			code = cli_set_string(spawn, "mqtt_broker", "--mqtt-broker", optarg);
 			break;
 		case OPT_MQTT_PORT:
-			code = cli_parse_integer("--mqtt-port", optarg, 1, 65535, &number);
-			if (code == 0)
-				json_object_set_new(spawn, "mqtt_port", json_integer(number));
+			code = cli_set_integer(spawn, "mqtt_port", "--mqtt-port", optarg, 1, 65535);
 			break;
 		case 'q':
 			*quiet = true;
@@ -258,8 +249,7 @@ static int parse_spawn_options(int argc, char **argv, json_t *spawn, const char 
 			code = -1;
 			break;
 		default:
-			code = cli_usage_error("spawn: unknown option or missing value: %s (see evoclaw cloud spawn --help)",
-					       argv[optind - 1]);
+			code = cli_unknown_option("cloud", "spawn", argv);
 			break;
 		}
 	}
@@ -280,81 +270,44 @@ static int cmd_spawn(int argc, char **argv)
 	/* Flags first: agent.toml only adds what they left out. */
 	if (code == 0 && config)
 		code = apply_agent_toml(config, spawn);
-	struct api_client client;
 	if (code == 0)
-		code = api_client_init(&client);
-	if (code != 0) {
-		json_decref(spawn);
-		return code < 0 ? 0 : code;
-	}
-	json_t *agent;
-	char *raw;
-	code = api_call(&client, "POST", "/api/cloud/spawn", spawn, &agent, &raw);
+		code = cli_start_agent("/api/cloud/spawn", spawn, "id", quiet, json);
 	json_decref(spawn);
-	api_client_free(&client);
+	return code < 0 ? 0 : code;
+}
+
+/* GET path, for list and costs, and print the answer through print. */
+static int get_json_only(int argc, char **argv, const char *usage, const char *path,
+			 api_print_fn *print)
+{
+	bool json;
+	int code = parse_json_only(argc, argv, usage, &json);
 	if (code)
-		return code;
-	const char *id = json_string_value(json_object_get(agent, "id"));
-	const char *status = json_string_value(json_object_get(agent, "status"));
-	if (json)
-		api_print_raw(raw);
-	else if (quiet)
-		printf("%s\n", id ? id : "?");
-	else
-		printf("%s %s\n", id ? id : "?", status ? status : "?");
-	json_decref(agent);
-	free(raw);
-	return 0;
+		return code < 0 ? 0 : code;
+	return api_request_print("GET", path, NULL, json, print, NULL);
+}
+
+/* The agents of list, and those under costs. */
+static const enum cli_agent_column running_columns[] = {
+	CLI_AGENT_ID,	   CLI_AGENT_NAME, CLI_AGENT_TYPE, CLI_AGENT_STATUS,
+	CLI_AGENT_SANDBOX, CLI_AGENT_AGE,  CLI_AGENT_COST, CLI_AGENT_END,
+};
+static const enum cli_agent_column cost_columns[] = {
+	CLI_AGENT_ID,	   CLI_AGENT_NAME,   CLI_AGENT_TYPE, CLI_AGENT_STATUS,
+	CLI_AGENT_RUNTIME, CLI_AGENT_TOKENS, CLI_AGENT_COST, CLI_AGENT_END,
+};
+
+static void print_running_agents(const json_t *reply, void *ctx)
+{
+	cli_print_agent_table(json_object_get(reply, "agents"), running_columns);
 }
 
 static int cmd_list(int argc, char **argv)
 {
-	bool json;
-	int code = parse_json_only(argc, argv, list_usage, &json);
-	if (code)
-		return code < 0 ? 0 : code;
-	struct api_client client;
-	if ((code = api_client_init(&client)))
-		return code;
-	json_t *reply;
-	char *raw;
-	code = api_call(&client, "GET", "/api/cloud", NULL, &reply, &raw);
-	api_client_free(&client);
-	if (code)
-		return code;
-	if (json) {
-		api_print_raw(raw);
-	} else {
-		static const char *const headers[] = {"ID",	 "NAME", "TYPE", "STATUS",
-						      "SANDBOX", ">AGE", ">COST"};
-		struct cli_table table;
-		cli_table_init(&table, 7, headers);
-		size_t i;
-		json_t *agent;
-		json_array_foreach(json_object_get(reply, "agents"), i, agent) {
-			char age[32], cost[32];
-			cli_format_age(json_object_get(agent, "created_at"), age, sizeof age);
-			cli_format_money(json_object_get(agent, "cost_usd"), cost, sizeof cost);
-			const char *row[] = {
-				json_string_value(json_object_get(agent, "id")),
-				json_string_value(json_object_get(agent, "name")),
-				json_string_value(json_object_get(agent, "agent_type")),
-				json_string_value(json_object_get(agent, "status")),
-				json_string_value(json_object_get(agent, "sandbox_id")),
-				age,
-				cost,
-			};
-			cli_table_add(&table, row);
-		}
-		cli_table_print(&table, stdout);
-		cli_table_free(&table);
-	}
-	json_decref(reply);
-	free(raw);
-	return 0;
+	return get_json_only(argc, argv, list_usage, "/api/cloud", print_running_agents);
 }
 
-static void print_costs(const json_t *costs)
+static void print_costs(const json_t *costs, void *ctx)
 {
 	char spent[32], budget[32], remaining[32], committed[32];
 	cli_format_money(json_object_get(costs, "total_spent_usd"), spent, sizeof spent);
@@ -372,122 +325,28 @@ static void print_costs(const json_t *costs)
 	printf("max:        %s agents\n", max);
 	putchar('\n');
 
-	static const char *const headers[] = {"ID",	  "NAME",    "TYPE", "STATUS",
-					      ">RUNTIME", ">TOKENS", ">COST"};
-	struct cli_table table;
-	cli_table_init(&table, 7, headers);
-	size_t i;
-	json_t *agent;
-	json_array_foreach(json_object_get(costs, "agents"), i, agent) {
-		char runtime[32] = "-", cost[32];
-		json_t *seconds = json_object_get(agent, "runtime_sec");
-		if (json_is_number(seconds))
-			cli_format_duration((long long)json_number_value(seconds), runtime,
-					    sizeof runtime);
-		cli_format_money(json_object_get(agent, "cost_usd"), cost, sizeof cost);
-		_cleanup_free_ char *tokens = cli_json_text(json_object_get(agent, "tokens_used"));
-		const char *row[] = {
-			json_string_value(json_object_get(agent, "id")),
-			json_string_value(json_object_get(agent, "name")),
-			json_string_value(json_object_get(agent, "agent_type")),
-			json_string_value(json_object_get(agent, "status")),
-			runtime,
-			tokens,
-			cost,
-		};
-		cli_table_add(&table, row);
-	}
-	cli_table_print(&table, stdout);
-	cli_table_free(&table);
+	cli_print_agent_table(json_object_get(costs, "agents"), cost_columns);
 }
 
 static int cmd_costs(int argc, char **argv)
 {
-	bool json;
-	int code = parse_json_only(argc, argv, costs_usage, &json);
-	if (code)
-		return code < 0 ? 0 : code;
-	struct api_client client;
-	if ((code = api_client_init(&client)))
-		return code;
-	json_t *reply;
-	char *raw;
-	code = api_call(&client, "GET", "/api/cloud/costs", NULL, &reply, &raw);
-	api_client_free(&client);
-	if (code)
-		return code;
-	if (json)
-		api_print_raw(raw);
-	else
-		print_costs(reply);
-	json_decref(reply);
-	free(raw);
-	return 0;
+	return get_json_only(argc, argv, costs_usage, "/api/cloud/costs", print_costs);
 }
 
 static int cmd_kill(int argc, char **argv)
 {
-	bool json = false;
-	int first = 1;
-	for (; first < argc && argv[first][0] == '-'; first++) {
-		if (strcmp(argv[first], "--json") == 0) {
-			json = true;
-		} else if (strcmp(argv[first], "--help") == 0 || strcmp(argv[first], "-h") == 0) {
-			fputs(kill_usage, stdout);
-			return 0;
-		} else if (strcmp(argv[first], "--") == 0) {
-			first++;
-			break;
-		} else {
-			return cli_usage_error("kill: unknown option %s (see evoclaw cloud kill --help)",
-					       argv[first]);
-		}
-	}
-	if (first >= argc)
-		return cli_usage_error("usage: evoclaw cloud kill [--json] ID...");
-	struct api_client client;
-	int code = api_client_init(&client);
-	if (code)
-		return code;
-	for (int i = first; i < argc; i++) {
-		_cleanup_free_ char *id = api_escape(argv[i]);
-		_cleanup_free_ char *path = xasprintf("/api/cloud/%s", id);
-		json_t *agent;
-		char *raw;
-		int r = api_call(&client, "DELETE", path, NULL, &agent, &raw);
-		if (r) {
-			code = r;
-			continue;
-		}
-		if (json)
-			api_print_raw(raw);
-		else
-			cli_print_stopped_agent(agent);
-		json_decref(agent);
-		free(raw);
-	}
-	api_client_free(&client);
-	return code;
+	return cli_delete_agents(argc, argv, "cloud", kill_usage, "/api/cloud/", "",
+				 cli_print_stopped_agent);
 }
 
 int cmd_cloud(int argc, char **argv)
 {
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-	    strcmp(argv[1], "help") == 0) {
-		fputs(cloud_usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? CLI_EXIT_USAGE : 0;
-	}
-	static const struct {
-		const char *name;
-		int (*fn)(int, char **);
-	} commands[] = {
+	static const struct cli_command commands[] = {
 		{"spawn", cmd_spawn},
 		{"list", cmd_list},
 		{"costs", cmd_costs},
 		{"kill", cmd_kill},
 	};
-	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].fn(argc - 1, argv + 1);
-	return cli_usage_error("cloud: unknown command \"%s\" (see evoclaw cloud --help)", argv[1]);
+	return cli_dispatch(argc, argv, "cloud", cloud_usage, commands,
+			    sizeof commands / sizeof *commands);
 }

@@ -73,14 +73,7 @@ struct sandbox_options {
 static int parse_number(const char *opt, const char *text, long long min, long long max,
 			long long *out)
 {
-	char *end;
-	errno = 0;
-	long long v = strtoll(text, &end, 10);
-	if (errno || end == text || *end != '\0' || v < min || v > max)
-		return cli_usage_error("%s: \"%s\" is not an integer from %lld to %lld", opt, text,
-				       min, max);
-	*out = v;
-	return 0;
+	return cli_parse_integer(opt, text, min, max, out);
 }
 
 static void options_free(struct sandbox_options *o)

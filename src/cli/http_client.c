@@ -643,200 +643,31 @@ void api_print_raw(const char *raw)
 		putchar('\n');
 }
 
-/* ---- command lines and output shared by cloud and agents --------------- */
-
-int cli_parse_integer(const char *opt, const char *text, long long min, long long max,
-		      long long *out)
+int api_call_print(struct api_client *c, const char *method, const char *path,
+		   const json_t *body, bool json, api_print_fn *print, void *ctx)
 {
-	char *end;
-	errno = 0;
-	long long v = strtoll(text, &end, 10);
-	if (errno || end == text || *end != '\0' || v < min || v > max)
-		return cli_usage_error("%s: \"%s\" is not an integer from %lld to %lld", opt, text,
-				       min, max);
-	*out = v;
-	return 0;
-}
-
-int cli_env_add(json_t *env, const char *opt, const char *assignment)
-{
-	const char *eq = strchr(assignment, '=');
-	if (eq == NULL || eq == assignment)
-		return cli_usage_error("%s: \"%s\" is not KEY=VALUE", opt, assignment);
-	_cleanup_free_ char *key = xstrndup(assignment, (size_t)(eq - assignment));
-	if (json_object_set_new(env, key, json_string(eq + 1)) < 0)
-		return cli_usage_error("%s: \"%s\" is not valid UTF-8", opt, assignment);
-	return 0;
-}
-
-int cli_set_string(json_t *object, const char *key, const char *opt, const char *value)
-{
-	if (json_object_set_new(object, key, json_string(value)) < 0)
-		return cli_usage_error("%s: not valid UTF-8", opt);
-	return 0;
-}
-
-int cli_set_argv(json_t *object, const char *key, int argc, char *const *argv)
-{
-	json_t *array = json_array();
-	for (int i = 0; i < argc; i++) {
-		if (json_array_append_new(array, json_string(argv[i])) < 0) {
-			json_decref(array);
-			return cli_usage_error("command argument %d is not valid UTF-8", i + 1);
-		}
-	}
-	json_object_set_new(object, key, array);
-	return 0;
-}
-
-void cli_print_stopped_agent(const json_t *agent)
-{
-	const char *id = json_string_value(json_object_get(agent, "id"));
-	const char *status = json_string_value(json_object_get(agent, "status"));
-	const char *reason = json_string_value(json_object_get(agent, "stop_reason"));
-	printf("%s %s", id ? id : "?", status ? status : "?");
-	if (reason)
-		printf(" (%s)", reason);
-	putchar('\n');
-}
-
-
-void cli_table_init(struct cli_table *t, size_t columns, const char *const *headers)
-{
-	t->columns = columns;
-	t->rows = 0;
-	t->cells = xcalloc(columns, sizeof *t->cells);
-	t->right = xcalloc(columns, sizeof *t->right);
-	for (size_t i = 0; i < columns; i++) {
-		t->right[i] = headers[i][0] == '>';
-		t->cells[i] = xstrdup(headers[i] + t->right[i]);
-	}
-}
-
-void cli_table_add(struct cli_table *t, const char *const *cells)
-{
-	t->rows++;
-	t->cells = xrealloc(t->cells, (t->rows + 1) * t->columns * sizeof *t->cells);
-	for (size_t i = 0; i < t->columns; i++)
-		t->cells[t->rows * t->columns + i] = xstrdup(cells[i] ? cells[i] : "-");
-}
-
-/* Terminal columns of UTF-8 text, close enough: one per character. */
-static size_t display_width(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
-}
-
-void cli_table_print(const struct cli_table *t, FILE *out)
-{
-	_cleanup_free_ size_t *width = xcalloc(t->columns, sizeof *width);
-	for (size_t r = 0; r <= t->rows; r++)
-		for (size_t i = 0; i < t->columns; i++) {
-			size_t w = display_width(t->cells[r * t->columns + i]);
-			if (w > width[i])
-				width[i] = w;
-		}
-	for (size_t r = 0; r <= t->rows; r++) {
-		for (size_t i = 0; i < t->columns; i++) {
-			const char *cell = t->cells[r * t->columns + i];
-			size_t pad = width[i] - display_width(cell);
-			bool last = i + 1 == t->columns;
-			if (t->right[i])
-				fprintf(out, "%*s", (int)pad, "");
-			fputs(cell, out);
-			if (!t->right[i] && !last)
-				fprintf(out, "%*s", (int)pad, "");
-			if (!last)
-				fputs("  ", out);
-		}
-		fputc('\n', out);
-	}
-}
-
-void cli_table_free(struct cli_table *t)
-{
-	for (size_t i = 0; i < (t->rows + 1) * t->columns; i++)
-		free(t->cells[i]);
-	free(t->cells);
-	free(t->right);
-	memset(t, 0, sizeof *t);
-}
-
-char *cli_json_text(const json_t *value)
-{
-	if (value == NULL || json_is_null(value))
-		return xstrdup("-");
-	if (json_is_string(value))
-		return xstrdup(json_string_value(value));
-	char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
-	if (text == NULL)
-		return xstrdup("?");
-	return text;
-}
-
-void cli_format_money(const json_t *value, char *out, size_t size)
-{
-	if (json_is_number(value))
-		snprintf(out, size, "$%.4f", json_number_value(value));
+	json_t *reply;
+	char *raw;
+	int code = api_call(c, method, path, body, &reply, &raw);
+	if (code)
+		return code;
+	if (json)
+		api_print_raw(raw);
 	else
-		snprintf(out, size, "-");
+		print(reply, ctx);
+	json_decref(reply);
+	free(raw);
+	return 0;
 }
 
-void cli_format_duration(long long seconds, char *out, size_t size)
+int api_request_print(const char *method, const char *path, const json_t *body, bool json,
+		      api_print_fn *print, void *ctx)
 {
-	if (seconds < 0)
-		seconds = 0;
-	if (seconds < 120)
-		snprintf(out, size, "%llds", seconds);
-	else if (seconds < 7200)
-		snprintf(out, size, "%lldm", seconds / 60);
-	else if (seconds < 3 * 86400)
-		snprintf(out, size, "%lldh", seconds / 3600);
-	else
-		snprintf(out, size, "%lldd", seconds / 86400);
-}
-
-/* Seconds since the epoch of "2026-11-22T05:00:00.123Z" (or with an
- * offset); -1 if it is not RFC 3339. */
-static long long parse_rfc3339(const char *s)
-{
-	struct tm tm = {0};
-	int consumed = 0;
-	if (sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6 ||
-	    consumed == 0)
-		return -1;
-	const char *p = s + consumed;
-	if (*p == '.')
-		for (p++; *p >= '0' && *p <= '9'; p++)
-			;
-	long offset = 0;
-	if (*p == '+' || *p == '-') {
-		int h, m;
-		if (sscanf(p + 1, "%2d:%2d", &h, &m) != 2)
-			return -1;
-		offset = (h * 3600L + m * 60L) * (*p == '-' ? -1 : 1);
-	} else if (*p != 'Z' && *p != 'z') {
-		return -1;
-	}
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	time_t t = timegm(&tm);
-	if (t == (time_t)-1)
-		return -1;
-	return (long long)t - offset;
-}
-
-void cli_format_age(const json_t *timestamp, char *out, size_t size)
-{
-	const char *s = json_string_value(timestamp);
-	long long t = s ? parse_rfc3339(s) : -1;
-	if (t < 0) {
-		snprintf(out, size, "-");
-		return;
-	}
-	cli_format_duration((long long)time(NULL) - t, out, size);
+	struct api_client client;
+	int code = api_client_init(&client);
+	if (code)
+		return code;
+	code = api_call_print(&client, method, path, body, json, print, ctx);
+	api_client_free(&client);
+	return code;
 }

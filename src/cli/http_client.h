@@ -1,6 +1,6 @@
 /* The CLI's side of `evoclaw serve` (docs/api.md).
  *
- * Three layers, bottom up:
+ * Two layers, bottom up:
  *  - a minimal HTTP/1.1 client over plain TCP: the evoclaw binary is
  *    linked statically, without libcurl, and the server speaks plain HTTP
  *    on a local port. One request per connection (Connection: close);
@@ -9,8 +9,8 @@
  *    agents`: where the server is (EVOCLAW_URL), the key (EVOCLAW_API_KEY
  *    or <data dir>/admin.key), JSON bodies, and turning any failure into
  *    one line on stderr and an exit status.
- *  - the output helpers those commands share: aligned tables, ages,
- *    money. */
+ * The tables and lines those commands print are in cli_output.h; their
+ * option parsing in cli.h. */
 #ifndef EVOCLAW_CLI_HTTP_CLIENT_H
 #define EVOCLAW_CLI_HTTP_CLIENT_H
 
@@ -24,6 +24,12 @@
 #include "common/http_response.h"
 
 #define API_DEFAULT_URL "http://127.0.0.1:8420"
+
+/* The end of the help of every command that talks to the API. */
+#define API_ENVIRONMENT_HELP                                                                 \
+	"Environment: EVOCLAW_URL (the server, default " API_DEFAULT_URL "),\n"              \
+	"EVOCLAW_API_KEY (default: the first line of $EVOCLAW_DATA_DIR/admin.key,\n"         \
+	"EVOCLAW_DATA_DIR default ./data).\n"
 
 /* ---- HTTP over TCP ---------------------------------------------------- */
 
@@ -101,50 +107,18 @@ char *api_escape(const char *s);
 /* Print a server's JSON exactly as it sent it (--json), ending the line. */
 void api_print_raw(const char *raw);
 
-/* ---- command lines and output shared by cloud and agents --------------- */
+/* How a command prints a 2xx answer (the decoded JSON) for people. */
+typedef void api_print_fn(const json_t *reply, void *ctx);
 
-/* text as an integer from min to max for option opt: 0, or CLI_EXIT_USAGE
- * after saying what is wrong. */
-int cli_parse_integer(const char *opt, const char *text, long long min, long long max,
-		      long long *out);
+/* api_call, then print the answer: with json exactly as the server sent
+ * it (api_print_raw), else through print(reply, ctx). 0, or api_call's
+ * exit status. */
+int api_call_print(struct api_client *c, const char *method, const char *path,
+		   const json_t *body, bool json, api_print_fn *print, void *ctx);
 
-/* Add "KEY=VALUE" (option opt) to the object env: 0 or CLI_EXIT_USAGE. */
-int cli_env_add(json_t *env, const char *opt, const char *assignment);
-
-/* object[key] = value (the text of option opt): 0, or CLI_EXIT_USAGE if
- * it is not UTF-8, which JSON cannot carry. */
-int cli_set_string(json_t *object, const char *key, const char *opt, const char *value);
-
-/* object[key] = argv[0..argc) as an array of strings: 0 or CLI_EXIT_USAGE. */
-int cli_set_argv(json_t *object, const char *key, int argc, char *const *argv);
-
-/* An agent the server just stopped: "ID STATUS (STOP_REASON)". */
-void cli_print_stopped_agent(const json_t *agent);
-
-
-/* A table printed with aligned columns: cells are copied in; columns
- * whose header starts with '>' (not printed) are right-aligned. */
-struct cli_table {
-	size_t columns, rows;
-	char **cells; /* rows + 1 (the header) times columns */
-	bool *right;
-};
-
-void cli_table_init(struct cli_table *t, size_t columns, const char *const *headers);
-/* Add a row of `columns` cells; a NULL cell prints as "-". */
-void cli_table_add(struct cli_table *t, const char *const *cells);
-void cli_table_print(const struct cli_table *t, FILE *out);
-void cli_table_free(struct cli_table *t);
-
-/* Human text for JSON values: a string as is, null or missing as "-",
- * numbers and the rest compact JSON. Newly allocated. */
-char *cli_json_text(const json_t *value);
-/* "$0.0123" from a number, "-" when not one. */
-void cli_format_money(const json_t *value, char *out, size_t size);
-/* Seconds as "45s", "12m", "5h", "3d". */
-void cli_format_duration(long long seconds, char *out, size_t size);
-/* How long ago an RFC 3339 timestamp was, as cli_format_duration; "-" when
- * it is not one. */
-void cli_format_age(const json_t *timestamp, char *out, size_t size);
+/* api_call_print on a client of its own (api_client_init), for a command
+ * that makes one request. */
+int api_request_print(const char *method, const char *path, const json_t *body, bool json,
+		      api_print_fn *print, void *ctx);
 
 #endif
