@@ -24,6 +24,7 @@ struct api {
 	struct orchestrator *orch;
 	struct api_metrics *metrics;
 	struct log_followers *followers;
+	struct page_cache *pages; /* rendered agent lists (page_cache.h) */
 	char admin_key[80];
 };
 
@@ -36,6 +37,9 @@ struct api_request {
 	unsigned status;     /* what was answered */
 	void *stream;        /* a streaming response's state (logs ?follow=1) */
 };
+
+/* Wall-clock milliseconds. */
+int64_t api_now_ms(void);
 
 /* The {id} of a path like /api/agents/{id}/logs: copied into out, or
  * false when the segment is missing, empty or too long. */

@@ -22,15 +22,9 @@ enum MHD_Result http_queue(struct MHD_Connection *c, unsigned status, struct MHD
 	return ret;
 }
 
-enum MHD_Result http_send_json(struct MHD_Connection *c, unsigned status, json_t *body)
+enum MHD_Result http_send_json_text(struct MHD_Connection *c, unsigned status, char *text,
+				    size_t len)
 {
-	/* Money: 15 significant digits hold any budget to the micro-dollar,
-	 * without the binary noise of 17 (0.00029999999999999997). */
-	char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
-	json_decref(body);
-	if (text == NULL)
-		return MHD_NO;
-	size_t len = strlen(text);
 	struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
 	if (r == NULL) {
 		free(text);
@@ -41,6 +35,26 @@ enum MHD_Result http_send_json(struct MHD_Connection *c, unsigned status, json_t
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	return http_queue(c, status, r);
+}
+
+char *http_json_text(json_t *body, size_t *len)
+{
+	/* Money: 15 significant digits hold any budget to the micro-dollar,
+	 * without the binary noise of 17 (0.00029999999999999997). */
+	char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	json_decref(body);
+	if (text)
+		*len = strlen(text);
+	return text;
+}
+
+enum MHD_Result http_send_json(struct MHD_Connection *c, unsigned status, json_t *body)
+{
+	size_t len = 0;
+	char *text = http_json_text(body, &len);
+	if (text == NULL)
+		return MHD_NO;
+	return http_send_json_text(c, status, text, len);
 }
 
 enum MHD_Result http_send_error(struct MHD_Connection *c, unsigned status, const char *code,

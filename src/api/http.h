@@ -17,6 +17,13 @@ unsigned http_take_status(void);
 /* Queue a JSON response (takes a reference to body). MHD_YES/MHD_NO. */
 enum MHD_Result http_send_json(struct MHD_Connection *c, unsigned status, json_t *body);
 
+/* JSON as the API writes it (takes the reference to body); malloc'd. */
+char *http_json_text(json_t *body, size_t *len);
+
+/* Queue JSON text already made (takes ownership of text). */
+enum MHD_Result http_send_json_text(struct MHD_Connection *c, unsigned status, char *text,
+				    size_t len);
+
 /* Queue {"error":{"code","message"}} with the given status. */
 enum MHD_Result http_send_error(struct MHD_Connection *c, unsigned status, const char *code,
 				const char *fmt, ...) __attribute__((format(printf, 4, 5)));

@@ -11,6 +11,7 @@
 #include "api/api.h"
 #include "common/cleanup.h"
 #include "api/http.h"
+#include "api/page_cache.h"
 
 /* A query parameter as a number in [min, max]; def when absent. -1 (and
  * an error queued) when malformed. */
@@ -49,6 +50,17 @@ enum MHD_Result api_agents_list(struct api *api, struct MHD_Connection *c)
 		return http_send_error(c, 400, "invalid_request",
 				       "status: \"%.32s\" is not pending, running, completed or failed",
 				       f.status);
+	/* The generation is read before the rows: a write in between makes
+	 * the page kept here stale at once, never a stale page current. */
+	char key[PAGE_CACHE_KEY_MAX];
+	snprintf(key, sizeof key, "agents?limit=%lld&offset=%lld&status=%.32s&type=%.64s", limit,
+		 offset, f.status ? f.status : "", f.agent_type ? f.agent_type : "");
+	uint64_t generation = store_generation(api->store);
+	int64_t now = api_now_ms();
+	size_t len;
+	char *page = page_cache_get(api->pages, key, generation, now, &len);
+	if (page)
+		return http_send_json_text(c, 200, page, len);
 	struct agent *list;
 	size_t n;
 	int64_t total;
@@ -56,14 +68,23 @@ enum MHD_Result api_agents_list(struct api *api, struct MHD_Connection *c)
 	if (orch_list(api->orch, &f, (size_t)offset, (size_t)limit, &list, &n, &total, &err) < 0)
 		return http_send_evo_error(c, &err);
 	json_t *arr = json_array();
+	bool shows_live = false;
 	for (size_t i = 0; i < n; i++) {
+		shows_live |= !agent_is_finished(&list[i]);
 		json_array_append_new(arr, api_agent_json(&list[i]));
 		agent_clear(&list[i]);
 	}
 	free(list);
-	return http_send_json(c, 200, json_pack("{s:o, s:I, s:I, s:I}", "agents", arr, "total",
-						(json_int_t)total, "limit", (json_int_t)limit,
-						"offset", (json_int_t)offset));
+	page = http_json_text(json_pack("{s:o, s:I, s:I, s:I}", "agents", arr, "total",
+					(json_int_t)total, "limit", (json_int_t)limit, "offset",
+					(json_int_t)offset),
+			      &len);
+	if (page == NULL)
+		return MHD_NO;
+	/* Live agents' cost and run time grow without a write. */
+	page_cache_put(api->pages, key, generation, shows_live ? now + PAGE_CACHE_LIVE_MS : 0, page,
+		       len);
+	return http_send_json_text(c, 200, page, len);
 }
 
 static json_t *lines_json(char **lines)

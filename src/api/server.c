@@ -13,10 +13,12 @@
 #include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api/api.h"
 #include "api/http.h"
+#include "api/page_cache.h"
 #include "common/cleanup.h"
 #include "common/fileutil.h"
 #include "common/proto.h"
@@ -89,6 +91,13 @@ static enum MHD_Result get_templates(struct MHD_Connection *c)
 	}
 	template_names_free(names);
 	return http_send_json(c, 200, json_pack("{s:o}", "templates", list));
+}
+
+int64_t api_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 bool api_path_id(const char *url, const char *prefix, const char *suffix, char *out,
@@ -325,6 +334,7 @@ int api_serve(const struct evo_config *cfg, struct evo_error *err)
 	}
 	api.metrics = api_metrics_new();
 	api.followers = api_followers_new();
+	api.pages = page_cache_new();
 	orch_set_log_hook(api.orch, api_followers_wake, api.followers);
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
 			 MHD_ALLOW_SUSPEND_RESUME;
@@ -361,6 +371,7 @@ int api_serve(const struct evo_config *cfg, struct evo_error *err)
 	orch_set_log_hook(api.orch, NULL, NULL);
 	orch_close(api.orch);
 	api_followers_free(api.followers);
+	page_cache_free(api.pages);
 	api_metrics_free(api.metrics);
 	store_close(api.store);
 	return result;

@@ -19,6 +19,10 @@ struct store;
 int store_open(const char *data_dir, struct store **out, struct evo_error *err);
 void store_close(struct store *s);
 
+/* Counts committed writes to agents: equal values mean nothing changed in
+ * between (what cached renderings of agents are checked against). */
+uint64_t store_generation(struct store *s);
+
 /* Schema version after migrations (tests, diagnostics). */
 int store_schema_version(struct store *s);
 

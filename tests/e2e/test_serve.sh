@@ -211,9 +211,14 @@ t_serve_agent_runs_its_command_and_reports() {
 
 t_serve_idle_agent_terminate_and_destroy() {
 	serve_with '{}'
+	# Lists are cached between writes: every write shows at once.
+	expect_eq 0 "$(jget "$(body "$(api GET /api/agents)")" 'd["total"]')"
+	expect_eq 0 "$(jget "$(body "$(api GET /api/agents)")" 'd["total"]')"
 	out=$(api POST /api/cloud/spawn '{"agent_id":"idler","template_id":"minimal"}')
 	expect_eq 201 "$(status "$out")"
+	expect_eq idler "$(jget "$(body "$(api GET /api/agents)")" 'd["agents"][0]["id"]')"
 	wait_status idler running
+	expect_eq running "$(jget "$(body "$(api GET /api/agents)")" 'd["agents"][0]["status"]')"
 	sb=$(jget "$(body "$(api GET /api/agents/idler)")" 'd["sandbox_id"]')
 	ev sandbox ls | grep -q "$sb"
 	out=$(api GET /api/cloud)
@@ -238,6 +243,7 @@ t_serve_idle_agent_terminate_and_destroy() {
 	expect_eq true "$(jget "$(body "$out")" 'd["destroyed"]')"
 	ev sandbox ls | grep -q "$sb" && fail "its sandbox is still there"
 	expect_eq 404 "$(status "$(api GET "/api/agents/$id")")"
+	expect_eq 1 "$(jget "$(body "$(api GET /api/agents)")" 'd["total"]')"
 	expect_eq 404 "$(status "$(api DELETE "/api/agents/$id")")"
 	[ -e "$DATA/logs/$id.log" ] && fail "its log was kept"
 	# Costs still count what destroyed agents spent.
