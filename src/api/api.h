@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "api/agent_json.h"
 #include "common/proto.h"
 #include "core/config.h"
 #include "orchestrator/orchestrator.h"
@@ -50,9 +51,6 @@ bool api_path_id(const char *url, const char *prefix, const char *suffix, char *
  * has been queued and *ret holds what to return. */
 json_t *api_body_object(struct MHD_Connection *c, const struct api_request *req,
 			enum MHD_Result *ret);
-
-/* An agent as the API shows it (docs/api.md); environment values never. */
-json_t *api_agent_json(const struct agent *a);
 
 /* The template must exist; the error names the field (path). */
 int api_check_template(const char *path, const char *tmpl, struct evo_error *err);

@@ -110,8 +110,12 @@ void agent_format_time(int64_t ms, char out[32])
 	}
 	time_t s = (time_t)(ms / 1000);
 	struct tm tm;
-	gmtime_r(&s, &tm);
-	char base[24];
-	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+	char base[32];
+	/* A time past what struct tm holds is no time at all. */
+	if (gmtime_r(&s, &tm) == NULL ||
+	    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
+		out[0] = '\0';
+		return;
+	}
 	snprintf(out, 32, "%s.%03dZ", base, (int)(ms % 1000));
 }
