@@ -111,8 +111,15 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(call obj,$(POLICY_SRC) $(STORE_SR
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SANFLAGS) -Itests -o $@ $^ $(LIBS) -lsqlite3 -lpthread -lseccomp -lcriterion
 
+# The e2b SDK of the compatibility tests, exactly as package-lock.json pins it.
+E2B_SDK := tests/e2b/node_modules/.package-lock.json
+$(E2B_SDK): tests/e2b/package-lock.json
+	cd tests/e2b && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 deps:
 	@scripts/install-deps.sh
+	@$(MAKE) --no-print-directory $(E2B_SDK)
 
 # test_init drives the real init binary of this build.
 unit: $(UNIT_BINS) $(INIT_DYN)

@@ -39,6 +39,10 @@ struct api_request {
 	void *stream;        /* a streaming response's state (logs ?follow=1) */
 };
 
+/* Equal secrets, compared in time that does not depend on where they
+ * differ. */
+bool api_same_secret(const char *a, const char *b);
+
 /* Wall-clock milliseconds. */
 int64_t api_now_ms(void);
 
@@ -69,6 +73,15 @@ enum MHD_Result api_agents_get(struct api *api, struct MHD_Connection *c, const 
 enum MHD_Result api_agents_delete(struct api *api, struct MHD_Connection *c, const char *id);
 enum MHD_Result api_agents_logs(struct api *api, struct MHD_Connection *c,
 				struct api_request *req, const char *id);
+
+/* E2B's control plane (/sandboxes, /v2/sandboxes) and envd (requests
+ * with an E2b-Sandbox-Id header): routes_e2b.c. */
+bool api_e2b_path(const char *url);
+enum MHD_Result api_e2b_unauthorized(struct MHD_Connection *c, const char *message);
+enum MHD_Result api_e2b_route(struct api *api, struct MHD_Connection *c, const char *method,
+			      const char *url, struct api_request *req);
+enum MHD_Result api_envd_route(struct api *api, struct MHD_Connection *c, const char *method,
+			       const char *url, const char *sandbox_id, struct api_request *req);
 
 /* Log streams (logs ?follow=1): suspended while the agent is quiet. */
 struct log_followers *api_followers_new(void);

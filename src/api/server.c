@@ -63,7 +63,7 @@ static int load_admin_key(const char *data_dir, char *key, size_t size, struct e
 }
 
 /* Equal strings, in time that does not depend on where they differ. */
-static bool same_secret(const char *a, const char *b)
+bool api_same_secret(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
 	unsigned char diff = (unsigned char)(la != lb);
@@ -167,20 +167,33 @@ static enum MHD_Result route(struct api *api, struct MHD_Connection *c, const ch
 			return wrong_method(c, method, req->route, "GET");
 		return api_metrics_serve(api, c);
 	}
-	if (strncmp(url, "/api/", 5) != 0) {
+	/* A request naming a sandbox is for its envd (E2B routes them so). */
+	const char *sandbox_id = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "E2b-Sandbox-Id");
+	if (sandbox_id != NULL)
+		return api_envd_route(api, c, method, url, sandbox_id, req);
+	bool e2b = api_e2b_path(url);
+	if (!e2b && strncmp(url, "/api/", 5) != 0) {
 		req->route = "other";
 		return http_send_error(c, 404, "not_found", "no route %s %.200s", method, url);
 	}
-	req->route = "/api/*";
+	req->route = e2b ? "/sandboxes/*" : "/api/*";
 	if (api->cfg->auth_mode == CONFIG_AUTH_KEY) {
 		const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-API-Key");
+		char message[PATH_MAX + 80];
 		if (key == NULL || *key == '\0')
-			return http_send_error(c, 401, "unauthorized",
-					       "missing X-API-Key header (the admin key is in %s/admin.key)",
-					       api->cfg->data_dir);
-		if (!same_secret(key, api->admin_key))
-			return http_send_error(c, 401, "unauthorized", "invalid API key");
+			snprintf(message, sizeof message,
+				 "missing X-API-Key header (the admin key is in %s/admin.key)",
+				 api->cfg->data_dir);
+		else if (!api_same_secret(key, api->admin_key))
+			snprintf(message, sizeof message, "invalid API key");
+		else
+			message[0] = '\0';
+		if (message[0])
+			return e2b ? api_e2b_unauthorized(c, message)
+				   : http_send_error(c, 401, "unauthorized", "%s", message);
 	}
+	if (e2b)
+		return api_e2b_route(api, c, method, url, req);
 	if (strcmp(url, "/api/templates") == 0) {
 		req->route = "/api/templates";
 		if (!get)

@@ -56,6 +56,8 @@ struct agent {
 	char *capabilities_json; /* owned, may be NULL */
 	char *genome_json;       /* owned, may be NULL */
 	char *command_json;      /* owned, may be NULL: argv as a JSON array */
+	char *metadata_json;     /* owned, may be NULL: E2B sandbox metadata, an object */
+	char envd_token[72];     /* E2B sandboxes: what envd requests must carry; "" if none */
 	char mode[16];           /* on-demand | burst | scheduled */
 	uint32_t timeout_sec;
 	bool keep_alive;

@@ -586,6 +586,7 @@ static void launch(struct orchestrator *o, struct live *l)
 	agent_clear(&a);
 	bool stop_now = l->intent != INTENT_NONE;
 	watch_live(o, l);
+	pthread_cond_broadcast(&o->changed); /* orch_wait_started */
 	pthread_mutex_unlock(&o->lock);
 	/* Terminated while it was starting: the monitor records the end. */
 	if (stop_now)
@@ -721,14 +722,23 @@ static void *ticker_main(void *arg)
 
 /* ---- the interface ---------------------------------------------------- */
 
-static void generate_id(char out[AGENT_ID_MAX])
+/* 2*bytes random hex digits into out (which holds that plus a NUL). */
+static void random_hex(char *out, size_t bytes)
 {
-	unsigned char raw[8];
-	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
-		memset(raw, 0, sizeof raw);
-	int n = snprintf(out, AGENT_ID_MAX, "agt_");
-	for (size_t i = 0; i < sizeof raw; i++)
-		n += snprintf(out + n, AGENT_ID_MAX - (size_t)n, "%02x", raw[i]);
+	unsigned char raw[32];
+	if (bytes > sizeof raw)
+		bytes = sizeof raw;
+	if (getrandom(raw, bytes, 0) != (ssize_t)bytes)
+		abort(); /* no randomness: ids and tokens would repeat */
+	for (size_t i = 0; i < bytes; i++)
+		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+}
+
+/* prefix (4 characters) + 16 random hex digits. */
+static void generate_id(char out[AGENT_ID_MAX], const char *prefix)
+{
+	memcpy(out, prefix, 4);
+	random_hex(out + 4, 8);
 }
 
 static struct live *live_new(struct orchestrator *o, const struct agent *a)
@@ -753,14 +763,17 @@ int orch_spawn(struct orchestrator *o, const struct orch_spawn *req, struct agen
 	if (req->id)
 		snprintf(a.id, sizeof a.id, "%s", req->id);
 	else
-		generate_id(a.id);
+		generate_id(a.id, req->mode && strcmp(req->mode, "e2b") == 0 ? "sbx_" : "agt_");
 	snprintf(a.name, sizeof a.name, "%s", req->name ? req->name : a.id);
 	snprintf(a.agent_type, sizeof a.agent_type, "%s", req->agent_type);
 	snprintf(a.template_name, sizeof a.template_name, "%s",
 		 req->template_name ? req->template_name : o->cfg->cloud.default_template);
 	snprintf(a.provider, sizeof a.provider, "%s", o->provider->name);
 	snprintf(a.task_description, sizeof a.task_description, "%s", req->task ? req->task : "");
-	snprintf(a.mode, sizeof a.mode, "on-demand");
+	snprintf(a.mode, sizeof a.mode, "%s", req->mode ? req->mode : "on-demand");
+	a.metadata_json = req->metadata_json ? xstrdup(req->metadata_json) : NULL;
+	if (req->envd_token)
+		random_hex(a.envd_token, 24);
 	a.timeout_sec = req->timeout_sec ? req->timeout_sec : o->cfg->cloud.default_timeout_sec;
 	a.keep_alive = req->keep_alive;
 	a.status = AGENT_PENDING;
@@ -897,6 +910,105 @@ int orch_destroy(struct orchestrator *o, const char *id, struct evo_error *err)
 	orch_log_path(o, id, true, path, sizeof path);
 	unlink(path);
 	return 0;
+}
+
+int orch_wait_started(struct orchestrator *o, const char *id, int timeout_ms, struct agent *out,
+		      struct evo_error *err)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&o->lock);
+	struct live *l;
+	bool timed_out = false;
+	while ((l = find_live(o, id)) != NULL && l->watch == NULL && !timed_out)
+		timed_out = pthread_cond_timedwait(&o->changed, &o->lock, &until) == ETIMEDOUT;
+	pthread_mutex_unlock(&o->lock);
+	if (orch_get(o, id, out, err) < 0)
+		return -1;
+	if (out->status == AGENT_RUNNING)
+		return 0;
+	int r = timed_out ? evo_error_set(err, EVO_ERR_SYSTEM, 0, "%s: its sandbox did not start within %d ms",
+					  id, timeout_ms)
+			  : evo_error_set(err, EVO_ERR_SYSTEM, 0, "%s: %s", id,
+					  out->error_message[0] ? out->error_message
+								: agent_stop_reason_name(out->stop_reason));
+	agent_clear(out);
+	return r;
+}
+
+int orch_set_timeout(struct orchestrator *o, const char *id, uint32_t seconds,
+		     struct evo_error *err)
+{
+	int64_t now = now_ms();
+	usd_micros budget = budget_usd_to_micros(o->cfg->cloud.credit_budget_usd);
+	pthread_mutex_lock(&o->lock);
+	struct live *l = find_live(o, id);
+	if (l == NULL || l->watch == NULL || l->intent != INTENT_NONE) {
+		pthread_mutex_unlock(&o->lock);
+		return evo_error_set(err, EVO_ERR_NOT_FOUND, 0, "no running agent %s", id);
+	}
+	int64_t want = now + (int64_t)seconds * 1000;
+	if (want > l->max_deadline_ms) {
+		int64_t left = (l->max_deadline_ms - now) / 1000;
+		pthread_mutex_unlock(&o->lock);
+		return evo_error_set(err, EVO_ERR_INVALID, 0,
+				     "timeout: %u s would outlive maxLifetimeSec (%u s after its start; "
+				     "%lld s left)",
+				     seconds, o->cfg->cloud.max_lifetime_sec, (long long)(left > 0 ? left : 0));
+	}
+	uint32_t n;
+	usd_micros accrued, committed;
+	budget_numbers(o, now, &n, &accrued, &committed);
+	usd_micros extra = budget_cost(o->rate, billed_seconds(l->started_ms, want)) -
+			   budget_cost(o->rate, billed_seconds(l->started_ms, l->deadline_ms));
+	if (extra > 0 && committed + extra > budget) {
+		char e[32], b[32];
+		budget_format_usd(committed + extra, e);
+		budget_format_usd(budget, b);
+		pthread_mutex_unlock(&o->lock);
+		return evo_error_set(err, EVO_ERR_BUDGET, 0,
+				     "timeout refused: estimated spend %s USD would exceed creditBudgetUsd %s",
+				     e, b);
+	}
+	int64_t old = l->deadline_ms;
+	l->deadline_ms = want;
+	char sandbox_id[PROVIDER_SANDBOX_ID_MAX];
+	snprintf(sandbox_id, sizeof sandbox_id, "%s", l->sandbox_id);
+	pthread_mutex_unlock(&o->lock);
+	if (o->provider->set_timeout(sandbox_id, seconds, err) < 0) {
+		pthread_mutex_lock(&o->lock);
+		if ((l = find_live(o, id)) != NULL && l->deadline_ms == want)
+			l->deadline_ms = old;
+		pthread_mutex_unlock(&o->lock);
+		return -1;
+	}
+	struct agent a;
+	if (store_agent_get(o->store, id, &a, NULL) == 0) {
+		a.deadline_ms = want;
+		store_agent_update(o->store, &a, NULL);
+		agent_clear(&a);
+	}
+	return 0;
+}
+
+int orch_stats(struct orchestrator *o, const char *id, struct provider_stats *out,
+	       struct evo_error *err)
+{
+	pthread_mutex_lock(&o->lock);
+	struct live *l = find_live(o, id);
+	char sandbox_id[PROVIDER_SANDBOX_ID_MAX] = "";
+	if (l && l->watch)
+		snprintf(sandbox_id, sizeof sandbox_id, "%s", l->sandbox_id);
+	pthread_mutex_unlock(&o->lock);
+	if (!sandbox_id[0])
+		return evo_error_set(err, EVO_ERR_NOT_FOUND, 0, "no running agent %s", id);
+	return o->provider->stats(sandbox_id, out, err);
 }
 
 /* Fill in what a live agent has accrued so far. Caller holds the lock. */

@@ -46,6 +46,9 @@ struct orch_spawn {
 	uint32_t mqtt_port;        /* 0: config's */
 	uint32_t timeout_sec;      /* 0: cloud.defaultTimeoutSec */
 	bool keep_alive;
+	const char *mode;          /* NULL: "on-demand"; "e2b" for E2B API sandboxes */
+	const char *metadata_json; /* E2B metadata, an object, may be NULL */
+	bool envd_token;           /* give it a fresh envd access token */
 };
 
 struct orch_costs {
@@ -72,6 +75,21 @@ void orch_set_log_hook(struct orchestrator *o, orch_log_hook hook, void *ctx);
  * background. LIMIT (429) at maxAgents, BUDGET (402) past the budget,
  * CONFLICT for a taken id, INVALID for an unknown template. */
 int orch_spawn(struct orchestrator *o, const struct orch_spawn *req, struct agent *out,
+	       struct evo_error *err);
+
+/* Wait (up to timeout_ms) until a spawned agent's sandbox runs: 0 with
+ * the record, or -1 with why it did not start. */
+int orch_wait_started(struct orchestrator *o, const char *id, int timeout_ms, struct agent *out,
+		      struct evo_error *err);
+
+/* A running agent's sandbox now dies `seconds` from now: never past
+ * maxLifetimeSec after its start (INVALID), nor past the budget (BUDGET).
+ * NOT_FOUND when it is not running. */
+int orch_set_timeout(struct orchestrator *o, const char *id, uint32_t seconds,
+		     struct evo_error *err);
+
+/* What a running agent's sandbox uses now. */
+int orch_stats(struct orchestrator *o, const char *id, struct provider_stats *out,
 	       struct evo_error *err);
 
 /* Stop an agent and keep its record (completed, stop_reason terminated).

@@ -42,6 +42,14 @@ struct provider_spawn {
 	const char *owner;      /* tag of the orchestrator that owns it */
 };
 
+struct provider_stats {
+	uint64_t cpu_usec;           /* CPU time used so far */
+	uint64_t memory_bytes;
+	uint64_t memory_limit_bytes;
+	uint64_t pids;
+	uint32_t cpu_millis;         /* its CPU limit, 1000 = one vCPU */
+};
+
 struct provider_watch;
 
 /* What a watch delivers. Output comes in order; ended() is the last call. */
@@ -73,6 +81,8 @@ struct provider {
 	int (*kill)(const char *id, struct evo_error *err);
 	/* Its deadline becomes now + seconds. */
 	int (*set_timeout)(const char *id, uint32_t seconds, struct evo_error *err);
+	/* What it uses now. NOT_FOUND when it is gone. */
+	int (*stats)(const char *id, struct provider_stats *out, struct evo_error *err);
 	/* Ids of live sandboxes tagged with owner; NULL-terminated, the
 	 * caller frees each and the array. */
 	char **(*list_owned)(const char *owner);

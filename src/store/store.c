@@ -61,6 +61,10 @@ static const char *const migrations[] = {
 	/* 3: the newest-first page of all agents (GET /api/agents) without a
 	 * sort of the whole table. */
 	"CREATE INDEX agents_by_created ON agents (created_at_ms DESC, id);",
+	/* 4: sandboxes made through the E2B API: their metadata and the
+	 * token that guards their envd. */
+	"ALTER TABLE agents ADD COLUMN metadata TEXT;"
+	"ALTER TABLE agents ADD COLUMN envd_token TEXT NOT NULL DEFAULT '';",
 };
 
 static int db_error(struct store *s, struct evo_error *err, const char *what)
@@ -175,7 +179,8 @@ void store_close(struct store *s)
 	"id, name, tenant, agent_type, template, provider, sandbox_id, status, stop_reason," \
 	" task_description, environment, capabilities, genome, mode, timeout_sec, keep_alive," \
 	" tokens_used, cost_micros, execution_time_ms, exit_code, error_message, created_at_ms," \
-	" started_at_ms, completed_at_ms, tournament_id, generation, fitness, command, deadline_ms"
+	" started_at_ms, completed_at_ms, tournament_id, generation, fitness, command, deadline_ms," \
+	" metadata, envd_token"
 
 static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
 {
@@ -185,7 +190,7 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
 		sqlite3_bind_null(st, i);
 }
 
-/* Bind the 29 columns in AGENT_COLUMNS order, from index 1. */
+/* Bind the 31 columns in AGENT_COLUMNS order, from index 1. */
 static void bind_agent(sqlite3_stmt *st, const struct agent *a)
 {
 	int i = 1;
@@ -221,6 +226,8 @@ static void bind_agent(sqlite3_stmt *st, const struct agent *a)
 	sqlite3_bind_double(st, i++, a->fitness);
 	bind_text_or_null(st, i++, a->command_json);
 	sqlite3_bind_int64(st, i++, a->deadline_ms);
+	bind_text_or_null(st, i++, a->metadata_json);
+	sqlite3_bind_text(st, i++, a->envd_token, -1, SQLITE_TRANSIENT);
 }
 
 static void copy_text(char *dst, size_t size, sqlite3_stmt *st, int col)
@@ -271,6 +278,8 @@ static void read_agent(sqlite3_stmt *st, struct agent *a)
 	a->fitness = sqlite3_column_double(st, i++);
 	a->command_json = dup_text(st, i++);
 	a->deadline_ms = sqlite3_column_int64(st, i++);
+	a->metadata_json = dup_text(st, i++);
+	copy_text(a->envd_token, sizeof a->envd_token, st, i++);
 }
 
 /* Run one statement that changes rows; NOT_FOUND when it changed none
@@ -309,7 +318,7 @@ int store_agent_insert(struct store *s, const struct agent *a, struct evo_error 
 {
 	int r = run_change(s,
 			   "INSERT INTO agents (" AGENT_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-			   "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			   "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			   a, NULL, false, "insert agent", err);
 	if (r < 0 && err && err->kind == EVO_ERR_CONFLICT)
 		evo_error_set(err, EVO_ERR_CONFLICT, 0, "an agent with id %s already exists", a->id);
@@ -321,7 +330,7 @@ int store_agent_update(struct store *s, const struct agent *a, struct evo_error 
 	/* Every column is rewritten; id (?1) selects the row. */
 	return run_change(s,
 			  "UPDATE agents SET (" AGENT_COLUMNS ") = (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,"
-			  "?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29) WHERE id = ?1",
+			  "?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31) WHERE id = ?1",
 			  a, NULL, true, "update agent", err);
 }
 
@@ -367,7 +376,9 @@ static void filter_sql(const struct store_agent_filter *f, char *out, size_t siz
 	if (f && f->status)
 		n += (size_t)snprintf(out + n, size - n, " AND status = ?4");
 	if (f && f->agent_type)
-		snprintf(out + n, size - n, " AND agent_type = ?5");
+		n += (size_t)snprintf(out + n, size - n, " AND agent_type = ?5");
+	if (f && f->mode)
+		snprintf(out + n, size - n, " AND mode = ?6");
 }
 
 static void bind_filter(sqlite3_stmt *st, const struct store_agent_filter *f)
@@ -378,6 +389,8 @@ static void bind_filter(sqlite3_stmt *st, const struct store_agent_filter *f)
 		sqlite3_bind_text(st, 4, f->status, -1, SQLITE_TRANSIENT);
 	if (f && f->agent_type)
 		sqlite3_bind_text(st, 5, f->agent_type, -1, SQLITE_TRANSIENT);
+	if (f && f->mode)
+		sqlite3_bind_text(st, 6, f->mode, -1, SQLITE_TRANSIENT);
 }
 
 int store_agent_list(struct store *s, const struct store_agent_filter *filter, size_t offset,

@@ -40,6 +40,7 @@ struct store_agent_filter {
 	const char *tenant;
 	const char *status;     /* "pending", "running", ... */
 	const char *agent_type;
+	const char *mode;       /* "on-demand", "e2b", ... */
 	bool active_only;       /* pending or running */
 };
 

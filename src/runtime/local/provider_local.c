@@ -501,14 +501,24 @@ static int local_kill(const char *id, struct evo_error *err)
 	return supervisor_kill(id, err);
 }
 
-static int local_set_timeout(const char *id, uint32_t seconds, struct evo_error *err)
+/* One request to a sandbox's supervisor on a connection of its own.
+ * fields may be NULL; reply_ok (may be NULL) gets the OK frame. */
+static int supervisor_call(const char *id, uint8_t type, const struct evo_buf *fields,
+			   void (*reply_ok)(const struct evo_frame *f, void *ctx), void *ctx,
+			   struct evo_error *err)
 {
+	if (!sandbox_id_valid(id))
+		return evo_error_set(err, EVO_ERR_NOT_FOUND, 0, "sandbox %.64s: invalid id", id);
 	int fd = connect_supervisor(id, err);
-	if (fd < 0)
+	if (fd < 0) {
+		if (err)
+			err->kind = EVO_ERR_NOT_FOUND;
 		return -1;
+	}
 	struct evo_buf req = {0};
-	size_t m = evo_frame_begin(&req, STREAM_CONTROL, EVO_MSG_SUP_SET_TIMEOUT, 0);
-	evo_frame_add_u64(&req, EVO_F_TIMEOUT_MS, (uint64_t)seconds * 1000);
+	size_t m = evo_frame_begin(&req, STREAM_CONTROL, type, 0);
+	if (fields)
+		evo_buf_append(&req, fields->data, fields->len);
 	evo_frame_end(&req, m);
 	int r = channel_send_all(fd, &req, err);
 	evo_buf_free(&req);
@@ -524,11 +534,50 @@ static int local_set_timeout(const char *id, uint32_t seconds, struct evo_error 
 			continue;
 		if (f.type != EVO_MSG_OK)
 			r = channel_error_from_frame(&f, err);
+		else if (reply_ok)
+			reply_ok(&f, ctx);
 		break;
 	}
 	free(buf);
 	close(fd);
 	return r;
+}
+
+static int local_set_timeout(const char *id, uint32_t seconds, struct evo_error *err)
+{
+	struct evo_buf fields = {0};
+	evo_frame_add_u64(&fields, EVO_F_TIMEOUT_MS, (uint64_t)seconds * 1000);
+	int r = supervisor_call(id, EVO_MSG_SUP_SET_TIMEOUT, &fields, NULL, NULL, err);
+	evo_buf_free(&fields);
+	return r;
+}
+
+static void read_stats(const struct evo_frame *f, void *ctx)
+{
+	struct provider_stats *out = ctx;
+	struct evo_field_iter it;
+	struct evo_field field;
+	evo_field_iter_init(&it, f->payload, f->payload_len);
+	while (evo_field_next(&it, &field, NULL) == 1) {
+		uint64_t *slot = field.tag == EVO_F_CPU_USEC	? &out->cpu_usec
+				 : field.tag == EVO_F_MEM_BYTES ? &out->memory_bytes
+				 : field.tag == EVO_F_MEM_LIMIT ? &out->memory_limit_bytes
+				 : field.tag == EVO_F_PIDS	? &out->pids
+								: NULL;
+		if (slot)
+			evo_field_u64(&field, slot, NULL);
+	}
+}
+
+static int local_stats(const char *id, struct provider_stats *out, struct evo_error *err)
+{
+	memset(out, 0, sizeof *out);
+	if (supervisor_call(id, EVO_MSG_SUP_STATS, NULL, read_stats, out, err) < 0)
+		return -1;
+	struct sandbox_state st;
+	if (supervisor_info(id, &st, NULL) == 0)
+		out->cpu_millis = st.resources.cpu_millis;
+	return 0;
 }
 
 static char **local_list_owned(const char *owner)
@@ -577,6 +626,7 @@ static const struct provider local = {
 	.watch_close = local_watch_close,
 	.kill = local_kill,
 	.set_timeout = local_set_timeout,
+	.stats = local_stats,
 	.list_owned = local_list_owned,
 	.collect_end = local_collect_end,
 	.forget_ends = local_forget_ends,

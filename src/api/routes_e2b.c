@@ -1,0 +1,574 @@
+/* E2B's control-plane API (../shared/specs/e2b-compat.md §3) on evoclaw:
+ * /sandboxes and /v2/sandboxes, so the unmodified e2b SDK creates, lists,
+ * extends and kills sandboxes here. An E2B sandbox is an agent of mode
+ * "e2b" with no command (it idles, like E2B's), so it counts against
+ * maxAgents and the budget, is billed and shows in costs and metrics
+ * like any agent. Errors use E2B's shape, {"code": <status>, "message"}.
+ *
+ * Not yet: pause/resume (the cgroup freezer) and envd (process and file
+ * RPC inside the sandbox): both answer 501 saying so. */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "api/http.h"
+#include "api/json_input.h"
+#include "common/cleanup.h"
+#include "core/budget.h"
+#include "runtime/template.h"
+
+/* What we tell the SDK envd is: it gates features client-side (spec §5). */
+#define E2B_ENVD_VERSION "0.5.7"
+#define E2B_DEFAULT_TIMEOUT_SEC 300
+#define E2B_LIST_LIMIT_MAX 100
+/* How long create waits for the sandbox to run before giving up. */
+#define E2B_CREATE_WAIT_MS 30000
+
+static enum MHD_Result e2b_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static enum MHD_Result e2b_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
+{
+	char message[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof message, fmt, ap);
+	va_end(ap);
+	size_t len;
+	char *text = http_json_text(json_pack("{s:i, s:s}", "code", (int)status, "message", message),
+				    &len);
+	if (text == NULL)
+		return MHD_NO;
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (r == NULL) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	/* The SDK retries a 429 only when told when (spec §3.2). */
+	if (status == 429)
+		MHD_add_response_header(r, "Retry-After", "1");
+	return http_queue(c, status, r);
+}
+
+/* evoclaw's error kinds in E2B's shape. */
+static enum MHD_Result e2b_evo_error(struct MHD_Connection *c, const struct evo_error *err)
+{
+	unsigned status = err->kind == EVO_ERR_INVALID	   ? 400
+			  : err->kind == EVO_ERR_NOT_FOUND ? 404
+			  : err->kind == EVO_ERR_CONFLICT  ? 409
+			  : err->kind == EVO_ERR_LIMIT	   ? 429
+			  : err->kind == EVO_ERR_BUDGET	   ? 402
+							   : 500;
+	return e2b_error(c, status, "%s", err->msg);
+}
+
+static enum MHD_Result no_content(struct MHD_Connection *c)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	if (r == NULL)
+		return MHD_NO;
+	return http_queue(c, 204, r);
+}
+
+static json_t *time_json(int64_t ms)
+{
+	char text[32];
+	agent_format_time(ms, text);
+	return text[0] ? json_string(text) : json_null();
+}
+
+/* The Sandbox schema (create, connect). */
+static json_t *sandbox_json(const struct agent *a)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:n, s:n}", "sandboxID", a->id, "templateID",
+			 a->template_name, "clientID", "evoclaw", "alias", a->template_name,
+			 "envdVersion", E2B_ENVD_VERSION, "envdAccessToken", a->envd_token, "domain",
+			 "trafficAccessToken");
+}
+
+/* The SandboxDetail / ListedSandbox schema. */
+static json_t *sandbox_detail_json(const struct agent *a)
+{
+	json_t *o = sandbox_json(a);
+	struct template t;
+	struct template_resources res = {0};
+	if (template_load(a->template_name, &t, NULL) == 0) {
+		res = t.resources;
+		template_free(&t);
+	}
+	json_t *metadata = a->metadata_json ? json_loads(a->metadata_json, 0, NULL) : NULL;
+	json_object_set_new(o, "metadata", metadata ? metadata : json_object());
+	json_object_set_new(o, "startedAt", time_json(a->started_at_ms ? a->started_at_ms
+								     : a->created_at_ms));
+	json_object_set_new(o, "endAt", time_json(a->deadline_ms));
+	json_object_set_new(o, "state", json_string("running"));
+	json_object_set_new(o, "cpuCount", json_integer((res.cpu_millis + 999) / 1000));
+	json_object_set_new(o, "memoryMB", json_integer(res.memory_mb));
+	json_object_set_new(o, "diskSizeMB", json_integer(res.disk_mb));
+	json_object_set_new(o, "allowInternetAccess", json_false());
+	json_object_set_new(o, "lifecycle", json_pack("{s:s, s:b}", "onTimeout", "kill",
+						      "autoResume", 0));
+	json_object_set_new(o, "volumeMounts", json_array());
+	return o;
+}
+
+/* The live E2B sandbox with this id, or an answered 404. */
+static bool find_sandbox(struct api *api, struct MHD_Connection *c, const char *id,
+			 struct agent *out, enum MHD_Result *ret)
+{
+	struct evo_error err = {0};
+	if (orch_get(api->orch, id, out, &err) < 0) {
+		*ret = e2b_error(c, 404, "sandbox \"%.64s\" not found", id);
+		return false;
+	}
+	if (strcmp(out->mode, "e2b") != 0 || agent_is_finished(out)) {
+		agent_clear(out);
+		*ret = e2b_error(c, 404, "sandbox \"%.64s\" not found", id);
+		return false;
+	}
+	return true;
+}
+
+/* An object of string values (metadata, envVars) as compact JSON. */
+static int string_map(json_t *body, const char *key, char **out, struct evo_error *err)
+{
+	json_t *v = json_object_get(body, key);
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_object(v) || json_object_size(v) > 256)
+		return evo_error_set(err, EVO_ERR_INVALID, 0,
+				     "%s: must be an object of at most 256 string values", key);
+	const char *k;
+	json_t *val;
+	json_object_foreach(v, k, val)
+		if (!json_is_string(val) || strlen(k) == 0 || strlen(k) > 256 ||
+		    json_string_length(val) > 32768)
+			return evo_error_set(err, EVO_ERR_INVALID, 0,
+					     "%s.%.64s: must be a string (keys of 1 to 256 bytes)", key, k);
+	*out = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+	return 0;
+}
+
+static enum MHD_Result create(struct api *api, struct MHD_Connection *c, struct api_request *req)
+{
+	enum MHD_Result ret;
+	json_t *body = api_body_object(c, req, &ret);
+	if (body == NULL)
+		return ret;
+	/* Fields this server does not act on (network, mcp, autoPause, ...)
+	 * are accepted, as the SDK sends some by default (spec §9). */
+	struct evo_error err = {0};
+	const char *tmpl = "base";
+	uint64_t timeout = E2B_DEFAULT_TIMEOUT_SEC;
+	char *metadata = NULL, *env = NULL;
+	int r = json_input_string(body, "", "templateID", 64, false, &tmpl, &err);
+	if (r == 0)
+		r = json_input_uint(body, "", "timeout", 1, api->cfg->cloud.max_lifetime_sec, &timeout,
+				    &err);
+	if (r == 0)
+		r = string_map(body, "metadata", &metadata, &err);
+	if (r == 0)
+		r = json_input_env(body, "", "envVars", &env, &err);
+	if (r == 0 && api_check_template("templateID", tmpl, &err) < 0) {
+		/* E2B answers an unknown template with 404 (tmpl lives in body). */
+		ret = e2b_error(c, 404, "template \"%.64s\" not found", tmpl);
+		json_decref(body);
+		free(metadata);
+		free(env);
+		return ret;
+	}
+	struct orch_spawn s = {
+		.agent_type = "sandbox",
+		.template_name = tmpl,
+		.env_json = env,
+		.timeout_sec = (uint32_t)timeout,
+		.mode = "e2b",
+		.metadata_json = metadata,
+		.envd_token = true,
+	};
+	struct agent a;
+	if (r == 0)
+		r = orch_spawn(api->orch, &s, &a, &err);
+	json_decref(body);
+	free(metadata);
+	free(env);
+	if (r < 0)
+		return e2b_evo_error(c, &err);
+	/* E2B answers create once the sandbox can run a command. */
+	char id[AGENT_ID_MAX];
+	snprintf(id, sizeof id, "%s", a.id);
+	agent_clear(&a);
+	if (orch_wait_started(api->orch, id, E2B_CREATE_WAIT_MS, &a, &err) < 0)
+		return e2b_error(c, 500, "sandbox did not start: %s", err.msg);
+	json_t *out = sandbox_json(&a);
+	agent_clear(&a);
+	return http_send_json(c, 201, out);
+}
+
+/* Percent-decoding, in place; false on a malformed escape. */
+static bool percent_decode(char *s)
+{
+	char *w = s;
+	for (const char *p = s; *p; p++) {
+		if (*p == '%') {
+			if (!isxdigit((unsigned char)p[1]) || !isxdigit((unsigned char)p[2]))
+				return false;
+			char hex[3] = {p[1], p[2], 0};
+			*w++ = (char)strtol(hex, NULL, 16);
+			p += 2;
+		} else {
+			*w++ = *p == '+' ? ' ' : *p;
+		}
+	}
+	*w = '\0';
+	return true;
+}
+
+/* The SDK's metadata filter: "k1=v1&k2=v2" (libmicrohttpd has undone the
+ * outer encoding), each key and value percent-encoded twice more. */
+static json_t *metadata_filter(const char *query, struct evo_error *err)
+{
+	json_t *want = json_object();
+	char *copy = xstrdup(query);
+	char *save = NULL;
+	for (char *pair = strtok_r(copy, "&", &save); pair; pair = strtok_r(NULL, "&", &save)) {
+		char *eq = strchr(pair, '=');
+		if (eq == NULL) {
+			evo_error_set(err, EVO_ERR_INVALID, 0, "metadata: \"%.64s\" is not key=value", pair);
+			json_decref(want);
+			free(copy);
+			return NULL;
+		}
+		*eq = '\0';
+		char *k = pair, *v = eq + 1;
+		if (!percent_decode(k) || !percent_decode(k) || !percent_decode(v) || !percent_decode(v)) {
+			evo_error_set(err, EVO_ERR_INVALID, 0, "metadata: bad percent-encoding");
+			json_decref(want);
+			free(copy);
+			return NULL;
+		}
+		json_object_set_new(want, k, json_string(v));
+	}
+	free(copy);
+	return want;
+}
+
+static bool metadata_matches(const struct agent *a, json_t *want)
+{
+	if (json_object_size(want) == 0)
+		return true;
+	json_t *have = a->metadata_json ? json_loads(a->metadata_json, 0, NULL) : NULL;
+	bool ok = have != NULL;
+	const char *k;
+	json_t *v;
+	json_object_foreach(want, k, v) {
+		json_t *h = json_object_get(have, k);
+		if (!ok || !json_is_string(h) || strcmp(json_string_value(h), json_string_value(v)) != 0)
+			ok = false;
+	}
+	json_decref(have);
+	return ok;
+}
+
+static enum MHD_Result list(struct api *api, struct MHD_Connection *c)
+{
+	const char *state = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "state");
+	const char *meta = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "metadata");
+	const char *tmpl = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "template");
+	const char *limit_text = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit");
+	const char *token = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "nextToken");
+	long long limit = E2B_LIST_LIMIT_MAX, offset = 0;
+	if (limit_text) {
+		char *end;
+		limit = strtoll(limit_text, &end, 10);
+		if (*end || end == limit_text || limit < 1 || limit > E2B_LIST_LIMIT_MAX)
+			return e2b_error(c, 400, "limit: must be an integer from 1 to %d",
+					 E2B_LIST_LIMIT_MAX);
+	}
+	if (token && *token) {
+		char *end;
+		offset = strtoll(token, &end, 10);
+		if (*end || end == token || offset < 0)
+			return e2b_error(c, 400, "nextToken: not a token this server gave");
+	}
+	/* Only running sandboxes exist here (no pause yet). */
+	bool want_running = state == NULL || *state == '\0' || strstr(state, "running") != NULL;
+	struct evo_error err = {0};
+	json_t *want_meta = meta ? metadata_filter(meta, &err) : json_object();
+	if (want_meta == NULL)
+		return e2b_evo_error(c, &err);
+	struct agent *rows = NULL;
+	size_t n = 0;
+	struct store_agent_filter f = {.mode = "e2b", .active_only = true};
+	if (want_running && orch_list(api->orch, &f, 0, 100000, &rows, &n, NULL, &err) < 0) {
+		json_decref(want_meta);
+		return e2b_evo_error(c, &err);
+	}
+	json_t *out = json_array();
+	long long matched = 0;
+	bool more = false;
+	for (size_t i = 0; i < n; i++) {
+		struct agent *a = &rows[i];
+		if ((tmpl == NULL || strcmp(tmpl, a->template_name) == 0) &&
+		    metadata_matches(a, want_meta)) {
+			if (matched >= offset && matched < offset + limit)
+				json_array_append_new(out, sandbox_detail_json(a));
+			else if (matched >= offset + limit)
+				more = true;
+			matched++;
+		}
+		agent_clear(a);
+	}
+	free(rows);
+	json_decref(want_meta);
+	size_t len;
+	char *text = http_json_text(out, &len);
+	if (text == NULL)
+		return MHD_NO;
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (r == NULL) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", "application/json");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	if (more) {
+		char next[32];
+		snprintf(next, sizeof next, "%lld", offset + limit);
+		MHD_add_response_header(r, "X-Next-Token", next);
+	}
+	return http_queue(c, 200, r);
+}
+
+/* A body's {"<key>": seconds}, 1..maxLifetimeSec; def when absent. */
+static int seconds_field(struct api *api, struct MHD_Connection *c, struct api_request *req,
+			 const char *key, uint64_t def, uint64_t *out, enum MHD_Result *ret)
+{
+	json_t *body = api_body_object(c, req, ret);
+	if (body == NULL)
+		return -1;
+	struct evo_error err = {0};
+	*out = def;
+	int r = json_input_uint(body, "", key, 0, api->cfg->cloud.max_lifetime_sec, out, &err);
+	json_decref(body);
+	if (r < 0)
+		*ret = e2b_evo_error(c, &err);
+	return r;
+}
+
+static enum MHD_Result set_timeout(struct api *api, struct MHD_Connection *c,
+				   struct api_request *req, const char *id, bool only_extend,
+				   const char *key)
+{
+	enum MHD_Result ret;
+	struct agent a;
+	if (!find_sandbox(api, c, id, &a, &ret))
+		return ret;
+	int64_t deadline = a.deadline_ms;
+	agent_clear(&a);
+	uint64_t seconds;
+	if (seconds_field(api, c, req, key, E2B_DEFAULT_TIMEOUT_SEC, &seconds, &ret) < 0)
+		return ret;
+	struct evo_error err = {0};
+	bool extends = api_now_ms() + (int64_t)seconds * 1000 > deadline;
+	if ((!only_extend || extends) && orch_set_timeout(api->orch, id, (uint32_t)seconds, &err) < 0)
+		return e2b_evo_error(c, &err);
+	return no_content(c);
+}
+
+static enum MHD_Result connect_sandbox(struct api *api, struct MHD_Connection *c,
+				       struct api_request *req, const char *id)
+{
+	enum MHD_Result ret;
+	struct agent a;
+	if (!find_sandbox(api, c, id, &a, &ret))
+		return ret;
+	int64_t deadline = a.deadline_ms;
+	agent_clear(&a);
+	uint64_t seconds;
+	if (seconds_field(api, c, req, "timeout", E2B_DEFAULT_TIMEOUT_SEC, &seconds, &ret) < 0)
+		return ret;
+	/* A running sandbox's time to live is only ever extended here. */
+	struct evo_error err = {0};
+	if (api_now_ms() + (int64_t)seconds * 1000 > deadline &&
+	    orch_set_timeout(api->orch, id, (uint32_t)seconds, &err) < 0)
+		return e2b_evo_error(c, &err);
+	if (orch_get(api->orch, id, &a, &err) < 0)
+		return e2b_evo_error(c, &err);
+	json_t *out = sandbox_json(&a);
+	agent_clear(&a);
+	return http_send_json(c, 200, out);
+}
+
+static enum MHD_Result metrics(struct api *api, struct MHD_Connection *c, const char *id)
+{
+	enum MHD_Result ret;
+	struct agent a;
+	if (!find_sandbox(api, c, id, &a, &ret))
+		return ret;
+	struct provider_stats st;
+	struct evo_error err = {0};
+	int64_t now = api_now_ms(), started = a.started_at_ms;
+	struct template t;
+	uint64_t disk_mb = 0;
+	if (template_load(a.template_name, &t, NULL) == 0) {
+		disk_mb = t.resources.disk_mb;
+		template_free(&t);
+	}
+	agent_clear(&a);
+	if (orch_stats(api->orch, id, &st, &err) < 0)
+		return e2b_evo_error(c, &err);
+	uint32_t cpus = (st.cpu_millis + 999) / 1000;
+	double elapsed_us = (double)(now - started) * 1000.0;
+	double pct = elapsed_us > 0 && cpus > 0 ? 100.0 * (double)st.cpu_usec / (elapsed_us * cpus)
+					       : 0.0;
+	json_t *sample = json_pack("{s:o, s:I, s:i, s:f, s:I, s:I, s:i, s:i, s:I}", "timestamp",
+				   time_json(now), "timestampUnix", (json_int_t)(now / 1000),
+				   "cpuCount", (int)cpus, "cpuUsedPct", pct, "memUsed",
+				   (json_int_t)st.memory_bytes, "memTotal",
+				   (json_int_t)st.memory_limit_bytes, "memCache", 0, "diskUsed", 0,
+				   "diskTotal", (json_int_t)(disk_mb * 1024 * 1024));
+	return http_send_json(c, 200, json_pack("[o]", sample));
+}
+
+static enum MHD_Result logs(struct api *api, struct MHD_Connection *c, const char *id)
+{
+	enum MHD_Result ret;
+	struct agent a;
+	if (!find_sandbox(api, c, id, &a, &ret))
+		return ret;
+	int64_t started = a.started_at_ms;
+	agent_clear(&a);
+	char **lines = orch_log_tail(api->orch, id, 1000);
+	json_t *plain = json_array(), *entries = json_array();
+	for (char **l = lines; l && *l; l++) {
+		json_array_append_new(plain, json_pack("{s:o, s:s}", "timestamp", time_json(started),
+						       "line", *l));
+		json_array_append_new(entries,
+				      json_pack("{s:o, s:s, s:s, s:{}}", "timestamp", time_json(started),
+						"level", "info", "message", *l, "fields"));
+	}
+	orch_lines_free(lines);
+	return http_send_json(c, 200, json_pack("{s:o, s:o}", "logs", plain, "logEntries", entries));
+}
+
+static enum MHD_Result kill_sandbox(struct api *api, struct MHD_Connection *c, const char *id)
+{
+	enum MHD_Result ret;
+	struct agent a;
+	if (!find_sandbox(api, c, id, &a, &ret))
+		return ret;
+	agent_clear(&a);
+	struct evo_error err = {0};
+	if (orch_terminate(api->orch, id, &a, &err) < 0)
+		return err.kind == EVO_ERR_CONFLICT ? e2b_error(c, 404, "sandbox \"%s\" not found", id)
+						    : e2b_evo_error(c, &err);
+	agent_clear(&a);
+	return no_content(c);
+}
+
+bool api_e2b_path(const char *url)
+{
+	return strcmp(url, "/sandboxes") == 0 || strncmp(url, "/sandboxes/", 11) == 0 ||
+	       strcmp(url, "/v2/sandboxes") == 0 || strncmp(url, "/v2/sandboxes/", 14) == 0;
+}
+
+enum MHD_Result api_e2b_unauthorized(struct MHD_Connection *c, const char *message)
+{
+	return e2b_error(c, 401, "%s", message);
+}
+
+enum MHD_Result api_e2b_route(struct api *api, struct MHD_Connection *c, const char *method,
+			      const char *url, struct api_request *req)
+{
+	bool get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0,
+	     del = strcmp(method, "DELETE") == 0;
+	char id[AGENT_ID_MAX];
+	if (strcmp(url, "/sandboxes") == 0 || strcmp(url, "/v2/sandboxes") == 0) {
+		req->route = url[1] == 'v' ? "/v2/sandboxes" : "/sandboxes";
+		if (post)
+			return create(api, c, req);
+		if (get)
+			return list(api, c);
+		return e2b_error(c, 405, "%.16s %s: use GET or POST", method, req->route);
+	}
+	if (api_path_id(url, "/v2/sandboxes/", "/connect", id, sizeof id)) {
+		req->route = "/v2/sandboxes/{id}/connect";
+		return post ? connect_sandbox(api, c, req, id)
+			    : e2b_error(c, 405, "%.16s %s: use POST", method, req->route);
+	}
+	if (api_path_id(url, "/sandboxes/", "/timeout", id, sizeof id)) {
+		req->route = "/sandboxes/{id}/timeout";
+		return post ? set_timeout(api, c, req, id, false, "timeout")
+			    : e2b_error(c, 405, "%.16s %s: use POST", method, req->route);
+	}
+	if (api_path_id(url, "/sandboxes/", "/refreshes", id, sizeof id)) {
+		req->route = "/sandboxes/{id}/refreshes";
+		return post ? set_timeout(api, c, req, id, true, "duration")
+			    : e2b_error(c, 405, "%.16s %s: use POST", method, req->route);
+	}
+	if (api_path_id(url, "/sandboxes/", "/metrics", id, sizeof id)) {
+		req->route = "/sandboxes/{id}/metrics";
+		return get ? metrics(api, c, id)
+			   : e2b_error(c, 405, "%.16s %s: use GET", method, req->route);
+	}
+	if (api_path_id(url, "/sandboxes/", "/logs", id, sizeof id)) {
+		req->route = "/sandboxes/{id}/logs";
+		return get ? logs(api, c, id) : e2b_error(c, 405, "%.16s %s: use GET", method, req->route);
+	}
+	if (api_path_id(url, "/sandboxes/", "/pause", id, sizeof id) ||
+	    api_path_id(url, "/sandboxes/", "/resume", id, sizeof id)) {
+		req->route = "/sandboxes/{id}/pause";
+		return e2b_error(c, 501, "pausing sandboxes is not implemented yet");
+	}
+	if (api_path_id(url, "/sandboxes/", "", id, sizeof id)) {
+		req->route = "/sandboxes/{id}";
+		if (get) {
+			enum MHD_Result ret;
+			struct agent a;
+			if (!find_sandbox(api, c, id, &a, &ret))
+				return ret;
+			json_t *out = sandbox_detail_json(&a);
+			agent_clear(&a);
+			return http_send_json(c, 200, out);
+		}
+		if (del)
+			return kill_sandbox(api, c, id);
+		return e2b_error(c, 405, "%.16s %s: use GET or DELETE", method, req->route);
+	}
+	req->route = "/sandboxes/*";
+	return e2b_error(c, 404, "no route %.16s %.200s", method, url);
+}
+
+/* envd, until it lands: /health says whether the sandbox runs (the SDK's
+ * isRunning), everything else says it is not there yet. */
+enum MHD_Result api_envd_route(struct api *api, struct MHD_Connection *c, const char *method,
+			       const char *url, const char *sandbox_id, struct api_request *req)
+{
+	(void)method;
+	if (strcmp(url, "/health") == 0) {
+		req->route = "envd /health";
+		struct agent a;
+		struct evo_error err = {0};
+		if (orch_get(api->orch, sandbox_id, &a, &err) < 0)
+			return e2b_error(c, 502, "sandbox \"%.64s\" is not running", sandbox_id);
+		/* Every envd request carries the sandbox's token (spec §9). */
+		const char *token = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Access-Token");
+		if (a.envd_token[0] && (token == NULL || !api_same_secret(token, a.envd_token))) {
+			agent_clear(&a);
+			return e2b_error(c, 401, "missing or wrong X-Access-Token for this sandbox");
+		}
+		bool running = a.status == AGENT_RUNNING && strcmp(a.mode, "e2b") == 0;
+		agent_clear(&a);
+		return running ? no_content(c)
+			       : e2b_error(c, 502, "sandbox \"%.64s\" is not running", sandbox_id);
+	}
+	req->route = "envd";
+	return e2b_error(c, 501, "envd %.200s is not implemented yet on evoclaw", url);
+}
