@@ -22,8 +22,8 @@ enum MHD_Result http_queue(struct MHD_Connection *c, unsigned status, struct MHD
 	return ret;
 }
 
-enum MHD_Result http_send_json_text(struct MHD_Connection *c, unsigned status, char *text,
-				    size_t len)
+enum MHD_Result http_send_json_text_with(struct MHD_Connection *c, unsigned status, char *text,
+					 size_t len, const char *header, const char *value)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
 	if (r == NULL) {
@@ -34,7 +34,15 @@ enum MHD_Result http_send_json_text(struct MHD_Connection *c, unsigned status, c
 	/* Browsers must not guess types or frame the API. */
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
+	if (header)
+		MHD_add_response_header(r, header, value);
 	return http_queue(c, status, r);
+}
+
+enum MHD_Result http_send_json_text(struct MHD_Connection *c, unsigned status, char *text,
+				    size_t len)
+{
+	return http_send_json_text_with(c, status, text, len, NULL, NULL);
 }
 
 char *http_json_text(json_t *body, size_t *len)

@@ -24,6 +24,10 @@ char *http_json_text(json_t *body, size_t *len);
 enum MHD_Result http_send_json_text(struct MHD_Connection *c, unsigned status, char *text,
 				    size_t len);
 
+/* The same with one more header (header NULL: none). */
+enum MHD_Result http_send_json_text_with(struct MHD_Connection *c, unsigned status, char *text,
+					 size_t len, const char *header, const char *value);
+
 /* Queue {"error":{"code","message"}} with the given status. */
 enum MHD_Result http_send_error(struct MHD_Connection *c, unsigned status, const char *code,
 				const char *fmt, ...) __attribute__((format(printf, 4, 5)));

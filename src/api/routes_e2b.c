@@ -43,17 +43,9 @@ static enum MHD_Result e2b_error(struct MHD_Connection *c, unsigned status, cons
 				    &len);
 	if (text == NULL)
 		return MHD_NO;
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
-	if (r == NULL) {
-		free(text);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, "Content-Type", "application/json");
-	MHD_add_response_header(r, "Cache-Control", "no-store");
 	/* The SDK retries a 429 only when told when (spec §3.2). */
-	if (status == 429)
-		MHD_add_response_header(r, "Retry-After", "1");
-	return http_queue(c, status, r);
+	return http_send_json_text_with(c, status, text, len, status == 429 ? "Retry-After" : NULL,
+					"1");
 }
 
 /* evoclaw's error kinds in E2B's shape. */
@@ -331,19 +323,10 @@ static enum MHD_Result list(struct api *api, struct MHD_Connection *c)
 	char *text = http_json_text(out, &len);
 	if (text == NULL)
 		return MHD_NO;
-	struct MHD_Response *r = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
-	if (r == NULL) {
-		free(text);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, "Content-Type", "application/json");
-	MHD_add_response_header(r, "Cache-Control", "no-store");
-	if (more) {
-		char next[32];
-		snprintf(next, sizeof next, "%lld", offset + limit);
-		MHD_add_response_header(r, "X-Next-Token", next);
-	}
-	return http_queue(c, 200, r);
+	/* Another page exists: its cursor (spec §3.3). */
+	char next[32];
+	snprintf(next, sizeof next, "%lld", offset + limit);
+	return http_send_json_text_with(c, 200, text, len, more ? "X-Next-Token" : NULL, next);
 }
 
 /* A body's {"<key>": seconds}, 1..maxLifetimeSec; def when absent. */

@@ -72,11 +72,17 @@ static void local_watch_close(struct provider_watch *w)
 	free(w);
 }
 
+/* A connection to a sandbox's supervisor; NOT_FOUND when there is none. */
 static int connect_supervisor(const char *id, struct evo_error *err)
 {
+	if (!sandbox_id_valid(id))
+		return evo_error_set(err, EVO_ERR_NOT_FOUND, 0, "sandbox %.64s: invalid id", id);
 	char sock[4096];
 	supervisor_socket_path(id, sock, sizeof sock);
-	return channel_connect(sock, err);
+	int fd = channel_connect(sock, err);
+	if (fd < 0 && err)
+		err->kind = EVO_ERR_NOT_FOUND;
+	return fd;
 }
 
 /* Wait for the reply to `stream`, keeping attach-stream records for
@@ -359,11 +365,8 @@ static int local_adopt(const char *id, struct provider_watch **out, long long *d
 	if (supervisor_info(id, &st, err) < 0)
 		return -1;
 	int fd = connect_supervisor(id, err);
-	if (fd < 0) {
-		if (err)
-			err->kind = EVO_ERR_NOT_FOUND;
+	if (fd < 0)
 		return -1;
-	}
 	struct evo_buf req = {0};
 	size_t m = evo_frame_begin(&req, STREAM_ATTACH, EVO_MSG_SUP_ATTACH, 0);
 	evo_frame_end(&req, m);
@@ -507,14 +510,9 @@ static int supervisor_call(const char *id, uint8_t type, const struct evo_buf *f
 			   void (*reply_ok)(const struct evo_frame *f, void *ctx), void *ctx,
 			   struct evo_error *err)
 {
-	if (!sandbox_id_valid(id))
-		return evo_error_set(err, EVO_ERR_NOT_FOUND, 0, "sandbox %.64s: invalid id", id);
 	int fd = connect_supervisor(id, err);
-	if (fd < 0) {
-		if (err)
-			err->kind = EVO_ERR_NOT_FOUND;
+	if (fd < 0)
 		return -1;
-	}
 	struct evo_buf req = {0};
 	size_t m = evo_frame_begin(&req, STREAM_CONTROL, type, 0);
 	if (fields)
