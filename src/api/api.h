@@ -18,6 +18,7 @@
 
 struct api_metrics;
 struct log_followers;
+struct follow;
 
 struct api {
 	const struct evo_config *cfg;
@@ -37,6 +38,8 @@ struct api_request {
 	char method[8];
 	unsigned status;     /* what was answered */
 	void *stream;        /* a streaming response's state (logs ?follow=1) */
+	struct follow *parked; /* waiting for an agent (api_wait_park) */
+	char waiting_for[64];  /* E2B create: the sandbox being started */
 };
 
 /* Equal secrets, compared in time that does not depend on where they
@@ -90,6 +93,18 @@ void api_followers_free(struct log_followers *f);
 void api_followers_wake(void *followers, const char *agent_id);
 /* Wake every stream and make them end: before the daemon stops. */
 void api_followers_stop(struct log_followers *f);
+
+/* Park a request until agent_id changes (starts, writes or ends): the
+ * connection is suspended and resumed then, when libmicrohttpd calls the
+ * handler again. api_wait_wake resumes it now; api_wait_done forgets it
+ * (once resumed). NULL when the server is stopping: answer instead. */
+struct follow *api_wait_park(struct api *api, struct MHD_Connection *c, const char *agent_id);
+void api_wait_wake(struct api *api, struct follow *w);
+void api_wait_done(struct api *api, struct follow *w);
+
+/* E2B create, resumed: answer if its sandbox runs or failed, else park. */
+enum MHD_Result api_e2b_create_resume(struct api *api, struct MHD_Connection *c,
+				      struct api_request *req);
 
 /* HTTP request counters and GET /metrics. */
 struct api_metrics *api_metrics_new(void);

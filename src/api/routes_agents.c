@@ -191,6 +191,56 @@ void api_followers_wake(void *ctx, const char *agent_id)
 	pthread_mutex_unlock(&f->lock);
 }
 
+/* A request parked until an agent changes: E2B's create waits so for its
+ * sandbox to run without holding one of the server's threads. */
+struct follow *api_wait_park(struct api *api, struct MHD_Connection *c, const char *agent_id)
+{
+	struct follow *w = xcalloc(1, sizeof *w);
+	w->api = api;
+	w->c = c;
+	w->fd = -1;
+	snprintf(w->id, sizeof w->id, "%s", agent_id);
+	struct log_followers *f = api->followers;
+	pthread_mutex_lock(&f->lock);
+	if (f->stopping) {
+		/* Nobody would resume it. */
+		pthread_mutex_unlock(&f->lock);
+		free(w);
+		return NULL;
+	}
+	w->next = f->list;
+	f->list = w;
+	w->suspended = true;
+	MHD_suspend_connection(c);
+	pthread_mutex_unlock(&f->lock);
+	return w;
+}
+
+void api_wait_wake(struct api *api, struct follow *w)
+{
+	struct log_followers *f = api->followers;
+	pthread_mutex_lock(&f->lock);
+	if (w->suspended) {
+		w->suspended = false;
+		MHD_resume_connection(w->c);
+	}
+	pthread_mutex_unlock(&f->lock);
+}
+
+void api_wait_done(struct api *api, struct follow *w)
+{
+	struct log_followers *f = api->followers;
+	pthread_mutex_lock(&f->lock);
+	for (struct follow **p = &f->list; *p; p = &(*p)->next) {
+		if (*p == w) {
+			*p = w->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&f->lock);
+	free(w);
+}
+
 static int open_log(struct follow *w, bool current)
 {
 	char path[PATH_MAX];

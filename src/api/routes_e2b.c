@@ -25,8 +25,6 @@
 #define E2B_ENVD_VERSION "0.5.7"
 #define E2B_DEFAULT_TIMEOUT_SEC 300
 #define E2B_LIST_LIMIT_MAX 100
-/* How long create waits for the sandbox to run before giving up. */
-#define E2B_CREATE_WAIT_MS 30000
 
 static enum MHD_Result e2b_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -192,15 +190,44 @@ static enum MHD_Result create(struct api *api, struct MHD_Connection *c, struct 
 	free(env);
 	if (r < 0)
 		return e2b_evo_error(c, &err);
-	/* E2B answers create once the sandbox can run a command. */
-	char id[AGENT_ID_MAX];
-	snprintf(id, sizeof id, "%s", a.id);
+	/* E2B answers create once the sandbox can run a command: until then
+	 * the request is parked, not one of the server's threads. */
+	snprintf(req->waiting_for, sizeof req->waiting_for, "%s", a.id);
 	agent_clear(&a);
-	if (orch_wait_started(api->orch, id, E2B_CREATE_WAIT_MS, &a, &err) < 0)
+	return api_e2b_create_resume(api, c, req);
+}
+
+enum MHD_Result api_e2b_create_resume(struct api *api, struct MHD_Connection *c,
+				      struct api_request *req)
+{
+	if (req->parked) {
+		api_wait_done(api, req->parked);
+		req->parked = NULL;
+	}
+	struct agent a;
+	struct evo_error err = {0};
+	if (orch_get(api->orch, req->waiting_for, &a, &err) < 0)
 		return e2b_error(c, 500, "sandbox did not start: %s", err.msg);
-	json_t *out = sandbox_json(&a);
+	if (a.status == AGENT_RUNNING) {
+		json_t *out = sandbox_json(&a);
+		agent_clear(&a);
+		return http_send_json(c, 201, out);
+	}
+	if (agent_is_finished(&a)) {
+		enum MHD_Result ret = e2b_error(c, 500, "sandbox did not start: %s",
+						a.error_message[0] ? a.error_message
+								   : agent_stop_reason_name(a.stop_reason));
+		agent_clear(&a);
+		return ret;
+	}
 	agent_clear(&a);
-	return http_send_json(c, 201, out);
+	/* Park, then look again: a start in between must not be missed. */
+	req->parked = api_wait_park(api, c, req->waiting_for);
+	if (req->parked == NULL)
+		return e2b_error(c, 503, "the server is stopping");
+	if (!orch_is_pending(api->orch, req->waiting_for))
+		api_wait_wake(api, req->parked);
+	return MHD_YES;
 }
 
 /* Percent-decoding, in place; false on a malformed escape. */

@@ -291,7 +291,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return MHD_YES;
 	}
 	enum MHD_Result r;
-	if (req->too_large)
+	if (req->waiting_for[0])
+		r = api_e2b_create_resume(api, c, req); /* resumed: its sandbox runs, or failed */
+	else if (req->too_large)
 		r = http_send_error(c, 413, "payload_too_large", "request body is larger than %u bytes",
 				    API_MAX_BODY);
 	else
@@ -312,6 +314,8 @@ static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
 			MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
 		unsigned status = req->status ? req->status : info ? info->http_status : 0;
 		api_metrics_count(api->metrics, req->route, req->method, status);
+		if (req->parked)
+			api_wait_done(api, req->parked);
 		evo_buf_free(&req->body);
 		free(req);
 		*con_cls = NULL;

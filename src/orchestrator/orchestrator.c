@@ -586,7 +586,8 @@ static void launch(struct orchestrator *o, struct live *l)
 	agent_clear(&a);
 	bool stop_now = l->intent != INTENT_NONE;
 	watch_live(o, l);
-	pthread_cond_broadcast(&o->changed); /* orch_wait_started */
+	if (o->log_hook)
+		o->log_hook(o->log_hook_ctx, l->id);
 	pthread_mutex_unlock(&o->lock);
 	/* Terminated while it was starting: the monitor records the end. */
 	if (stop_now)
@@ -912,36 +913,6 @@ int orch_destroy(struct orchestrator *o, const char *id, struct evo_error *err)
 	return 0;
 }
 
-int orch_wait_started(struct orchestrator *o, const char *id, int timeout_ms, struct agent *out,
-		      struct evo_error *err)
-{
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
-	pthread_mutex_lock(&o->lock);
-	struct live *l;
-	bool timed_out = false;
-	while ((l = find_live(o, id)) != NULL && l->watch == NULL && !timed_out)
-		timed_out = pthread_cond_timedwait(&o->changed, &o->lock, &until) == ETIMEDOUT;
-	pthread_mutex_unlock(&o->lock);
-	if (orch_get(o, id, out, err) < 0)
-		return -1;
-	if (out->status == AGENT_RUNNING)
-		return 0;
-	int r = timed_out ? evo_error_set(err, EVO_ERR_SYSTEM, 0, "%s: its sandbox did not start within %d ms",
-					  id, timeout_ms)
-			  : evo_error_set(err, EVO_ERR_SYSTEM, 0, "%s: %s", id,
-					  out->error_message[0] ? out->error_message
-								: agent_stop_reason_name(out->stop_reason));
-	agent_clear(out);
-	return r;
-}
-
 int orch_set_timeout(struct orchestrator *o, const char *id, uint32_t seconds,
 		     struct evo_error *err)
 {
@@ -1071,6 +1042,15 @@ bool orch_is_live(struct orchestrator *o, const char *id)
 	bool live = find_live(o, id) != NULL;
 	pthread_mutex_unlock(&o->lock);
 	return live;
+}
+
+bool orch_is_pending(struct orchestrator *o, const char *id)
+{
+	pthread_mutex_lock(&o->lock);
+	struct live *l = find_live(o, id);
+	bool pending = l != NULL && l->watch == NULL;
+	pthread_mutex_unlock(&o->lock);
+	return pending;
 }
 
 void orch_set_log_hook(struct orchestrator *o, orch_log_hook hook, void *ctx)

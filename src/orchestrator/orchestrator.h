@@ -59,8 +59,8 @@ struct orch_costs {
 	uint32_t max_agents;
 };
 
-/* Called (from the monitor thread) when an agent's log grew or the agent
- * ended, so streams that follow it can go on. */
+/* Called when an agent started, its log grew or it ended, so requests
+ * that wait for it (log streams, E2B's create) can go on. */
 typedef void (*orch_log_hook)(void *ctx, const char *agent_id);
 
 /* Open: recover from the store, then start the threads. */
@@ -76,11 +76,6 @@ void orch_set_log_hook(struct orchestrator *o, orch_log_hook hook, void *ctx);
  * CONFLICT for a taken id, INVALID for an unknown template. */
 int orch_spawn(struct orchestrator *o, const struct orch_spawn *req, struct agent *out,
 	       struct evo_error *err);
-
-/* Wait (up to timeout_ms) until a spawned agent's sandbox runs: 0 with
- * the record, or -1 with why it did not start. */
-int orch_wait_started(struct orchestrator *o, const char *id, int timeout_ms, struct agent *out,
-		      struct evo_error *err);
 
 /* A running agent's sandbox now dies `seconds` from now: never past
  * maxLifetimeSec after its start (INVALID), nor past the budget (BUDGET).
@@ -121,6 +116,9 @@ void orch_lines_free(char **lines);
 
 /* Is the agent still pending or running? */
 bool orch_is_live(struct orchestrator *o, const char *id);
+
+/* Is it still waiting for its sandbox? */
+bool orch_is_pending(struct orchestrator *o, const char *id);
 
 /* Prometheus text for the orchestrator's part of GET /metrics. */
 void orch_metrics(struct orchestrator *o, struct evo_buf *out);

@@ -92,3 +92,13 @@ test('errors: bad key, unknown sandbox, unknown template', async () => {
   await assert.rejects(Sandbox.setTimeout('sbx_0000000000000000', 1000, opts), SandboxNotFoundError)
   await assert.rejects(Sandbox.create('no-such-template', opts), (e) => e instanceof SandboxError && /404/.test(e.message))
 })
+
+test('concurrent creates all answer, each with its own sandbox', async () => {
+  const made = await Promise.all(Array.from({ length: 8 }, () => Sandbox.create('minimal', opts)))
+  try {
+    assert.equal(new Set(made.map((s) => s.sandboxId)).size, 8)
+    for (const s of made) assert.equal((await s.getInfo()).state, 'running')
+  } finally {
+    await Promise.all(made.map((s) => s.kill()))
+  }
+})

@@ -16,7 +16,7 @@ t_e2b_sdk_control_plane() {
 	grep -q '^# fail 0' "$DATA.node" || fail "no test summary"
 	# What the SDK made counts like any agent, and is gone.
 	out=$(api GET '/api/agents?type=sandbox&limit=1')
-	[ "$(jget "$(body "$out")" 'd["total"]')" -ge 7 ] || fail "E2B sandboxes are not agents: $(body "$out")"
+	[ "$(jget "$(body "$out")" 'd["total"]')" -ge 15 ] || fail "E2B sandboxes are not agents: $(body "$out")"
 	expect_eq 0 "$(jget "$(body "$(api GET /api/cloud)")" 'd["count"]')"
 	serve_done
 }
