@@ -54,6 +54,8 @@ static void sandboxes_dir(char *out, size_t size)
 	snprintf(out, size, "%s/sandboxes", evo_paths_get()->run);
 }
 
+#define END_NOTE_MAX_AGE_S (24 * 3600)
+
 static void ended_path(const char *id, char *out, size_t size)
 {
 	snprintf(out, size, "%s/ended/%s.json", evo_paths_get()->run, id);
@@ -1283,6 +1285,27 @@ static bool sandbox_is_live(const char *id, void *ctx)
 	return access(path, F_OK) == 0;
 }
 
+/* End notes are for an owner coming back after a crash; one that has not
+ * in a day is not coming back. */
+static void remove_stale_end_notes(void)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s/ended", evo_paths_get()->run);
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return;
+	time_t now = time(NULL);
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		struct stat st;
+		if (e->d_name[0] == '.' || fstatat(dirfd(d), e->d_name, &st, 0) < 0)
+			continue;
+		if (S_ISREG(st.st_mode) && now - st.st_mtime > END_NOTE_MAX_AGE_S)
+			unlinkat(dirfd(d), e->d_name, 0);
+	}
+	closedir(d);
+}
+
 int supervisor_collect_garbage(void)
 {
 	int cleaned = 0;
@@ -1301,6 +1324,7 @@ int supervisor_collect_garbage(void)
 		cleaned += cgroup_collect_garbage(root, cgroup_name_is_live, NULL);
 		idrange_collect_garbage(sandbox_is_live, (void *)root);
 	}
+	remove_stale_end_notes();
 	return cleaned;
 }
 
