@@ -7,7 +7,6 @@
  *
  * Not yet: pause/resume (the cgroup freezer) and envd (process and file
  * RPC inside the sandbox): both answer 501 saying so. */
-#include <ctype.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +17,7 @@
 #include "api/http.h"
 #include "api/json_input.h"
 #include "common/cleanup.h"
+#include "common/text.h"
 #include "core/budget.h"
 #include "runtime/template.h"
 
@@ -236,10 +236,11 @@ static bool percent_decode(char *s)
 	char *w = s;
 	for (const char *p = s; *p; p++) {
 		if (*p == '%') {
-			if (!isxdigit((unsigned char)p[1]) || !isxdigit((unsigned char)p[2]))
+			int hi = text_hex_value((unsigned char)p[1]);
+			int lo = hi < 0 ? -1 : text_hex_value((unsigned char)p[2]);
+			if (lo < 0)
 				return false;
-			char hex[3] = {p[1], p[2], 0};
-			*w++ = (char)strtol(hex, NULL, 16);
+			*w++ = (char)(hi << 4 | lo);
 			p += 2;
 		} else {
 			*w++ = *p == '+' ? ' ' : *p;
@@ -372,43 +373,45 @@ static int seconds_field(struct api *api, struct MHD_Connection *c, struct api_r
 	return r;
 }
 
+/* Apply a body's {"<key>": seconds} as the sandbox's time to live (only
+ * when it lengthens it, with only_extend). false with *ret answered. */
+static bool apply_timeout(struct api *api, struct MHD_Connection *c, struct api_request *req,
+			  const char *id, bool only_extend, const char *key, enum MHD_Result *ret)
+{
+	struct agent a;
+	if (!find_sandbox(api, c, id, &a, ret))
+		return false;
+	int64_t deadline = a.deadline_ms;
+	agent_clear(&a);
+	uint64_t seconds;
+	if (seconds_field(api, c, req, key, E2B_DEFAULT_TIMEOUT_SEC, &seconds, ret) < 0)
+		return false;
+	struct evo_error err = {0};
+	bool extends = api_now_ms() + (int64_t)seconds * 1000 > deadline;
+	if ((!only_extend || extends) && orch_set_timeout(api->orch, id, (uint32_t)seconds, &err) < 0) {
+		*ret = e2b_evo_error(c, &err);
+		return false;
+	}
+	return true;
+}
+
 static enum MHD_Result set_timeout(struct api *api, struct MHD_Connection *c,
 				   struct api_request *req, const char *id, bool only_extend,
 				   const char *key)
 {
 	enum MHD_Result ret;
-	struct agent a;
-	if (!find_sandbox(api, c, id, &a, &ret))
-		return ret;
-	int64_t deadline = a.deadline_ms;
-	agent_clear(&a);
-	uint64_t seconds;
-	if (seconds_field(api, c, req, key, E2B_DEFAULT_TIMEOUT_SEC, &seconds, &ret) < 0)
-		return ret;
-	struct evo_error err = {0};
-	bool extends = api_now_ms() + (int64_t)seconds * 1000 > deadline;
-	if ((!only_extend || extends) && orch_set_timeout(api->orch, id, (uint32_t)seconds, &err) < 0)
-		return e2b_evo_error(c, &err);
-	return no_content(c);
+	return apply_timeout(api, c, req, id, only_extend, key, &ret) ? no_content(c) : ret;
 }
 
+/* A running sandbox's time to live is only ever extended here. */
 static enum MHD_Result connect_sandbox(struct api *api, struct MHD_Connection *c,
 				       struct api_request *req, const char *id)
 {
 	enum MHD_Result ret;
+	if (!apply_timeout(api, c, req, id, true, "timeout", &ret))
+		return ret;
 	struct agent a;
-	if (!find_sandbox(api, c, id, &a, &ret))
-		return ret;
-	int64_t deadline = a.deadline_ms;
-	agent_clear(&a);
-	uint64_t seconds;
-	if (seconds_field(api, c, req, "timeout", E2B_DEFAULT_TIMEOUT_SEC, &seconds, &ret) < 0)
-		return ret;
-	/* A running sandbox's time to live is only ever extended here. */
 	struct evo_error err = {0};
-	if (api_now_ms() + (int64_t)seconds * 1000 > deadline &&
-	    orch_set_timeout(api->orch, id, (uint32_t)seconds, &err) < 0)
-		return e2b_evo_error(c, &err);
 	if (orch_get(api->orch, id, &a, &err) < 0)
 		return e2b_evo_error(c, &err);
 	json_t *out = sandbox_json(&a);

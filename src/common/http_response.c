@@ -1,3 +1,4 @@
+#include "common/text.h"
 #include "common/http_response.h"
 
 #include <inttypes.h>
@@ -359,16 +360,6 @@ static int deliver_body(struct http_response *r, const char *data, size_t n,
 	return 0;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* The chunk-size line ended: data follows, or the trailers after the last
  * chunk. */
@@ -403,7 +394,7 @@ static int step_chunk_size(struct http_response *r, char c, struct evo_error *er
 {
 	if (chunk_line_grow(r, 1, err) < 0)
 		return -1;
-	int v = hex_value(c);
+	int v = text_hex_value(c);
 	if (v >= 0) {
 		if (r->remaining >> 60)
 			return evo_error_set(err, EVO_ERR_LIMIT, 0, "HTTP chunk size is too large");

@@ -1,3 +1,4 @@
+#include "common/text.h"
 #include "common/toml.h"
 
 #include <math.h>
@@ -435,16 +436,6 @@ static int expect_end_of_line(struct parser *p, const char *after)
 	return 0;
 }
 
-static int hex_value(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static void utf8_encode(struct strbuf *out, uint32_t cp)
 {
@@ -496,7 +487,7 @@ static int parse_escape(struct parser *p, struct strbuf *out, bool multiline)
 		size_t digits = c == 'u' ? 4 : 8;
 		uint32_t cp = 0;
 		for (size_t i = 0; i < digits; i++) {
-			int h = hex_value(peek_at(p, 2 + i));
+			int h = text_hex_value(peek_at(p, 2 + i));
 			if (h < 0)
 				return fail_at(p, at, "invalid escape: \\%c needs %zu hex digits", c,
 					       digits);
@@ -720,7 +711,7 @@ done:
 
 static int digit_value(int c, int base)
 {
-	int d = hex_value(c);
+	int d = text_hex_value(c);
 	return d >= 0 && d < base ? d : -1;
 }
 
@@ -820,7 +811,7 @@ static int parse_number(struct parser *p, json_t **out)
 	}
 	uint64_t v = 0;
 	for (const char *d = digits.data; *d; d++) {
-		uint64_t dv = (uint64_t)hex_value((unsigned char)*d);
+		uint64_t dv = (uint64_t)text_hex_value((unsigned char)*d);
 		if (v > (UINT64_MAX - dv) / (uint64_t)base)
 			return fail_at(p, start, "integer %.*s is out of range", shown, s);
 		v = v * (uint64_t)base + dv;
