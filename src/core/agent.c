@@ -75,10 +75,11 @@ int agent_mark_stopped(struct agent *a, enum agent_stop_reason reason, int32_t e
 	if (reason == AGENT_STOP_NONE || reason == AGENT_STOP_DESTROYED)
 		return evo_error_set(err, EVO_ERR_INTERNAL, 0, "%s is not a reason an agent stops with",
 				     agent_stop_reason_name(reason));
-	bool completed = reason == AGENT_STOP_TERMINATED || (reason == AGENT_STOP_EXITED && exit_code == 0);
-	/* Something that never ran did not complete anything. */
-	if (a->status == AGENT_PENDING)
-		completed = false;
+	/* A terminate is the operator's choice, so it always ends as completed,
+	 * even before the sandbox ran (DESIGN §5). Anything else that never
+	 * ran did not complete anything. */
+	bool completed = reason == AGENT_STOP_TERMINATED ||
+			 (reason == AGENT_STOP_EXITED && exit_code == 0 && a->status != AGENT_PENDING);
 	a->status = completed ? AGENT_COMPLETED : AGENT_FAILED;
 	a->stop_reason = reason;
 	if (reason == AGENT_STOP_EXITED) {

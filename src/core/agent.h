@@ -3,6 +3,7 @@
  *
  *   pending -> running -> completed | failed
  *   pending -> failed   (the sandbox never started)
+ *   pending -> completed (terminated before it started)
  *
  * stop_reason says why an agent stopped: exited (its command ended: exit 0
  * is completed, anything else failed), terminated (asked to stop: completed),
@@ -87,7 +88,7 @@ int agent_mark_running(struct agent *a, int64_t now_ms, struct evo_error *err);
 
 /* The agent stopped for `reason` (exit_code used for EXITED). Sets status,
  * completed_at and execution time. CONFLICT if already finished; a
- * pending agent may only fail (it never ran). */
+ * pending agent fails unless it was terminated (it never ran). */
 int agent_mark_stopped(struct agent *a, enum agent_stop_reason reason, int32_t exit_code,
 		       const char *error_message, int64_t now_ms, struct evo_error *err);
 

@@ -63,9 +63,10 @@ Test(agent, illegal_transitions_are_conflicts)
 {
 	struct agent a = fresh();
 	struct evo_error err = {0};
-	/* A pending agent that is terminated never ran: it failed. */
+	/* A pending agent that is terminated never ran, but a terminate is
+	 * always completed (DESIGN §5). */
 	cr_assert_eq(agent_mark_stopped(&a, AGENT_STOP_TERMINATED, 0, NULL, 5, &err), 0);
-	cr_expect_eq(a.status, AGENT_FAILED);
+	cr_expect_eq(a.status, AGENT_COMPLETED);
 	cr_expect_eq(a.execution_time_ms, 0);
 	cr_expect_eq(agent_mark_stopped(&a, AGENT_STOP_TIMEOUT, 0, NULL, 6, &err), -1);
 	cr_expect_eq(err.kind, EVO_ERR_CONFLICT);
