@@ -488,17 +488,39 @@ static bool scan_number(struct json_scan *s)
 
 static bool scan_value(struct json_scan *s, int depth);
 
+/* The container's closing bracket, if it is next: emitted and passed. */
+static bool scan_close(struct json_scan *s, char close)
+{
+	if (*s->p != (unsigned char)close)
+		return false;
+	scan_emit(s, &close, 1);
+	s->p++;
+	return true;
+}
+
+/* After a member of an object or array: 1 when the container closed, -1
+ * for the comma before the next member, 0 for anything else (invalid). */
+static int scan_after_member(struct json_scan *s, char close)
+{
+	scan_skip_space(s);
+	if (scan_close(s, close))
+		return 1;
+	if (*s->p != ',')
+		return 0;
+	scan_emit(s, ",", 1);
+	s->p++;
+	scan_skip_space(s);
+	return -1;
+}
+
 static bool scan_object(struct json_scan *s, int depth)
 {
 	struct key_set keys = {.n = 0};
 	scan_emit(s, "{", 1);
 	s->p++;
 	scan_skip_space(s);
-	if (*s->p == '}') {
-		scan_emit(s, "}", 1);
-		s->p++;
+	if (scan_close(s, '}'))
 		return true;
-	}
 	for (;;) {
 		const unsigned char *key = s->p;
 		if (*key != '"' || !scan_string(s) || !key_set_add(&keys, key, (size_t)(s->p - key)))
@@ -511,17 +533,9 @@ static bool scan_object(struct json_scan *s, int depth)
 		scan_skip_space(s);
 		if (!scan_value(s, depth + 1))
 			return false;
-		scan_skip_space(s);
-		if (*s->p == '}') {
-			scan_emit(s, "}", 1);
-			s->p++;
-			return true;
-		}
-		if (*s->p != ',')
-			return false;
-		scan_emit(s, ",", 1);
-		s->p++;
-		scan_skip_space(s);
+		int next = scan_after_member(s, '}');
+		if (next >= 0)
+			return next;
 	}
 }
 
@@ -530,25 +544,14 @@ static bool scan_array(struct json_scan *s, int depth)
 	scan_emit(s, "[", 1);
 	s->p++;
 	scan_skip_space(s);
-	if (*s->p == ']') {
-		scan_emit(s, "]", 1);
-		s->p++;
+	if (scan_close(s, ']'))
 		return true;
-	}
 	for (;;) {
 		if (!scan_value(s, depth + 1))
 			return false;
-		scan_skip_space(s);
-		if (*s->p == ']') {
-			scan_emit(s, "]", 1);
-			s->p++;
-			return true;
-		}
-		if (*s->p != ',')
-			return false;
-		scan_emit(s, ",", 1);
-		s->p++;
-		scan_skip_space(s);
+		int next = scan_after_member(s, ']');
+		if (next >= 0)
+			return next;
 	}
 }
 
