@@ -93,6 +93,11 @@ struct provider {
 			   struct evo_error *err);
 	/* Drop every such note of owner (after a recovery has used them). */
 	void (*forget_ends)(const char *owner);
+	/* A connection speaking the init protocol (docs/init-protocol.md) to
+	 * the sandbox's init, for envd: a SEQPACKET socket the caller owns.
+	 * Processes started on it end when it is closed. NOT_FOUND when the
+	 * sandbox is gone. */
+	int (*channel_open)(const char *id, struct evo_error *err);
 };
 
 const struct provider *provider_local(void);

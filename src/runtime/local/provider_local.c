@@ -615,6 +615,13 @@ static void local_forget_ends(const char *owner)
 	supervisor_end_sweep(owner);
 }
 
+/* The supervisor relays a client's init-protocol requests to init, in a
+ * stream space of its own (docs/sandbox.md, "The control socket"). */
+static int local_channel_open(const char *id, struct evo_error *err)
+{
+	return connect_supervisor(id, err);
+}
+
 static const struct provider local = {
 	.name = "local",
 	.start = local_start,
@@ -628,6 +635,7 @@ static const struct provider local = {
 	.list_owned = local_list_owned,
 	.collect_end = local_collect_end,
 	.forget_ends = local_forget_ends,
+	.channel_open = local_channel_open,
 };
 
 const struct provider *provider_local(void)
