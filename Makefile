@@ -31,7 +31,7 @@ endif
 COMMON_SRC  := $(wildcard src/common/*.c)
 # What evoclaw-init needs of it: no JSON, nothing that grows the binary
 # every sandbox runs as PID 1.
-INIT_COMMON_SRC := $(addprefix src/common/,error.c fileutil.c proto.c xalloc.c)
+INIT_COMMON_SRC := $(addprefix src/common/,error.c fileutil.c passwd.c proto.c xalloc.c)
 GUEST_SRC   := $(wildcard src/guest/*.c)
 # The seccomp policy is compiled at build time (tools/gen_seccomp.c), not
 # linked into evoclaw.
@@ -79,7 +79,7 @@ $(EVOCLAW): $(call obj,$(COMMON_SRC) $(CORE_SRC) $(RUNTIME_SRC) $(CLI_SRC))
 
 $(SERVER): $(call obj,$(COMMON_SRC) $(CORE_SRC) $(RUNTIME_SRC) $(STORE_SRC) $(ORCH_SRC) $(API_SRC))
 	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS) -lmicrohttpd -lsqlite3 -lpthread
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS) -lmicrohttpd -lsqlite3 -lz -lpthread
 
 # The seccomp filter, compiled from its policy with libseccomp at build time.
 $(BUILD)/gen/seccomp_filter.h: tools/gen_seccomp.c $(POLICY_SRC) src/common/error.c src/common/xalloc.c

@@ -19,6 +19,8 @@
 struct api_metrics;
 struct log_followers;
 struct follow;
+struct envd_hub;
+struct envd_state;
 
 struct api {
 	const struct evo_config *cfg;
@@ -27,6 +29,7 @@ struct api {
 	struct api_metrics *metrics;
 	struct log_followers *followers;
 	struct page_cache *pages; /* rendered agent lists (page_cache.h) */
+	struct envd_hub *envd;    /* sessions with sandboxes' init (envd_session.h) */
 	char admin_key[80];
 };
 
@@ -40,6 +43,13 @@ struct api_request {
 	void *stream;        /* a streaming response's state (logs ?follow=1) */
 	struct follow *parked; /* waiting for an agent (api_wait_park) */
 	char waiting_for[64];  /* E2B create: the sandbox being started */
+	/* A parked request: called instead of routing when the handler runs
+	 * again after its connection was resumed. */
+	enum MHD_Result (*resume)(struct api *api, struct MHD_Connection *c,
+				  struct api_request *req);
+	/* A body taken as it arrives instead of buffered (envd uploads). */
+	void (*consume)(struct api *api, struct api_request *req, const char *data, size_t size);
+	struct envd_state *envd; /* an envd request's state (routes_envd.c) */
 };
 
 /* Equal secrets, compared in time that does not depend on where they
@@ -83,8 +93,19 @@ bool api_e2b_path(const char *url);
 enum MHD_Result api_e2b_unauthorized(struct MHD_Connection *c, const char *message);
 enum MHD_Result api_e2b_route(struct api *api, struct MHD_Connection *c, const char *method,
 			      const char *url, struct api_request *req);
+/* E2B's error shape: {"code": <status>, "message"}; a 429 says when to
+ * retry. */
+enum MHD_Result api_e2b_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* envd (routes_envd.c). begin runs when the headers are in (it may take
+ * the body as it arrives, req->consume), route when the body is, done when
+ * the request ends however it ends. */
+void api_envd_begin(struct api *api, struct MHD_Connection *c, const char *method,
+		    const char *url, struct api_request *req);
 enum MHD_Result api_envd_route(struct api *api, struct MHD_Connection *c, const char *method,
-			       const char *url, const char *sandbox_id, struct api_request *req);
+			       const char *url, struct api_request *req);
+void api_envd_done(struct api *api, struct api_request *req);
 
 /* Log streams (logs ?follow=1): suspended while the agent is quiet. */
 struct log_followers *api_followers_new(void);

@@ -26,10 +26,7 @@
 #define E2B_DEFAULT_TIMEOUT_SEC 300
 #define E2B_LIST_LIMIT_MAX 100
 
-static enum MHD_Result e2b_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static enum MHD_Result e2b_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
+enum MHD_Result api_e2b_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
 {
 	char message[1024];
 	va_list ap;
@@ -55,7 +52,7 @@ static enum MHD_Result e2b_evo_error(struct MHD_Connection *c, const struct evo_
 			  : err->kind == EVO_ERR_LIMIT	   ? 429
 			  : err->kind == EVO_ERR_BUDGET	   ? 402
 							   : 500;
-	return e2b_error(c, status, "%s", err->msg);
+	return api_e2b_error(c, status, "%s", err->msg);
 }
 
 static enum MHD_Result no_content(struct MHD_Connection *c)
@@ -114,12 +111,12 @@ static bool find_sandbox(struct api *api, struct MHD_Connection *c, const char *
 {
 	struct evo_error err = {0};
 	if (orch_get(api->orch, id, out, &err) < 0) {
-		*ret = e2b_error(c, 404, "sandbox \"%.64s\" not found", id);
+		*ret = api_e2b_error(c, 404, "sandbox \"%.64s\" not found", id);
 		return false;
 	}
 	if (strcmp(out->mode, "e2b") != 0 || agent_is_finished(out)) {
 		agent_clear(out);
-		*ret = e2b_error(c, 404, "sandbox \"%.64s\" not found", id);
+		*ret = api_e2b_error(c, 404, "sandbox \"%.64s\" not found", id);
 		return false;
 	}
 	return true;
@@ -167,7 +164,7 @@ static enum MHD_Result create(struct api *api, struct MHD_Connection *c, struct 
 		r = json_input_env(body, "", "envVars", &env, &err);
 	if (r == 0 && api_check_template("templateID", tmpl, &err) < 0) {
 		/* E2B answers an unknown template with 404 (tmpl lives in body). */
-		ret = e2b_error(c, 404, "template \"%.64s\" not found", tmpl);
+		ret = api_e2b_error(c, 404, "template \"%.64s\" not found", tmpl);
 		json_decref(body);
 		free(metadata);
 		free(env);
@@ -193,6 +190,7 @@ static enum MHD_Result create(struct api *api, struct MHD_Connection *c, struct 
 	/* E2B answers create once the sandbox can run a command: until then
 	 * the request is parked, not one of the server's threads. */
 	snprintf(req->waiting_for, sizeof req->waiting_for, "%s", a.id);
+	req->resume = api_e2b_create_resume;
 	agent_clear(&a);
 	return api_e2b_create_resume(api, c, req);
 }
@@ -207,14 +205,14 @@ enum MHD_Result api_e2b_create_resume(struct api *api, struct MHD_Connection *c,
 	struct agent a;
 	struct evo_error err = {0};
 	if (orch_get(api->orch, req->waiting_for, &a, &err) < 0)
-		return e2b_error(c, 500, "sandbox did not start: %s", err.msg);
+		return api_e2b_error(c, 500, "sandbox did not start: %s", err.msg);
 	if (a.status == AGENT_RUNNING) {
 		json_t *out = sandbox_json(&a);
 		agent_clear(&a);
 		return http_send_json(c, 201, out);
 	}
 	if (agent_is_finished(&a)) {
-		enum MHD_Result ret = e2b_error(c, 500, "sandbox did not start: %s",
+		enum MHD_Result ret = api_e2b_error(c, 500, "sandbox did not start: %s",
 						a.error_message[0] ? a.error_message
 								   : agent_stop_reason_name(a.stop_reason));
 		agent_clear(&a);
@@ -224,7 +222,7 @@ enum MHD_Result api_e2b_create_resume(struct api *api, struct MHD_Connection *c,
 	/* Park, then look again: a start in between must not be missed. */
 	req->parked = api_wait_park(api, c, req->waiting_for);
 	if (req->parked == NULL)
-		return e2b_error(c, 503, "the server is stopping");
+		return api_e2b_error(c, 503, "the server is stopping");
 	if (!orch_is_pending(api->orch, req->waiting_for))
 		api_wait_wake(api, req->parked);
 	return MHD_YES;
@@ -308,14 +306,14 @@ static enum MHD_Result list(struct api *api, struct MHD_Connection *c)
 		char *end;
 		limit = strtoll(limit_text, &end, 10);
 		if (*end || end == limit_text || limit < 1 || limit > E2B_LIST_LIMIT_MAX)
-			return e2b_error(c, 400, "limit: must be an integer from 1 to %d",
+			return api_e2b_error(c, 400, "limit: must be an integer from 1 to %d",
 					 E2B_LIST_LIMIT_MAX);
 	}
 	if (token && *token) {
 		char *end;
 		offset = strtoll(token, &end, 10);
 		if (*end || end == token || offset < 0)
-			return e2b_error(c, 400, "nextToken: not a token this server gave");
+			return api_e2b_error(c, 400, "nextToken: not a token this server gave");
 	}
 	/* Only running sandboxes exist here (no pause yet). */
 	bool want_running = state == NULL || *state == '\0' || strstr(state, "running") != NULL;
@@ -480,7 +478,7 @@ static enum MHD_Result kill_sandbox(struct api *api, struct MHD_Connection *c, c
 	agent_clear(&a);
 	struct evo_error err = {0};
 	if (orch_terminate(api->orch, id, &a, &err) < 0)
-		return err.kind == EVO_ERR_CONFLICT ? e2b_error(c, 404, "sandbox \"%s\" not found", id)
+		return err.kind == EVO_ERR_CONFLICT ? api_e2b_error(c, 404, "sandbox \"%s\" not found", id)
 						    : e2b_evo_error(c, &err);
 	agent_clear(&a);
 	return no_content(c);
@@ -494,7 +492,7 @@ bool api_e2b_path(const char *url)
 
 enum MHD_Result api_e2b_unauthorized(struct MHD_Connection *c, const char *message)
 {
-	return e2b_error(c, 401, "%s", message);
+	return api_e2b_error(c, 401, "%s", message);
 }
 
 enum MHD_Result api_e2b_route(struct api *api, struct MHD_Connection *c, const char *method,
@@ -509,36 +507,36 @@ enum MHD_Result api_e2b_route(struct api *api, struct MHD_Connection *c, const c
 			return create(api, c, req);
 		if (get)
 			return list(api, c);
-		return e2b_error(c, 405, "%.16s %s: use GET or POST", method, req->route);
+		return api_e2b_error(c, 405, "%.16s %s: use GET or POST", method, req->route);
 	}
 	if (api_path_id(url, "/v2/sandboxes/", "/connect", id, sizeof id)) {
 		req->route = "/v2/sandboxes/{id}/connect";
 		return post ? connect_sandbox(api, c, req, id)
-			    : e2b_error(c, 405, "%.16s %s: use POST", method, req->route);
+			    : api_e2b_error(c, 405, "%.16s %s: use POST", method, req->route);
 	}
 	if (api_path_id(url, "/sandboxes/", "/timeout", id, sizeof id)) {
 		req->route = "/sandboxes/{id}/timeout";
 		return post ? set_timeout(api, c, req, id, false, "timeout")
-			    : e2b_error(c, 405, "%.16s %s: use POST", method, req->route);
+			    : api_e2b_error(c, 405, "%.16s %s: use POST", method, req->route);
 	}
 	if (api_path_id(url, "/sandboxes/", "/refreshes", id, sizeof id)) {
 		req->route = "/sandboxes/{id}/refreshes";
 		return post ? set_timeout(api, c, req, id, true, "duration")
-			    : e2b_error(c, 405, "%.16s %s: use POST", method, req->route);
+			    : api_e2b_error(c, 405, "%.16s %s: use POST", method, req->route);
 	}
 	if (api_path_id(url, "/sandboxes/", "/metrics", id, sizeof id)) {
 		req->route = "/sandboxes/{id}/metrics";
 		return get ? metrics(api, c, id)
-			   : e2b_error(c, 405, "%.16s %s: use GET", method, req->route);
+			   : api_e2b_error(c, 405, "%.16s %s: use GET", method, req->route);
 	}
 	if (api_path_id(url, "/sandboxes/", "/logs", id, sizeof id)) {
 		req->route = "/sandboxes/{id}/logs";
-		return get ? logs(api, c, id) : e2b_error(c, 405, "%.16s %s: use GET", method, req->route);
+		return get ? logs(api, c, id) : api_e2b_error(c, 405, "%.16s %s: use GET", method, req->route);
 	}
 	if (api_path_id(url, "/sandboxes/", "/pause", id, sizeof id) ||
 	    api_path_id(url, "/sandboxes/", "/resume", id, sizeof id)) {
 		req->route = "/sandboxes/{id}/pause";
-		return e2b_error(c, 501, "pausing sandboxes is not implemented yet");
+		return api_e2b_error(c, 501, "pausing sandboxes is not implemented yet");
 	}
 	if (api_path_id(url, "/sandboxes/", "", id, sizeof id)) {
 		req->route = "/sandboxes/{id}";
@@ -553,35 +551,8 @@ enum MHD_Result api_e2b_route(struct api *api, struct MHD_Connection *c, const c
 		}
 		if (del)
 			return kill_sandbox(api, c, id);
-		return e2b_error(c, 405, "%.16s %s: use GET or DELETE", method, req->route);
+		return api_e2b_error(c, 405, "%.16s %s: use GET or DELETE", method, req->route);
 	}
 	req->route = "/sandboxes/*";
-	return e2b_error(c, 404, "no route %.16s %.200s", method, url);
-}
-
-/* envd, until it lands: /health says whether the sandbox runs (the SDK's
- * isRunning), everything else says it is not there yet. */
-enum MHD_Result api_envd_route(struct api *api, struct MHD_Connection *c, const char *method,
-			       const char *url, const char *sandbox_id, struct api_request *req)
-{
-	(void)method;
-	if (strcmp(url, "/health") == 0) {
-		req->route = "envd /health";
-		struct agent a;
-		struct evo_error err = {0};
-		if (orch_get(api->orch, sandbox_id, &a, &err) < 0)
-			return e2b_error(c, 502, "sandbox \"%.64s\" is not running", sandbox_id);
-		/* Every envd request carries the sandbox's token (spec §9). */
-		const char *token = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Access-Token");
-		if (a.envd_token[0] && (token == NULL || !api_same_secret(token, a.envd_token))) {
-			agent_clear(&a);
-			return e2b_error(c, 401, "missing or wrong X-Access-Token for this sandbox");
-		}
-		bool running = a.status == AGENT_RUNNING && strcmp(a.mode, "e2b") == 0;
-		agent_clear(&a);
-		return running ? no_content(c)
-			       : e2b_error(c, 502, "sandbox \"%.64s\" is not running", sandbox_id);
-	}
-	req->route = "envd";
-	return e2b_error(c, 501, "envd %.200s is not implemented yet on evoclaw", url);
+	return api_e2b_error(c, 404, "no route %.16s %.200s", method, url);
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/envd_session.h"
 #include "api/http.h"
 #include "api/page_cache.h"
 #include "common/cleanup.h"
@@ -155,6 +156,8 @@ static enum MHD_Result route(struct api *api, struct MHD_Connection *c, const ch
 	bool get = strcmp(method, "GET") == 0, post = strcmp(method, "POST") == 0,
 	     del = strcmp(method, "DELETE") == 0;
 	char id[AGENT_ID_MAX];
+	if (req->envd != NULL)
+		return api_envd_route(api, c, method, url, req);
 	if (strcmp(url, "/healthz") == 0) {
 		req->route = "/healthz";
 		if (!get)
@@ -167,10 +170,6 @@ static enum MHD_Result route(struct api *api, struct MHD_Connection *c, const ch
 			return wrong_method(c, method, req->route, "GET");
 		return api_metrics_serve(api, c);
 	}
-	/* A request naming a sandbox is for its envd (E2B routes them so). */
-	const char *sandbox_id = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "E2b-Sandbox-Id");
-	if (sandbox_id != NULL)
-		return api_envd_route(api, c, method, url, sandbox_id, req);
 	bool e2b = api_e2b_path(url);
 	if (!e2b && strncmp(url, "/api/", 5) != 0) {
 		req->route = "other";
@@ -267,9 +266,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		*con_cls = req = xcalloc(1, sizeof *req);
 		req->route = "other";
 		snprintf(req->method, sizeof req->method, "%s", method);
+		/* A request naming a sandbox is for its envd (E2B routes them
+		 * so); it may take its body as it arrives, unbounded. */
+		if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "E2b-Sandbox-Id") != NULL)
+			api_envd_begin(api, c, method, url, req);
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl != NULL && strtoull(cl, NULL, 10) > API_MAX_BODY) {
+		if (req->consume == NULL && cl != NULL && strtoull(cl, NULL, 10) > API_MAX_BODY) {
 			enum MHD_Result r = http_send_error(c, 413, "payload_too_large",
 							    "request body is larger than %u bytes",
 							    API_MAX_BODY);
@@ -280,6 +283,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	}
 	if (req->status != 0)
 		return MHD_YES; /* answered already (413); the rest is dropped */
+	if (*upload_size > 0 && req->consume != NULL) {
+		req->consume(api, req, upload_data, *upload_size);
+		*upload_size = 0;
+		return MHD_YES;
+	}
 	if (*upload_size > 0) {
 		/* A body of undeclared size (chunked) that grows too large is
 		 * read to its end and dropped; the idle timeout bounds it. */
@@ -291,8 +299,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return MHD_YES;
 	}
 	enum MHD_Result r;
-	if (req->waiting_for[0])
-		r = api_e2b_create_resume(api, c, req); /* resumed: its sandbox runs, or failed */
+	if (req->resume != NULL)
+		r = req->resume(api, c, req); /* parked, and woken */
 	else if (req->too_large)
 		r = http_send_error(c, 413, "payload_too_large", "request body is larger than %u bytes",
 				    API_MAX_BODY);
@@ -316,6 +324,8 @@ static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
 		api_metrics_count(api->metrics, req->route, req->method, status);
 		if (req->parked)
 			api_wait_done(api, req->parked);
+		if (req->envd)
+			api_envd_done(api, req);
 		evo_buf_free(&req->body);
 		free(req);
 		*con_cls = NULL;
@@ -352,6 +362,7 @@ int api_serve(const struct evo_config *cfg, struct evo_error *err)
 	api.metrics = api_metrics_new();
 	api.followers = api_followers_new();
 	api.pages = page_cache_new();
+	api.envd = envd_hub_new(provider_local());
 	orch_set_log_hook(api.orch, api_followers_wake, api.followers);
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
 			 MHD_ALLOW_SUSPEND_RESUME;
@@ -383,11 +394,13 @@ int api_serve(const struct evo_config *cfg, struct evo_error *err)
 		fprintf(stderr, "evoclaw: stopping (%s); sandboxes keep running\n", strsignal(sig));
 		/* Log streams end first, so no connection stays suspended. */
 		api_followers_stop(api.followers);
+		envd_hub_stop(api.envd);
 		MHD_stop_daemon(d);
 	}
 	orch_set_log_hook(api.orch, NULL, NULL);
 	orch_close(api.orch);
 	api_followers_free(api.followers);
+	envd_hub_free(api.envd);
 	page_cache_free(api.pages);
 	api_metrics_free(api.metrics);
 	store_close(api.store);

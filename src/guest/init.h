@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common/passwd.h"
+
 #include "common/error.h"
 #include "common/proto.h"
 
@@ -269,14 +271,8 @@ void init_files_free_all(struct init_loop *l);
 
 /* ---- /etc/passwd (init_passwd.c) ------------------------------------------ */
 
-struct init_passwd {
-	char name[64];
-	char home[4096];
-	gid_t gid;
-};
-
 /* Look uid up in /etc/passwd (no NSS: init is static). 0 and pw filled, or
  * -1 when there is no such entry or no readable file. */
-int init_passwd_lookup(uid_t uid, struct init_passwd *pw);
+int init_passwd_lookup(uid_t uid, struct passwd_entry *pw);
 
 #endif

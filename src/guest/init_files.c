@@ -103,7 +103,7 @@ static void add_stat_fields(struct evo_buf *b, const char *name, const char *pat
 	evo_frame_add_u32(b, EVO_F_UID, (uint32_t)st->st_uid);
 	evo_frame_add_u32(b, EVO_F_GID, (uint32_t)st->st_gid);
 	if (!owners->valid || owners->uid != st->st_uid) {
-		struct init_passwd pw;
+		struct passwd_entry pw;
 		owners->valid = true;
 		owners->uid = st->st_uid;
 		owners->found = init_passwd_lookup(st->st_uid, &pw) == 0;

@@ -214,7 +214,7 @@ int init_process_spawn(struct init_loop *l, struct init_request *req, bool entry
 		return evo_error_set(err, EVO_ERR_CONFLICT, 0, "stream %u is already in use",
 				     req->stream);
 
-	struct init_passwd pw;
+	struct passwd_entry pw;
 	uid_t uid = INIT_HAS(req, EVO_F_UID) ? req->uid : getuid();
 	bool known_user = init_passwd_lookup(uid, &pw) == 0;
 	gid_t gid = INIT_HAS(req, EVO_F_GID) ? req->gid
