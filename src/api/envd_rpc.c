@@ -437,7 +437,7 @@ static int parse_body(json_t *body, struct envd_request *r, struct evo_error *er
 	case ENVD_METHOD_UNKNOWN:
 		break;
 	}
-	return evo_error_set(err, EVO_ERR_INVALID, 0, "unknown method");
+	return evo_error_set(err, EVO_ERR_INVALID, 0, "method: not an envd method");
 }
 
 int envd_request_parse(enum envd_method m, const char *json, size_t len, struct envd_request *out,
