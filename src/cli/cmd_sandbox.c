@@ -1,4 +1,4 @@
-/* evoclaw sandbox run|create|exec|ls|kill|attach|stats|templates */
+/* evoclaw sandbox run|create|exec|ls|inspect|kill|attach|stats|timeout|pause|resume|templates */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -36,8 +36,15 @@ static const char sandbox_usage[] =
 	"        run CMD in a running sandbox; exits with its status\n"
 	"  attach ID     stream the entrypoint's output (replayed, then live)\n"
 	"  ls [--json]   list running sandboxes\n"
+	"  inspect ID    what a sandbox is and its state, as JSON\n"
 	"  stats ID [--json]  CPU, memory and process usage\n"
 	"  timeout ID SECONDS  reset a sandbox's timeout to SECONDS from now\n"
+	"                (of a paused one: from its resume)\n"
+	"  pause ID      freeze every process of a sandbox; its timeout stops\n"
+	"                running and its processes and files cannot be reached\n"
+	"  resume ID [--timeout S]\n"
+	"                let a paused sandbox run again, with the time it had left\n"
+	"                (or S seconds from now)\n"
 	"  kill ID...    stop sandboxes; nothing of them remains\n"
 	"  gc            remove what crashed supervisors left behind\n"
 	"  pool [fill [N] | warm TEMPLATE [N] | drain]\n"
@@ -864,6 +871,70 @@ static int cmd_timeout(int argc, char **argv)
 	return 0;
 }
 
+/* A supervisor's refusal does not name the sandbox; say which. */
+static int fail_for_sandbox(const char *id, struct evo_error *err)
+{
+	if (err->kind != EVO_ERR_NOT_FOUND && err->kind != EVO_ERR_INVALID)
+		evo_error_prefix(err, "sandbox %s", id);
+	return cli_fail(err);
+}
+
+static int cmd_pause(int argc, char **argv)
+{
+	if (argc != 2)
+		return cli_usage_error("usage: evoclaw sandbox pause ID");
+	uint8_t *buf = receive_buffer();
+	struct evo_frame f;
+	struct evo_error err = {0};
+	int fd;
+	if (supervisor_request(argv[1], EVO_MSG_SUP_PAUSE, NULL, buf, &f, &fd, &err) < 0)
+		return fail_for_sandbox(argv[1], &err);
+	close(fd);
+	return 0;
+}
+
+static int cmd_resume(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"timeout", required_argument, NULL, 'T'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	long long seconds = 0;
+	optind = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, "T:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'T':
+			if (parse_number("--timeout", optarg, 1, 31L * 24 * 3600, &seconds))
+				return CLI_EXIT_USAGE;
+			break;
+		case 'h':
+			fputs(sandbox_usage, stdout);
+			return 0;
+		default:
+			return cli_usage_error("usage: evoclaw sandbox resume ID [--timeout SECONDS]");
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error("usage: evoclaw sandbox resume ID [--timeout SECONDS]");
+	const char *id = argv[optind];
+	struct evo_buf fields = {0};
+	if (seconds > 0)
+		evo_frame_add_u64(&fields, EVO_F_TIMEOUT_MS, (uint64_t)seconds * 1000);
+	uint8_t *buf = receive_buffer();
+	struct evo_frame f;
+	struct evo_error err = {0};
+	int fd;
+	int r = supervisor_request(id, EVO_MSG_SUP_RESUME, &fields, buf, &f, &fd, &err);
+	evo_buf_free(&fields);
+	if (r < 0)
+		return fail_for_sandbox(id, &err);
+	close(fd);
+	return 0;
+}
+
 static void format_age(long long ms, char *out, size_t size)
 {
 	long long s = ms / 1000;
@@ -873,6 +944,53 @@ static void format_age(long long ms, char *out, size_t size)
 		snprintf(out, size, "%lldm", s / 60);
 	else
 		snprintf(out, size, "%lldh", s / 3600);
+}
+
+static const char *state_name(const struct sandbox_state *info)
+{
+	return warmpool_is_warm(info) ? "warm" : info->paused ? "paused" : "running";
+}
+
+/* One sandbox as a JSON object (ls --json, inspect). A paused one says
+ * since when and how much of its timeout it will have when resumed; its
+ * deadline_ms is then 0. */
+static void print_state_json(const struct sandbox_state *info, bool detail)
+{
+	printf("{\"id\":\"%s\",\"template\":\"%s\",\"state\":\"%s\",\"init_pid\":%d,"
+	       "\"created_ms\":%lld,\"deadline_ms\":%lld,\"memory_mb\":%u,\"pids\":%u,"
+	       "\"cpu_millis\":%u,\"disk_mb\":%u",
+	       info->id, info->template_name, state_name(info), (int)info->init_pid,
+	       info->created_ms, info->deadline_ms, info->resources.memory_mb, info->resources.pids,
+	       info->resources.cpu_millis, info->resources.disk_mb);
+	if (info->paused)
+		printf(",\"paused_ms\":%lld,\"remaining_ms\":%lld", info->paused_ms,
+		       info->remaining_ms);
+	if (detail) {
+		/* The owner tag is free text: JSON-escaped by jansson. */
+		json_t *owner = json_string(info->owner);
+		char *owner_text = owner ? json_dumps(owner, JSON_ENCODE_ANY) : NULL;
+		printf(",\"supervisor_pid\":%d,\"entrypoint\":%s,\"owner\":%s",
+		       (int)info->supervisor_pid, info->has_entrypoint ? "true" : "false",
+		       owner_text ? owner_text : "\"\"");
+		free(owner_text);
+		json_decref(owner);
+	}
+	fputs("}", stdout);
+}
+
+static int cmd_inspect(int argc, char **argv)
+{
+	if (argc != 2)
+		return cli_usage_error("usage: evoclaw sandbox inspect ID");
+	struct sandbox_state info;
+	struct evo_error err = {0};
+	if (!sandbox_id_valid(argv[1]))
+		return cli_usage_error("invalid sandbox id \"%.64s\"", argv[1]);
+	if (supervisor_info(argv[1], &info, &err) < 0)
+		return cli_fail(&err);
+	print_state_json(&info, true);
+	fputs("\n", stdout);
+	return 0;
 }
 
 static int cmd_ls(int argc, char **argv)
@@ -895,23 +1013,22 @@ static int cmd_ls(int argc, char **argv)
 		struct sandbox_state info;
 		if (supervisor_info(*id, &info, NULL) < 0)
 			continue;
-		const char *state = warmpool_is_warm(&info) ? "warm" : "running";
 		if (json) {
-			printf("%s{\"id\":\"%s\",\"template\":\"%s\",\"state\":\"%s\",\"init_pid\":%d,"
-			       "\"created_ms\":%lld,\"deadline_ms\":%lld,\"memory_mb\":%u,\"pids\":%u,"
-			       "\"cpu_millis\":%u,\"disk_mb\":%u}",
-			       first ? "" : ",", info.id, info.template_name, state,
-			       (int)info.init_pid, info.created_ms, info.deadline_ms,
-			       info.resources.memory_mb, info.resources.pids, info.resources.cpu_millis,
-			       info.resources.disk_mb);
+			fputs(first ? "" : ",", stdout);
+			print_state_json(&info, false);
 		} else {
 			char age[16], expires[16] = "never";
 			format_age(now_ms - info.created_ms, age, sizeof age);
-			if (info.deadline_ms)
-				format_age(info.deadline_ms > now_ms ? info.deadline_ms - now_ms : 0,
-					   expires, sizeof expires);
+			long long left = -1; /* never */
+			if (info.paused && info.remaining_ms > 0)
+				left = info.remaining_ms; /* its clock stands still */
+			else if (!info.paused && info.deadline_ms > 0)
+				left = info.deadline_ms > now_ms ? info.deadline_ms - now_ms : 0;
+			if (left >= 0)
+				format_age(left, expires, sizeof expires);
 			printf("%-22s %-10s %-8s %8s %10s %6uMB %6u\n", info.id, info.template_name,
-			       state, age, expires, info.resources.memory_mb, info.resources.pids);
+			       state_name(&info), age, expires, info.resources.memory_mb,
+			       info.resources.pids);
 		}
 		first = false;
 	}
@@ -1029,7 +1146,8 @@ int cmd_sandbox(int argc, char **argv)
 		{"create", cmd_create}, {"exec", cmd_exec},   {"attach", cmd_attach},
 		{"ls", cmd_ls},         {"stats", cmd_stats}, {"timeout", cmd_timeout},
 		{"kill", cmd_kill},     {"gc", cmd_gc},       {"templates", cmd_templates},
-		{"pool", cmd_pool},
+		{"pool", cmd_pool},     {"pause", cmd_pause}, {"resume", cmd_resume},
+		{"inspect", cmd_inspect},
 	};
 	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
 		if (strcmp(sub, commands[i].name) == 0)

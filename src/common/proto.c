@@ -377,6 +377,8 @@ const char *evo_msg_type_name(uint8_t type)
 	case EVO_MSG_SUP_ATTACH: return "SUP_ATTACH";
 	case EVO_MSG_SUP_CLAIM: return "SUP_CLAIM";
 	case EVO_MSG_SUP_START_ENTRY: return "SUP_START_ENTRY";
+	case EVO_MSG_SUP_PAUSE: return "SUP_PAUSE";
+	case EVO_MSG_SUP_RESUME: return "SUP_RESUME";
 	case EVO_MSG_SUP_ENDED: return "SUP_ENDED";
 	}
 	return "unknown";

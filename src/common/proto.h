@@ -71,7 +71,7 @@ enum evo_msg_type {
 				   * "killed", "stopped", "init-exited", "error") */
 
 	/* host <-> supervisor only; never reach init. */
-	EVO_MSG_SUP_INFO = 96,    /* -> OK with ID TEMPLATE PID STATE CREATED DEADLINE ... */
+	EVO_MSG_SUP_INFO = 96,    /* -> OK with ID TEMPLATE PID STATE CREATED DEADLINE [REMAINING_MS] */
 	EVO_MSG_SUP_KILL = 97,    /* -> OK, then the supervisor tears the sandbox down */
 	EVO_MSG_SUP_SET_TIMEOUT = 98, /* TIMEOUT_MS (from now) -> OK */
 	EVO_MSG_SUP_STATS = 99,   /* -> OK with CPU_USEC MEM_BYTES MEM_PEAK PIDS OOM_KILLS */
@@ -80,6 +80,9 @@ enum evo_msg_type {
 				   * closes, or with CLAIM_DETACH lives on its own until TIMEOUT_MS */
 	EVO_MSG_SUP_START_ENTRY = 102, /* PROC_START's fields -> PROC_STARTED | ERROR; the process is the
 				   * entrypoint: logged, attachable, and its exit ends the sandbox */
+	EVO_MSG_SUP_PAUSE = 103,  /* -> OK once every process is frozen; the deadline stops */
+	EVO_MSG_SUP_RESUME = 104, /* [TIMEOUT_MS] -> OK once thawed; the deadline runs again with the
+				   * time it had left, or TIMEOUT_MS from now */
 };
 
 /* Frame flags. */
@@ -134,6 +137,7 @@ enum evo_field_tag {
 	EVO_F_MEM_LIMIT = 40,/* u64 */
 	EVO_F_OWNER = 41,    /* string: who a sandbox belongs to (an orchestrator's tag) */
 	EVO_F_REASON = 42,   /* string: why a sandbox ended (SUP_ENDED) */
+	EVO_F_REMAINING_MS = 43, /* u64: a paused sandbox's time left once resumed, 0 = none */
 };
 
 /* A parsed frame; payload points into the caller's buffer. */

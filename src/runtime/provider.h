@@ -79,8 +79,21 @@ struct provider {
 	/* Kill a sandbox and return once nothing of it runs; NOT_FOUND when
 	 * it was already gone. */
 	int (*kill)(const char *id, struct evo_error *err);
-	/* Its deadline becomes now + seconds. */
+	/* Its deadline becomes now + seconds (of a paused sandbox: seconds
+	 * from its resume). */
 	int (*set_timeout)(const char *id, uint32_t seconds, struct evo_error *err);
+	/* Freeze every process of a sandbox: it uses no CPU, is not billed,
+	 * and its timeout stops running (and cannot fire) until it resumes.
+	 * Returns once all are frozen. While paused its processes and files
+	 * cannot be reached: requests on a channel_open connection are
+	 * refused (EAGAIN) at once. NOT_FOUND when it is gone; CONFLICT when
+	 * it is already paused, or is not the kind that can be (an unclaimed
+	 * pool sandbox). */
+	int (*pause)(const char *id, struct evo_error *err);
+	/* Let a paused sandbox run again. Its deadline becomes now + the time
+	 * it had left when paused, or now + timeout_sec when that is not 0.
+	 * NOT_FOUND when it is gone; CONFLICT when it is not paused. */
+	int (*resume)(const char *id, uint32_t timeout_sec, struct evo_error *err);
 	/* What it uses now. NOT_FOUND when it is gone. */
 	int (*stats)(const char *id, struct provider_stats *out, struct evo_error *err);
 	/* Ids of live sandboxes tagged with owner; NULL-terminated, the

@@ -267,6 +267,7 @@ t_help_everywhere() {
 	ev sandbox run --help | grep -q -- "--memory"
 	ev sandbox create --help | grep -q -- "--timeout"
 	ev sandbox exec --help | grep -q "exec"
+	ev sandbox --help | grep -q "pause ID"
 	ev sandbox templates | grep -q "^minimal"
 }
 
@@ -415,4 +416,175 @@ time.sleep(60)' >"$fifo" &
 	wait "$holder" 2>/dev/null || true
 	exec 3<&-
 	expect_eq 0 "$(ls "$EVOCLAW_RUN_DIR/idranges" | wc -l)" "id ranges left after kill"
+}
+
+# wait_until MS CMD...: poll until CMD succeeds; fails after MS ms.
+wait_until() {
+	limit=$1; shift
+	end=$(( $(now_ms) + limit ))
+	until "$@"; do
+		[ "$(now_ms)" -lt "$end" ] || return 1
+		sleep 0.01
+	done
+}
+
+# json_number FIELD JSON: the value of a numeric field of a flat object.
+json_number() { echo "$2" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
+cpu_of() { json_number cpu_usec "$(ev sandbox stats "$1" --json)"; }
+state_of() { ev sandbox ls | awk -v id="$1" '$1 == id {print $3}'; }
+# Host pids of every process in a sandbox (its cgroup, whichever hierarchy).
+pids_of() { cat "$(find /sys/fs/cgroup -type d -name "$1" 2>/dev/null | head -1)/cgroup.procs"; }
+gone() { [ ! -e "$EVOCLAW_RUN_DIR/sandboxes/$1" ] && [ "$(count_cgroups_for "$1")" -eq 0 ]; }
+
+t_pause_freezes_and_resume_continues() {
+	id=$(ev sandbox create --template minimal --timeout 60 -- /bin/sh -c 'i=0; while :; do i=$((i+1)); echo $i; usleep 2000; done')
+	# The loop counts into the entrypoint's log, which the host can read
+	# while the sandbox is frozen.
+	log=$EVOCLAW_RUN_DIR/sandboxes/$id/output.log
+	counter() { tail -n 1 "$log"; }
+	counter_above() { [ "$(counter)" -gt "$1" ] 2>/dev/null; }
+	cpu_above() { [ "$(cpu_of "$id")" -gt "$1" ]; }
+	wait_until 5000 counter_above 3 || fail "the loop never ran"
+	ev sandbox pause "$id"
+	expect_eq paused "$(state_of "$id")" "ls state"
+	expect_contains "$(ev sandbox ls --json)" "\"id\":\"$id\",\"template\":\"minimal\",\"state\":\"paused\""
+	expect_contains "$(ev sandbox inspect "$id")" '"state":"paused"'
+	c1=$(counter); cpu1=$(cpu_of "$id")
+	# Not a wait for anything: the window in which nothing may move.
+	sleep 0.5
+	expect_eq "$c1" "$(counter)" "counter while paused"
+	expect_eq "$cpu1" "$(cpu_of "$id")" "CPU time while paused"
+	set +e
+	err=$(ev sandbox pause "$id" 2>&1); rc=$?
+	set -e
+	[ $rc -ne 0 ] || fail "a second pause succeeded"
+	expect_contains "$err" "already paused"
+	# Requests for the sandbox's processes are refused at once, saying why.
+	start=$(now_ms)
+	set +e
+	err=$(ev sandbox exec "$id" -- /bin/echo ran 2>&1); rc=$?
+	set -e
+	elapsed=$(( $(now_ms) - start ))
+	[ $rc -ne 0 ] || fail "exec ran in a paused sandbox: $err"
+	expect_contains "$err" "paused; resume it first"
+	[ "$elapsed" -lt 2000 ] || fail "exec took $elapsed ms to be refused"
+	ev sandbox resume "$id"
+	expect_eq running "$(state_of "$id")" "ls state after resume"
+	wait_until 5000 counter_above "$c1" || fail "the counter stayed at $c1 after resume"
+	wait_until 5000 cpu_above "$cpu1" || fail "no CPU used after resume"
+	expect_eq ran "$(ev sandbox exec "$id" -- /bin/echo ran)"
+	set +e
+	err=$(ev sandbox resume "$id" 2>&1); rc=$?
+	set -e
+	[ $rc -ne 0 ] || fail "resuming a running sandbox succeeded"
+	expect_contains "$err" "not paused"
+	ev sandbox kill "$id"
+}
+
+t_paused_sandbox_does_not_time_out() {
+	a=$(ev sandbox create --template minimal --timeout 2)
+	ev sandbox pause "$a"
+	b=$(ev sandbox create --template minimal --timeout 2)
+	ev sandbox pause "$b"
+	c=$(ev sandbox create --template minimal --timeout 2)
+	ev sandbox pause "$c"
+	left=$(json_number remaining_ms "$(ev sandbox inspect "$a")")
+	[ "$left" -gt 1000 ] && [ "$left" -le 2000 ] || fail "remaining_ms $left"
+	expect_eq 0 "$(json_number deadline_ms "$(ev sandbox inspect "$a")")" "deadline while paused"
+	# While paused, a new timeout counts from the resume.
+	ev sandbox timeout "$b" 1
+	expect_eq 1000 "$(json_number remaining_ms "$(ev sandbox inspect "$b")")" "remaining after timeout"
+	# Well past all three deadlines: the window in which none may end.
+	sleep 3
+	for id in "$a" "$b" "$c"; do
+		expect_eq paused "$(state_of "$id")" "$id past its deadline"
+	done
+	# Resumed, each ends when the time it had left has run out (+-1 s):
+	# attach follows it until then.
+	ends_after() {
+		start=$(now_ms)
+		ev sandbox resume "$@"
+		ev sandbox attach "$1" >/dev/null 2>&1 || true
+		echo $(( $(now_ms) - start ))
+	}
+	ms=$(ends_after "$a")
+	echo "a: ended ${ms} ms after its resume, with ${left} ms left"
+	[ "$ms" -ge $((left - 1000)) ] && [ "$ms" -le $((left + 1000)) ] || fail "a ended after $ms ms"
+	ms=$(ends_after "$b")
+	echo "b (timeout 1 s set while paused): ended ${ms} ms after its resume"
+	[ "$ms" -le 2000 ] || fail "b ended after $ms ms"
+	ms=$(ends_after "$c" --timeout 1)
+	echo "c (resume --timeout 1): ended ${ms} ms after its resume"
+	[ "$ms" -le 2000 ] || fail "c ended after $ms ms"
+	for id in "$a" "$b" "$c"; do
+		wait_until 5000 gone "$id" || fail "$id left state or cgroups behind"
+	done
+}
+
+t_paused_sandbox_ends_without_leftovers() {
+	ev sandbox pool drain >/dev/null
+	c0=$(count_cgroups); p0=$(count_processes); r0=$(count_rundir)
+	at_least() { [ "$(pids_of "$1" | wc -l)" -ge "$2" ]; }
+	# kill: every process of the frozen sandbox dies, nothing is left.
+	id=$(ev sandbox create --template minimal --timeout 60 -- /bin/sh -c 'sleep 1000 & sleep 1000 & (sleep 1000 &); exec sleep 1000')
+	wait_until 5000 at_least "$id" 5 || fail "the entrypoint's processes did not start"
+	pids=$(pids_of "$id")
+	ev sandbox pause "$id"
+	start=$(now_ms)
+	ev sandbox kill "$id"
+	echo "kill of a paused sandbox: $(( $(now_ms) - start )) ms"
+	for p in $pids; do [ ! -e "/proc/$p" ] || fail "process $p outlived the kill"; done
+	gone "$id" || fail "state or cgroups left after the kill"
+	# SIGTERM to its supervisor: the same teardown.
+	id=$(ev sandbox create --template minimal --timeout 60 -- /bin/sleep 1000)
+	ev sandbox pause "$id"
+	sup=$(json_number supervisor_pid "$(ev sandbox inspect "$id")")
+	kill -TERM "$sup"
+	wait_until 10000 gone "$id" || fail "SIGTERM: state or cgroups left"
+	# kill -9 of its supervisor: init's parent-death SIGKILL waits in the
+	# freezer; the next ls kills, thaws and removes what is left.
+	id=$(ev sandbox create --template minimal --timeout 60 -- /bin/sh -c 'sleep 1000 & exec sleep 1000')
+	wait_until 5000 at_least "$id" 3 || fail "the entrypoint's processes did not start"
+	pids=$(pids_of "$id")
+	ev sandbox pause "$id"
+	sup=$(json_number supervisor_pid "$(ev sandbox inspect "$id")")
+	kill -9 "$sup"
+	gone_processes() { for p in $pids; do [ ! -e "/proc/$p" ] || return 1; done; }
+	ev sandbox ls >/dev/null
+	wait_until 5000 gone_processes || fail "processes left after kill -9 and ls: $pids"
+	gone "$id" || fail "kill -9: state or cgroups left after ls"
+	# And pause/kill cycles leave nothing behind.
+	for i in $(seq 1 20); do
+		id=$("$EVOCLAW" sandbox create --template minimal --timeout 60)
+		"$EVOCLAW" sandbox pause "$id"
+		"$EVOCLAW" sandbox kill "$id"
+	done
+	ev sandbox pool drain >/dev/null
+	c1=$(count_cgroups); p1=$(count_processes); r1=$(count_rundir)
+	echo "after pause/kill cycles: cgroups $c0->$c1 processes $p0->$p1 rundir $r0->$r1"
+	expect_eq "$c0" "$c1" "cgroups"
+	expect_eq "$p0" "$p1" "evoclaw processes"
+	expect_eq "$r0" "$r1" "runtime dir entries"
+}
+
+t_pause_refusals() {
+	ev sandbox pool drain >/dev/null
+	ev sandbox pool warm minimal 1 | grep -q "added 1 warm minimal"
+	warm=$(ev sandbox ls | awk '$3 == "warm" {print $1}' | head -1)
+	set +e
+	err=$(ev sandbox pause "$warm" 2>&1); rc=$?
+	set -e
+	[ $rc -ne 0 ] || fail "a warm sandbox was paused"
+	expect_contains "$err" "warm sandbox"
+	expect_eq warm "$(state_of "$warm")" "state after the refused pause"
+	ev sandbox pool drain >/dev/null
+	for cmd in pause resume; do
+		set +e
+		err=$(ev sandbox $cmd zzzzdead 2>&1); rc=$?
+		set -e
+		expect_eq 125 "$rc" "$cmd of a missing sandbox"
+		expect_contains "$err" "no sandbox"
+	done
+	expect_status 2 ev sandbox resume
+	expect_status 2 ev sandbox resume zzzzdead --timeout 0
 }

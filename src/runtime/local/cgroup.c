@@ -22,6 +22,7 @@ static const char *const v1_names[CGROUP_CONTROLLER_COUNT] = {
 	[CGROUP_PIDS] = "pids",
 	[CGROUP_CPU] = "cpu",
 	[CGROUP_CPUACCT] = "cpuacct",
+	[CGROUP_FREEZER] = "freezer",
 };
 
 /* Does a comma-separated option list contain `name` as a whole word? */
@@ -222,6 +223,11 @@ static int root_init(struct cgroup_root *root, const struct proc_views *v,
 		return 0;
 	}
 	for (int c = 0; c < CGROUP_CONTROLLER_COUNT; c++) {
+		/* Without a freezer sandboxes cannot be paused, but they run. */
+		char mnt[CGROUP_PATH_MAX], mroot[CGROUP_PATH_MAX];
+		if (c == CGROUP_FREEZER &&
+		    hierarchy_mount(v, v1_names[c], mnt, sizeof mnt, mroot, sizeof mroot) < 0)
+			continue;
 		if (self_group_dir(v, v1_names[c], self, sizeof self, err) < 0)
 			return evo_error_prefix(err, "cgroup v1");
 		snprintf(root->base[c], CGROUP_PATH_MAX, "%.*s/evoclaw", CGROUP_PATH_MAX - 10, self);
@@ -278,9 +284,13 @@ int cgroup_root_init(struct cgroup_root *root, struct evo_error *err)
 	return r;
 }
 
-/* The cache file: which groups a process in a given cgroup uses. */
+/* The cache file: which groups a process in a given cgroup uses. The magic
+ * names the layout: a cache written by a build with other controllers is
+ * rebuilt, not misread. */
+#define ROOT_CACHE_MAGIC "evocgr2" /* 2: the freezer joined */
+
 struct root_cache {
-	char magic[8]; /* "evocgr1\0" */
+	char magic[8]; /* ROOT_CACHE_MAGIC */
 	char self[2048]; /* boot id and /proc/self/cgroup it was resolved for */
 	struct cgroup_root root;
 };
@@ -301,15 +311,15 @@ int cgroup_root_init_cached(struct cgroup_root *root, const char *cache_path,
 	struct root_cache cache;
 	_cleanup_close_ int fd = open(cache_path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0 && read(fd, &cache, sizeof cache) == (ssize_t)sizeof cache &&
-	    memcmp(cache.magic, "evocgr1", 8) == 0 && memcmp(cache.self, self, sizeof self) == 0 &&
-	    access(cache.root.base[0], F_OK) == 0) {
+	    memcmp(cache.magic, ROOT_CACHE_MAGIC, 8) == 0 &&
+	    memcmp(cache.self, self, sizeof self) == 0 && access(cache.root.base[0], F_OK) == 0) {
 		*root = cache.root;
 		return 0;
 	}
 	if (cgroup_root_init(root, err) < 0)
 		return -1;
 	memset(&cache, 0, sizeof cache);
-	memcpy(cache.magic, "evocgr1", 8);
+	memcpy(cache.magic, ROOT_CACHE_MAGIC, 8);
 	memcpy(cache.self, self, sizeof self);
 	cache.root = *root;
 	write_file_atomic(cache_path, &cache, sizeof cache, 0600); /* best effort */
@@ -397,12 +407,16 @@ int cgroup_create(const struct cgroup_root *root, const char *name,
 	out->v2 = root->v2;
 	int n = controller_count(out);
 	for (int c = 0; c < n; c++) {
+		if (root->base[c][0] == '\0')
+			continue; /* a v1 freezer this host does not mount */
 		if ((size_t)snprintf(out->path[c], CGROUP_PATH_MAX, "%s/%s", root->base[c], name) >=
 		    CGROUP_PATH_MAX)
 			return evo_error_set(err, EVO_ERR_INVALID, ENAMETOOLONG,
 					     "cgroup name too long");
 	}
 	for (int c = 0; c < n; c++) {
+		if (out->path[c][0] == '\0')
+			continue;
 		if (mkdir(out->path[c], 0755) < 0) {
 			int saved = errno;
 			for (int u = 0; u < c; u++)
@@ -428,7 +442,7 @@ int cgroup_add_process(const struct cgroup *cg, pid_t pid, struct evo_error *err
 	char v[32];
 	snprintf(v, sizeof v, "%d", (int)pid);
 	for (int c = 0; c < controller_count(cg); c++)
-		if (write_knob(cg->path[c], "cgroup.procs", v, err) < 0)
+		if (cg->path[c][0] && write_knob(cg->path[c], "cgroup.procs", v, err) < 0)
 			return -1;
 	return 0;
 }
@@ -526,24 +540,111 @@ static long long monotonic_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int cgroup_destroy(const struct cgroup *cg, int timeout_ms, struct evo_error *err)
+/* The directory whose knob freezes the group, "" if none. */
+static const char *freezer_dir(const struct cgroup *cg)
 {
+	return cg->v2 ? cg->path[0] : cg->path[CGROUP_FREEZER];
+}
+
+/* Has the freeze taken effect on every process of the group? */
+static bool freeze_complete(const struct cgroup *cg)
+{
+	const char *dir = freezer_dir(cg);
+	if (cg->v2)
+		return read_keyed_knob(dir, "cgroup.events", "frozen") == 1;
+	char path[CGROUP_PATH_MAX + 32], state[32];
+	snprintf(path, sizeof path, "%s/freezer.state", dir);
+	return read_file_small(path, state, sizeof state) > 0 && strcmp(state, "FROZEN\n") == 0;
+}
+
+int cgroup_freeze(const struct cgroup *cg, int timeout_ms, struct evo_error *err)
+{
+	const char *dir = freezer_dir(cg);
+	if (dir[0] == '\0')
+		return evo_error_set(err, EVO_ERR_SYSTEM, EOPNOTSUPP,
+				     "cannot freeze: this host mounts no cgroup v1 freezer hierarchy");
+	if (write_knob(dir, cg->v2 ? "cgroup.freeze" : "freezer.state", cg->v2 ? "1" : "FROZEN",
+		       err) < 0)
+		return -1;
+	/* Each task freezes on its own way back from the kernel; the group
+	 * reports frozen once the last has. v1 has no notification for it,
+	 * so back off as cgroup_destroy does (one loop serves v2 too): it is
+	 * normally done within a millisecond. */
 	long long deadline = monotonic_ms() + timeout_ms;
+	int delay_us = 20;
+	while (!freeze_complete(cg)) {
+		if (monotonic_ms() > deadline) {
+			cgroup_thaw(cg, NULL);
+			return evo_error_set(err, EVO_ERR_SYSTEM, ETIMEDOUT,
+					     "cgroup %s was not frozen after %d ms (a process stuck in "
+					     "the kernel?), thawed it again",
+					     dir, timeout_ms);
+		}
+		usleep((useconds_t)delay_us);
+		if (delay_us < 10000)
+			delay_us *= 2;
+	}
+	return 0;
+}
+
+int cgroup_thaw(const struct cgroup *cg, struct evo_error *err)
+{
+	const char *dir = freezer_dir(cg);
+	if (dir[0] == '\0')
+		return 0; /* nothing can have frozen it */
+	/* Synchronous in both versions: every task is woken by the write. */
+	return write_knob(dir, cg->v2 ? "cgroup.freeze" : "freezer.state", cg->v2 ? "0" : "THAWED",
+			  err);
+}
+
+bool cgroup_is_frozen(const struct cgroup *cg)
+{
+	const char *dir = freezer_dir(cg);
+	if (dir[0] == '\0')
+		return false;
+	char path[CGROUP_PATH_MAX + 32], state[32];
 	if (cg->v2) {
+		snprintf(path, sizeof path, "%s/cgroup.freeze", dir);
+		return read_file_small(path, state, sizeof state) > 0 && state[0] == '1';
+	}
+	snprintf(path, sizeof path, "%s/freezer.state", dir);
+	return read_file_small(path, state, sizeof state) > 0 && strcmp(state, "THAWED\n") != 0;
+}
+
+void cgroup_kill(const struct cgroup *cg)
+{
+	if (cg->v2) {
+		/* A v2 frozen task still acts on a fatal signal, and cgroup.kill
+		 * reaches every task, frozen or not. */
 		char kill_path[CGROUP_PATH_MAX + 32];
 		snprintf(kill_path, sizeof kill_path, "%s/cgroup.kill", cg->path[0]);
 		if (write_file_string(kill_path, "1") < 0 && errno != ENOENT)
 			scan_procs(cg->path[0], true);
-	} else {
-		for (int c = 0; c < CGROUP_CONTROLLER_COUNT; c++)
-			scan_procs(cg->path[c], true);
+		return;
 	}
+	int found = 0;
+	for (int c = 0; c < CGROUP_CONTROLLER_COUNT; c++)
+		if (cg->path[c][0] && scan_procs(cg->path[c], true) > 0)
+			found++;
+	/* A v1 frozen task sleeps in the freezer until thawed, SIGKILL or
+	 * not. Thawed only now, with the signal pending, each one dies on
+	 * its way out of the kernel without running another instruction of
+	 * its own. An empty group (the usual teardown, after init was
+	 * reaped) needs no write. */
+	if (found && cg->path[CGROUP_FREEZER][0])
+		cgroup_thaw(cg, NULL);
+}
+
+int cgroup_destroy(const struct cgroup *cg, int timeout_ms, struct evo_error *err)
+{
+	long long deadline = monotonic_ms() + timeout_ms;
+	cgroup_kill(cg);
 	/* Killed tasks leave their groups asynchronously; rmdir says EBUSY
 	 * until they have. Back off briefly: there is no portable v1
 	 * notification for "empty". */
 	for (int c = 0; c < controller_count(cg); c++) {
 		int delay_us = 50;
-		while (rmdir(cg->path[c]) < 0) {
+		while (cg->path[c][0] && rmdir(cg->path[c]) < 0) {
 			if (errno == ENOENT)
 				break;
 			if (errno != EBUSY)
@@ -567,6 +668,8 @@ int cgroup_collect_garbage(const struct cgroup_root *root,
 	int removed = 0;
 	int n = root->v2 ? 1 : CGROUP_CONTROLLER_COUNT;
 	for (int c = 0; c < n; c++) {
+		if (root->base[c][0] == '\0')
+			continue;
 		DIR *d = opendir(root->base[c]);
 		if (d == NULL)
 			continue;

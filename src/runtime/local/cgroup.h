@@ -1,11 +1,15 @@
 /* Per-sandbox cgroups on either hierarchy.
  *
- * This machine mounts cgroup v1 controllers (memory, pids, cpu, cpuacct
- * each on its own mount) plus a v2 hierarchy that has none of them; other
- * machines are pure v2. cgroup_detect() picks v2 when the unified hierarchy
- * offers memory+pids+cpu, else v1. Sandbox groups are created below the
- * cgroup evoclaw itself runs in, in a child named "evoclaw", so limits set
- * on the orchestrator still bound its sandboxes. */
+ * This machine mounts cgroup v1 controllers (memory, pids, cpu, cpuacct,
+ * freezer each on its own mount) plus a v2 hierarchy that has none of
+ * them; other machines are pure v2. cgroup_root_init() picks v2 when the
+ * unified hierarchy offers memory+pids+cpu, else v1. Sandbox groups are
+ * created below the cgroup evoclaw itself runs in, in a child named
+ * "evoclaw", so limits set on the orchestrator still bound its sandboxes.
+ *
+ * Every group can be frozen (a paused sandbox): v2 has cgroup.freeze in
+ * every group; v1 needs the freezer controller, which is optional there
+ * (without it, freezing fails and everything else works). */
 #ifndef EVOCLAW_RUNTIME_LOCAL_CGROUP_H
 #define EVOCLAW_RUNTIME_LOCAL_CGROUP_H
 
@@ -20,6 +24,7 @@ enum cgroup_controller {
 	CGROUP_PIDS,
 	CGROUP_CPU,
 	CGROUP_CPUACCT,
+	CGROUP_FREEZER, /* v1 only, and only if mounted: its path may be "" */
 	CGROUP_CONTROLLER_COUNT,
 };
 
@@ -76,10 +81,31 @@ int cgroup_read_stats(const struct cgroup *cg, struct cgroup_stats *out,
 /* Number of processes still in the group (any controller), or -1. */
 int cgroup_process_count(const struct cgroup *cg);
 
-/* SIGKILL everything in the group, then remove it. Processes take a moment
- * to leave after SIGKILL: this waits for them (bounded by timeout_ms) and
- * fails with the group left in place if they do not. Missing groups are
- * not an error. */
+/* Stop every process in the group where it stands and return once the
+ * kernel reports all of them frozen (v1 freezer.state FROZEN, v2
+ * cgroup.events "frozen 1"); processes that join later are frozen too.
+ * Freezing an already frozen group is not an error. Fails (and thaws the
+ * group again) when it has not taken effect within timeout_ms, or with
+ * EVO_ERR_SYSTEM/EOPNOTSUPP on a v1 host without a freezer hierarchy. */
+int cgroup_freeze(const struct cgroup *cg, int timeout_ms, struct evo_error *err);
+
+/* Let a frozen group run again; at once, and a no-op on one that is not
+ * frozen. */
+int cgroup_thaw(const struct cgroup *cg, struct evo_error *err);
+
+/* Is the group frozen, or being frozen? false when it cannot be. */
+bool cgroup_is_frozen(const struct cgroup *cg);
+
+/* SIGKILL everything in the group, frozen or not: a frozen v1 task acts
+ * on a signal only once thawed, so the group is thawed after the kill
+ * (never before, so no process runs on in between). Returns without
+ * waiting for the processes to be gone. */
+void cgroup_kill(const struct cgroup *cg);
+
+/* SIGKILL everything in the group (as cgroup_kill), then remove it.
+ * Processes take a moment to leave after SIGKILL: this waits for them
+ * (bounded by timeout_ms) and fails with the group left in place if they
+ * do not. Missing groups are not an error. */
 int cgroup_destroy(const struct cgroup *cg, int timeout_ms, struct evo_error *err);
 
 /* Remove leftover groups under root whose name `is_live(name)` rejects and

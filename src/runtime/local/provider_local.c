@@ -504,6 +504,27 @@ static int local_kill(const char *id, struct evo_error *err)
 	return supervisor_kill(id, err);
 }
 
+/* An ERROR from a supervisor as an evo_error. Beyond what the init
+ * protocol's errnos mean (channel_error_from_frame), the supervisor says
+ * EALREADY (already paused, not paused) and EAGAIN (paused) for a
+ * sandbox in the wrong state. */
+static int error_from_reply(const struct evo_frame *f, struct evo_error *err)
+{
+	int32_t errnum = 0;
+	struct evo_field_iter it;
+	struct evo_field field;
+	evo_field_iter_init(&it, f->payload, f->payload_len);
+	while (evo_field_next(&it, &field, NULL) == 1)
+		if (field.tag == EVO_F_ERRNO)
+			evo_field_i32(&field, &errnum, NULL);
+	channel_error_from_frame(f, err);
+	if (err && (errnum == EALREADY || errnum == EAGAIN))
+		err->kind = EVO_ERR_CONFLICT;
+	if (err)
+		err->errnum = errnum;
+	return -1;
+}
+
 /* One request to a sandbox's supervisor on a connection of its own.
  * fields may be NULL; reply_ok (may be NULL) gets the OK frame. */
 static int supervisor_call(const char *id, uint8_t type, const struct evo_buf *fields,
@@ -531,7 +552,7 @@ static int supervisor_call(const char *id, uint8_t type, const struct evo_buf *f
 		if (f.stream != STREAM_CONTROL)
 			continue;
 		if (f.type != EVO_MSG_OK)
-			r = channel_error_from_frame(&f, err);
+			r = error_from_reply(&f, err);
 		else if (reply_ok)
 			reply_ok(&f, ctx);
 		break;
@@ -548,6 +569,25 @@ static int local_set_timeout(const char *id, uint32_t seconds, struct evo_error 
 	int r = supervisor_call(id, EVO_MSG_SUP_SET_TIMEOUT, &fields, NULL, NULL, err);
 	evo_buf_free(&fields);
 	return r;
+}
+
+static int local_pause(const char *id, struct evo_error *err)
+{
+	if (supervisor_call(id, EVO_MSG_SUP_PAUSE, NULL, NULL, NULL, err) < 0)
+		return evo_error_prefix(err, "pause sandbox %s", id);
+	return 0;
+}
+
+static int local_resume(const char *id, uint32_t timeout_sec, struct evo_error *err)
+{
+	struct evo_buf fields = {0};
+	if (timeout_sec > 0)
+		evo_frame_add_u64(&fields, EVO_F_TIMEOUT_MS, (uint64_t)timeout_sec * 1000);
+	int r = supervisor_call(id, EVO_MSG_SUP_RESUME, &fields, NULL, NULL, err);
+	evo_buf_free(&fields);
+	if (r < 0)
+		return evo_error_prefix(err, "resume sandbox %s", id);
+	return 0;
 }
 
 static void read_stats(const struct evo_frame *f, void *ctx)
@@ -631,6 +671,8 @@ static const struct provider local = {
 	.watch_close = local_watch_close,
 	.kill = local_kill,
 	.set_timeout = local_set_timeout,
+	.pause = local_pause,
+	.resume = local_resume,
 	.stats = local_stats,
 	.list_owned = local_list_owned,
 	.collect_end = local_collect_end,

@@ -29,6 +29,10 @@ int sandbox_state_write(const char *path, const struct sandbox_state *st, struct
 		json_object_set_new(root, "owner", json_string(st->owner));
 	if (root != NULL && st->id_slot >= 0)
 		json_object_set_new(root, "id_slot", json_integer(st->id_slot));
+	if (root != NULL && st->paused)
+		json_object_set_new(root, "paused",
+				    json_pack("{s:I, s:I}", "since_ms", (json_int_t)st->paused_ms,
+					      "remaining_ms", (json_int_t)st->remaining_ms));
 	if (root == NULL)
 		return evo_error_set(err, EVO_ERR_INTERNAL, 0, "encode sandbox state");
 	_cleanup_free_ char *text = json_dumps(root, JSON_COMPACT);
@@ -85,6 +89,14 @@ int sandbox_state_read(const char *path, struct sandbox_state *out, struct evo_e
 	json_t *pool = json_object_get(root, "pool");
 	if (json_is_string(pool))
 		snprintf(out->pool_key, sizeof out->pool_key, "%s", json_string_value(pool));
+	json_int_t since = 0, remaining = 0;
+	json_t *paused = json_object_get(root, "paused");
+	if (json_is_object(paused) && json_unpack(paused, "{s:I, s:I}", "since_ms", &since,
+						  "remaining_ms", &remaining) == 0) {
+		out->paused = true;
+		out->paused_ms = since;
+		out->remaining_ms = remaining;
+	}
 	json_t *owner = json_object_get(root, "owner");
 	if (json_is_string(owner))
 		snprintf(out->owner, sizeof out->owner, "%s", json_string_value(owner));

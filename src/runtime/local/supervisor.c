@@ -41,6 +41,10 @@
 #define INIT_QUEUE_PAUSE_BYTES (4u << 20)
 /* How long one backed-up client may hold everyone's output. */
 #define CLIENT_BACKED_UP_MAX_MS 5000
+/* How long a pause may wait for the kernel to freeze every process (it
+ * normally takes well under a millisecond). */
+#define PAUSE_FREEZE_TIMEOUT_MS 5000
+#define PAUSED_MESSAGE "the sandbox is paused; resume it first (evoclaw sandbox resume ID)"
 
 static long long unix_ms(void)
 {
@@ -204,6 +208,15 @@ static void client_reply_error(struct supervisor *s, int slot, uint32_t stream, 
 	evo_buf_free(&b);
 }
 
+/* Publish what changed (state.json), for `ls` and whoever adopts the
+ * sandbox. Best effort: the daemon's own copy is the truth. */
+static void save_state(struct supervisor *s)
+{
+	char path[PATH_MAX];
+	dir_file(s->dir, "state.json", path, sizeof path);
+	sandbox_state_write(path, &s->state, NULL);
+}
+
 static void arm_timer(struct supervisor *s)
 {
 	struct itimerspec its = {0};
@@ -343,9 +356,12 @@ static void reply_info(struct supervisor *s, int slot, uint32_t stream)
 	evo_frame_add_str(&b, EVO_F_ID, s->state.id);
 	evo_frame_add_str(&b, EVO_F_TEMPLATE, s->state.template_name);
 	evo_frame_add_u32(&b, EVO_F_PID, (uint32_t)s->sb.init_pid);
-	evo_frame_add_str(&b, EVO_F_STATE, s->entry_exited ? "exited" : "running");
+	evo_frame_add_str(&b, EVO_F_STATE,
+			  s->state.paused ? "paused" : s->entry_exited ? "exited" : "running");
 	evo_frame_add_i64(&b, EVO_F_CREATED, s->state.created_ms);
 	evo_frame_add_i64(&b, EVO_F_DEADLINE, s->state.deadline_ms);
+	if (s->state.paused)
+		evo_frame_add_u64(&b, EVO_F_REMAINING_MS, (uint64_t)s->state.remaining_ms);
 	evo_frame_end(&b, m);
 	client_queue(s, slot, &b);
 	evo_buf_free(&b);
@@ -396,11 +412,94 @@ static void set_timeout(struct supervisor *s, int slot, const struct evo_frame *
 				   "SUP_SET_TIMEOUT needs TIMEOUT_MS (u64, at most a year)");
 		return;
 	}
-	s->state.deadline_ms = ms ? unix_ms() + (long long)ms : 0;
+	/* A paused sandbox's clock is stopped: the new timeout starts to run
+	 * when it resumes. */
+	if (s->state.paused) {
+		s->state.remaining_ms = (long long)ms;
+	} else {
+		s->state.deadline_ms = ms ? unix_ms() + (long long)ms : 0;
+		arm_timer(s);
+	}
+	save_state(s);
+	reply_ok(s, slot, f->stream);
+}
+
+/* Freeze every process of the sandbox (its cgroup) and stop its clock:
+ * a paused sandbox uses no CPU and does not time out. What it had left
+ * of its deadline runs again from its resume. */
+static void pause_sandbox(struct supervisor *s, int slot, uint32_t stream)
+{
+	if (s->state.paused) {
+		client_reply_error(s, slot, stream, EALREADY, "already paused");
+		return;
+	}
+	if (s->state.pool_key[0] && s->owner_slot == 0) {
+		client_reply_error(s, slot, stream, EBUSY,
+				   "a warm sandbox is kept unused for `sandbox run` and cannot be paused");
+		return;
+	}
+	/* Its claimer talks to init without us: its requests would hang
+	 * instead of being refused. */
+	if (s->handed_off) {
+		client_reply_error(s, slot, stream, EBUSY,
+				   "this sandbox belongs to the run that claimed it and cannot be paused");
+		return;
+	}
+	struct evo_error err = {0};
+	if (cgroup_freeze(&s->sb.cgroup, PAUSE_FREEZE_TIMEOUT_MS, &err) < 0) {
+		client_reply_error(s, slot, stream, err.errnum ? err.errnum : EIO, err.msg);
+		return;
+	}
+	/* Read the clock once frozen: until then it was running. A deadline
+	 * that passed meanwhile leaves a moment, so it ends on resume. */
+	long long now = unix_ms();
+	s->state.remaining_ms = 0;
+	if (s->state.deadline_ms > 0)
+		s->state.remaining_ms = s->state.deadline_ms > now ? s->state.deadline_ms - now : 1;
+	s->state.deadline_ms = 0;
+	s->state.paused = true;
+	s->state.paused_ms = now;
 	arm_timer(s);
-	char path[PATH_MAX];
-	dir_file(s->dir, "state.json", path, sizeof path);
-	sandbox_state_write(path, &s->state, NULL);
+	save_state(s);
+	reply_ok(s, slot, stream);
+}
+
+/* Thaw a paused sandbox and start its clock again: with the time it had
+ * left, or TIMEOUT_MS from now when the request has one (0 = none). */
+static void resume_sandbox(struct supervisor *s, int slot, const struct evo_frame *f)
+{
+	struct evo_field_iter it;
+	struct evo_field field;
+	uint64_t ms = 0;
+	bool have = false;
+	evo_field_iter_init(&it, f->payload, f->payload_len);
+	while (evo_field_next(&it, &field, NULL) == 1) {
+		if (field.tag != EVO_F_TIMEOUT_MS)
+			continue;
+		have = true;
+		if (evo_field_u64(&field, &ms, NULL) < 0)
+			ms = UINT64_MAX; /* not a u64: refused below */
+	}
+	if (have && ms > 365ull * 24 * 3600 * 1000) {
+		client_reply_error(s, slot, f->stream, EINVAL,
+				   "SUP_RESUME: TIMEOUT_MS must be a u64 of at most a year");
+		return;
+	}
+	if (!s->state.paused) {
+		client_reply_error(s, slot, f->stream, EALREADY, "not paused");
+		return;
+	}
+	struct evo_error err = {0};
+	if (cgroup_thaw(&s->sb.cgroup, &err) < 0) {
+		client_reply_error(s, slot, f->stream, err.errnum ? err.errnum : EIO, err.msg);
+		return;
+	}
+	long long left = have ? (long long)ms : s->state.remaining_ms;
+	s->state.deadline_ms = left ? unix_ms() + left : 0;
+	s->state.paused = false;
+	s->state.paused_ms = s->state.remaining_ms = 0;
+	arm_timer(s);
+	save_state(s);
 	reply_ok(s, slot, f->stream);
 }
 
@@ -452,17 +551,6 @@ static void hand_over_init(struct supervisor *s, int slot, uint32_t stream)
 	evo_buf_free(&b);
 }
 
-/* A warm sandbox is being put to use: tie its life to the claimer, and
- * have the pool it came from make a replacement once it is done: the
- * refill then runs from here, after the claimer has gone, never delaying
- * its command. */
-static void save_state(struct supervisor *s)
-{
-	char path[PATH_MAX];
-	dir_file(s->dir, "state.json", path, sizeof path);
-	sandbox_state_write(path, &s->state, NULL);
-}
-
 /* A warm sandbox becomes an ordinary one, as if created directly: it has
  * its own deadline and an owner tag, and no longer depends on the
  * claimer's connection. Its pool is refilled now rather than when it
@@ -502,6 +590,10 @@ static void claim_detached(struct supervisor *s, int slot, const struct evo_fram
 	warmpool_refill_async(key);
 }
 
+/* A warm sandbox is being put to use: tie its life to the claimer, and
+ * have the pool it came from make a replacement once it is done: the
+ * refill then runs from here, after the claimer has gone, never delaying
+ * its command. */
 static void claim(struct supervisor *s, int slot, const struct evo_frame *f)
 {
 	uint32_t stream = f->stream;
@@ -531,9 +623,7 @@ static void claim(struct supervisor *s, int slot, const struct evo_frame *f)
 		reply_ok(s, slot, stream);
 	/* After answering, so the claimer is not kept waiting for it: `ls`
 	 * must no longer show the idle deadline. */
-	char path[PATH_MAX];
-	dir_file(s->dir, "state.json", path, sizeof path);
-	sandbox_state_write(path, &s->state, NULL);
+	save_state(s);
 }
 
 /* Start the entrypoint now, in a sandbox created without one: a
@@ -553,6 +643,10 @@ static void start_entry(struct supervisor *s, int slot, const uint8_t *rec, size
 		why = "an entrypoint is already being started";
 	if (why) {
 		client_reply_error(s, slot, f->stream, EBUSY, why);
+		return;
+	}
+	if (s->state.paused) {
+		client_reply_error(s, slot, f->stream, EAGAIN, PAUSED_MESSAGE);
 		return;
 	}
 	s->entry_starter_slot = slot;
@@ -622,6 +716,12 @@ static void handle_client_record(struct supervisor *s, int slot, const uint8_t *
 	case EVO_MSG_SUP_START_ENTRY:
 		start_entry(s, slot, rec, len, &f);
 		return;
+	case EVO_MSG_SUP_PAUSE:
+		pause_sandbox(s, slot, f.stream);
+		return;
+	case EVO_MSG_SUP_RESUME:
+		resume_sandbox(s, slot, &f);
+		return;
 	default:
 		break;
 	}
@@ -638,6 +738,13 @@ static void handle_client_record(struct supervisor *s, int slot, const uint8_t *
 	if (s->state.pool_key[0] && s->owner_slot == 0) {
 		client_reply_error(s, slot, f.stream, EBUSY,
 				   "a warm sandbox is kept unused for `sandbox run`; it takes requests once claimed");
+		return;
+	}
+	/* Init is frozen: the answer would come only after a resume.
+	 * Refused at once instead, input and signals for running processes
+	 * too (they are not kept for later). */
+	if (s->state.paused) {
+		client_reply_error(s, slot, f.stream, EAGAIN, PAUSED_MESSAGE);
 		return;
 	}
 	if (f.type == EVO_MSG_PROC_START)
@@ -734,6 +841,10 @@ static __attribute__((noreturn)) void teardown(struct supervisor *s, const char 
 					       int killer_slot, uint32_t killer_stream)
 {
 	struct evo_error err = {0};
+	/* Frozen, init would not act on the SIGKILL sandbox_destroy sends it
+	 * (v1), and its reaping would wait for ever. */
+	if (s->state.paused)
+		cgroup_kill(&s->sb.cgroup);
 	int r = sandbox_destroy(&s->sb, &err);
 	if (s->state.pool_key[0] && s->owner_slot == 0)
 		warmpool_forget(&s->state);

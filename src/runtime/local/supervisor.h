@@ -6,9 +6,9 @@
  *   control.sock SEQPACKET socket speaking the init protocol plus SUP_*
  *   output.log   the entrypoint's stdout and stderr (bounded, rotated)
  * Clients connect to control.sock to exec, attach, read stats, set the
- * timeout or kill. Requests other than SUP_* are relayed to init with the
- * stream id rewritten per client, so clients never see each other's
- * streams. When the sandbox ends (killed, timed out, init exited), the
+ * timeout, pause and resume, or kill. Requests other than SUP_* are
+ * relayed to init with the stream id rewritten per client, so clients
+ * never see each other's streams. When the sandbox ends (killed, timed out, init exited), the
  * supervisor removes everything, then exits. */
 #ifndef EVOCLAW_RUNTIME_LOCAL_SUPERVISOR_H
 #define EVOCLAW_RUNTIME_LOCAL_SUPERVISOR_H
