@@ -113,6 +113,8 @@ static const struct init_handlers fuzz_handlers = {
 		[EVO_MSG_FILE_REMOVE] = fuzz_handle,
 		[EVO_MSG_FILE_RENAME] = fuzz_handle,
 		[EVO_MSG_PING] = fuzz_handle,
+		[EVO_MSG_FILE_WATCH] = fuzz_handle,
+		[EVO_MSG_FILE_UNWATCH] = fuzz_handle,
 	},
 };
 

@@ -66,6 +66,14 @@ struct envd_proc {
 	struct envd_proc *next;
 };
 
+struct envd_watch {
+	struct envd_session *s;
+	uint32_t stream;
+	bool ended; /* init ended it (OK or ERROR): no FILE_UNWATCH */
+	struct envd_stream *st;
+	struct envd_watch *next;
+};
+
 struct envd_session {
 	struct envd_hub *hub;
 	char id[PROVIDER_SANDBOX_ID_MAX];
@@ -76,6 +84,7 @@ struct envd_session {
 	bool wrapped; /* stream ids came round: check for ones in use */
 	struct envd_call *calls;
 	struct envd_proc *procs;
+	struct envd_watch *watches;
 	char *default_user;
 	char **env;
 	/* /etc/passwd as last read; ready once the first read ended. */
@@ -127,8 +136,14 @@ void envd_stream_init(struct envd_hub *h, struct envd_stream *st, bool process_e
 	h->streams = st;
 }
 
+static void watch_drop(struct envd_watch *w);
+
 static void stream_unfollow(struct envd_stream *st)
 {
+	if (st->watch != NULL) {
+		watch_drop(st->watch);
+		st->watch = NULL;
+	}
 	struct envd_proc *p = st->proc;
 	if (p == NULL)
 		return;
@@ -207,6 +222,9 @@ static bool stream_in_use(struct envd_session *s, uint32_t id)
 			return true;
 	for (struct envd_proc *p = s->procs; p; p = p->next)
 		if (p->stream == id)
+			return true;
+	for (struct envd_watch *w = s->watches; w; w = w->next)
+		if (w->stream == id)
 			return true;
 	return false;
 }
@@ -292,6 +310,10 @@ static void session_kill(struct envd_session *s, const char *why)
 		json_decref(p->config);
 		free(p->tag);
 		free(p);
+	}
+	while (s->watches) {
+		s->watches->ended = true;
+		envd_stream_end(s->watches->st, CONNECT_UNAVAILABLE, why);
 	}
 	for (struct envd_call *c = s->calls; c; c = c->next) {
 		call_finish_error(c, EPIPE, why);
@@ -766,6 +788,95 @@ static void proc_frame(struct envd_proc *p, const struct evo_frame *f)
 	}
 }
 
+/* ---- directory watches ---------------------------------------------------------- */
+
+uint32_t envd_watch_new(struct envd_session *s, struct envd_stream *st)
+{
+	struct envd_watch *w = xcalloc(1, sizeof *w);
+	w->s = s;
+	w->stream = next_stream(s);
+	w->st = st;
+	st->watch = w;
+	w->next = s->watches;
+	s->watches = w;
+	return w->stream;
+}
+
+/* Forget w; unless init ended it, tell init to (never blocking: a watch
+ * that cannot be told ends with the session). */
+static void watch_drop(struct envd_watch *w)
+{
+	struct envd_session *s = w->s;
+	for (struct envd_watch **pp = &s->watches; *pp; pp = &(*pp)->next) {
+		if (*pp == w) {
+			*pp = w->next;
+			break;
+		}
+	}
+	if (!w->ended && !s->dead) {
+		struct evo_buf b = {0};
+		size_t m = evo_frame_begin(&b, w->stream, EVO_MSG_FILE_UNWATCH, 0);
+		evo_frame_end(&b, m);
+		channel_flush(s->fd, &b, NULL);
+		evo_buf_free(&b);
+	}
+	w->st->watch = NULL;
+	free(w);
+}
+
+static const char *const event_type_names[] = {
+	[EVO_FILE_EVENT_CREATE] = "EVENT_TYPE_CREATE", [EVO_FILE_EVENT_WRITE] = "EVENT_TYPE_WRITE",
+	[EVO_FILE_EVENT_REMOVE] = "EVENT_TYPE_REMOVE", [EVO_FILE_EVENT_RENAME] = "EVENT_TYPE_RENAME",
+	[EVO_FILE_EVENT_CHMOD] = "EVENT_TYPE_CHMOD",
+};
+
+static void watch_frame(struct envd_watch *w, const struct evo_frame *f)
+{
+	struct evo_field_iter it;
+	struct evo_field fld;
+	evo_field_iter_init(&it, f->payload, f->payload_len);
+	switch (f->type) {
+	case EVO_MSG_FILE_WATCHING:
+		envd_stream_message(w->st, json_pack("{s:{}}", "start"));
+		break;
+	case EVO_MSG_FILE_EVENT: {
+		_cleanup_free_ char *name = NULL;
+		uint8_t event = 0;
+		while (evo_field_next(&it, &fld, NULL) > 0) {
+			if (fld.tag == EVO_F_NAME && name == NULL)
+				evo_field_string(&fld, &name, NULL);
+			else if (fld.tag == EVO_F_EVENT)
+				evo_field_u8(&fld, &event, NULL);
+		}
+		if (name == NULL || event == 0 || event > EVO_FILE_EVENT_CHMOD)
+			break;
+		envd_stream_message(w->st, json_pack("{s:{s:s, s:s}}", "filesystem", "name", name,
+						     "type", event_type_names[event]));
+		break;
+	}
+	case EVO_MSG_OK:
+	case EVO_MSG_ERROR: {
+		int32_t errnum = EIO;
+		_cleanup_free_ char *message = NULL;
+		while (evo_field_next(&it, &fld, NULL) > 0) {
+			if (fld.tag == EVO_F_ERRNO)
+				evo_field_i32(&fld, &errnum, NULL);
+			else if (fld.tag == EVO_F_MESSAGE && message == NULL)
+				evo_field_string(&fld, &message, NULL);
+		}
+		w->ended = true;
+		if (f->type == EVO_MSG_OK)
+			envd_stream_end(w->st, CONNECT_OK, NULL);
+		else
+			envd_stream_end(w->st, connect_code_from_errno(errnum),
+					message ? message : strerror(errnum));
+		break;
+	}
+	default:
+		break;
+	}
+}
+
 /* ---- the hub thread ------------------------------------------------------------ */
 
 static void dispatch(struct envd_session *s, const struct evo_frame *f)
@@ -779,6 +890,12 @@ static void dispatch(struct envd_session *s, const struct evo_frame *f)
 	for (struct envd_proc *p = s->procs; p; p = p->next) {
 		if (p->stream == f->stream) {
 			proc_frame(p, f);
+			return;
+		}
+	}
+	for (struct envd_watch *w = s->watches; w; w = w->next) {
+		if (w->stream == f->stream) {
+			watch_frame(w, f);
 			return;
 		}
 	}

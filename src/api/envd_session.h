@@ -31,6 +31,7 @@ struct envd_hub;
 struct envd_session;
 struct envd_call;
 struct envd_proc;
+struct envd_watch;
 
 /* Called under the hub lock when what it waits for happened. One-shot
  * where noted. */
@@ -128,6 +129,7 @@ struct envd_stream {
 	struct envd_waker waker;
 	/* The hub's links; only it touches them. */
 	struct envd_proc *proc;
+	struct envd_watch *watch;
 	struct envd_stream *next_of_proc;
 	struct envd_stream *prev_all, *next_all;
 };
@@ -163,5 +165,13 @@ bool envd_proc_has_stdin(const struct envd_proc *p);
 void envd_proc_follow(struct envd_proc *p, struct envd_stream *st);
 /* Running processes of s as a JSON array of ProcessInfo (new reference). */
 json_t *envd_proc_list(struct envd_session *s);
+
+/* ---- directory watches ---------------------------------------------------------- */
+
+/* A watch of s followed by st (WatchDir): returns the stream id for its
+ * FILE_WATCH. st gets {"start":{}} once the watch is set, then
+ * {"filesystem":{name,type}} per change; it ends when the watch fails, and
+ * the watch ends (FILE_UNWATCH) when st does or is released. */
+uint32_t envd_watch_new(struct envd_session *s, struct envd_stream *st);
 
 #endif

@@ -753,6 +753,29 @@ static enum MHD_Result process_connect(struct envd_state *st)
 	return queue_stream(st->c, hs);
 }
 
+static enum MHD_Result watch_dir(struct envd_state *st, const char *path)
+{
+	struct envd_hub *h = st->api->envd;
+	envd_lock(h);
+	struct http_stream *hs = http_stream_new(st, false, connect_timeout_ms(st->c));
+	uint32_t stream = envd_watch_new(st->session, &hs->st);
+	envd_unlock(h);
+	struct evo_buf b = {0};
+	size_t m = evo_frame_begin(&b, stream, EVO_MSG_FILE_WATCH,
+				   st->rpc.recursive ? EVO_FLAG_FILE_RECURSIVE : 0);
+	evo_frame_add_str(&b, EVO_F_PATH, path);
+	evo_frame_end(&b, m);
+	struct evo_error err = {0};
+	int r = envd_send(st->session, &b, &err);
+	evo_buf_free(&b);
+	if (r < 0) {
+		envd_lock(h);
+		envd_stream_end(&hs->st, CONNECT_UNAVAILABLE, err.msg);
+		envd_unlock(h);
+	}
+	return queue_stream(st->c, hs);
+}
+
 /* SendInput and CloseStdin go on the process's own stream; init answers
  * them only on failure, so they are answered once sent. */
 static enum MHD_Result process_input(struct envd_state *st)
@@ -868,8 +891,7 @@ static enum MHD_Result rpc_route(struct envd_state *st, struct api_request *req,
 	case ENVD_FS_REMOVE:
 		return send_call(st, req, build_remove, &pa);
 	case ENVD_FS_WATCH_DIR:
-		return stream_error(st->c, CONNECT_UNIMPLEMENTED,
-				    "WatchDir is not supported by evoclaw's envd yet");
+		return watch_dir(st, path);
 	case ENVD_METHOD_UNKNOWN:
 		break;
 	}

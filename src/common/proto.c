@@ -362,6 +362,8 @@ const char *evo_msg_type_name(uint8_t type)
 	case EVO_MSG_FILE_REMOVE: return "FILE_REMOVE";
 	case EVO_MSG_FILE_RENAME: return "FILE_RENAME";
 	case EVO_MSG_PING: return "PING";
+	case EVO_MSG_FILE_WATCH: return "FILE_WATCH";
+	case EVO_MSG_FILE_UNWATCH: return "FILE_UNWATCH";
 	case EVO_MSG_OK: return "OK";
 	case EVO_MSG_ERROR: return "ERROR";
 	case EVO_MSG_PROC_STARTED: return "PROC_STARTED";
@@ -380,6 +382,8 @@ const char *evo_msg_type_name(uint8_t type)
 	case EVO_MSG_SUP_PAUSE: return "SUP_PAUSE";
 	case EVO_MSG_SUP_RESUME: return "SUP_RESUME";
 	case EVO_MSG_SUP_ENDED: return "SUP_ENDED";
+	case EVO_MSG_FILE_EVENT: return "FILE_EVENT";
+	case EVO_MSG_FILE_WATCHING: return "FILE_WATCHING";
 	}
 	return "unknown";
 }
@@ -427,6 +431,10 @@ const char *evo_field_tag_name(uint16_t tag)
 		[EVO_F_OOM_KILLS] = "OOM_KILLS",
 		[EVO_F_USER] = "USER",
 		[EVO_F_MEM_LIMIT] = "MEM_LIMIT",
+		[EVO_F_OWNER] = "OWNER",
+		[EVO_F_REASON] = "REASON",
+		[EVO_F_REMAINING_MS] = "REMAINING_MS",
+		[EVO_F_EVENT] = "EVENT",
 	};
 	if (tag < sizeof names / sizeof names[0] && names[tag] != NULL)
 		return names[tag];

@@ -55,6 +55,9 @@ enum evo_msg_type {
 	EVO_MSG_FILE_REMOVE = 11, /* PATH [flags] -> OK | ERROR */
 	EVO_MSG_FILE_RENAME = 12, /* PATH NEW_PATH -> OK (stat fields of NEW_PATH) | ERROR */
 	EVO_MSG_PING = 13,        /* -> OK (liveness; the supervisor uses it) */
+	EVO_MSG_FILE_WATCH = 14,  /* PATH [flags RECURSIVE] -> FILE_WATCHING, FILE_EVENT*, then OK
+				   * (after FILE_UNWATCH) | ERROR */
+	EVO_MSG_FILE_UNWATCH = 15,/* on a watch's stream: ends it with OK */
 
 	/* init -> host */
 	EVO_MSG_OK = 64,          /* request succeeded; fields depend on request */
@@ -69,6 +72,8 @@ enum evo_msg_type {
 	EVO_MSG_SUP_ENDED = 72,   /* supervisor -> attached clients, last thing before the sandbox
 				   * is gone: REASON ("exited" EXIT_CODE SIGNAL [OOM], "timeout",
 				   * "killed", "stopped", "init-exited", "error") */
+	EVO_MSG_FILE_EVENT = 73,  /* NAME (relative to the watched dir) EVENT [TYPE] */
+	EVO_MSG_FILE_WATCHING = 74, /* the watch is set; events from now on are reported */
 
 	/* host <-> supervisor only; never reach init. */
 	EVO_MSG_SUP_INFO = 96,    /* -> OK with ID TEMPLATE PID STATE CREATED DEADLINE [REMAINING_MS] */
@@ -85,10 +90,22 @@ enum evo_msg_type {
 				   * time it had left, or TIMEOUT_MS from now */
 };
 
+/* The last request type init serves. */
+#define EVO_MSG_INIT_REQUEST_LAST EVO_MSG_FILE_UNWATCH
+
+/* FILE_EVENT's EVENT values (E2B's EventType numbers). */
+enum evo_file_event {
+	EVO_FILE_EVENT_CREATE = 1,
+	EVO_FILE_EVENT_WRITE = 2,
+	EVO_FILE_EVENT_REMOVE = 3,
+	EVO_FILE_EVENT_RENAME = 4,
+	EVO_FILE_EVENT_CHMOD = 5,
+};
+
 /* Frame flags. */
 #define EVO_FLAG_FILE_APPEND 0x01u   /* FILE_WRITE: append instead of truncate */
 #define EVO_FLAG_FILE_MKPARENTS 0x02u/* FILE_WRITE, FILE_MKDIR: create parents */
-#define EVO_FLAG_FILE_RECURSIVE 0x04u/* FILE_REMOVE: remove a tree */
+#define EVO_FLAG_FILE_RECURSIVE 0x04u/* FILE_REMOVE: remove a tree; FILE_WATCH: watch one */
 #define EVO_FLAG_FILE_EXCL 0x08u     /* FILE_MKDIR: fail if it exists */
 #define EVO_FLAG_CLAIM_HANDOFF 0x01u /* SUP_CLAIM: pass init's channel with the OK (SCM_RIGHTS) */
 #define EVO_FLAG_CLAIM_DETACH 0x02u  /* SUP_CLAIM: an ordinary sandbox from now on, not tied to
@@ -138,6 +155,7 @@ enum evo_field_tag {
 	EVO_F_OWNER = 41,    /* string: who a sandbox belongs to (an orchestrator's tag) */
 	EVO_F_REASON = 42,   /* string: why a sandbox ended (SUP_ENDED) */
 	EVO_F_REMAINING_MS = 43, /* u64: a paused sandbox's time left once resumed, 0 = none */
+	EVO_F_EVENT = 44,    /* u8: enum evo_file_event (FILE_EVENT) */
 };
 
 /* A parsed frame; payload points into the caller's buffer. */

@@ -68,7 +68,7 @@ struct init_request {
 
 #define INIT_HAS(req, tag) ((((req)->present) >> (tag)) & 1u)
 
-/* True for the message types init serves (PROC_START .. PING). */
+/* True for the message types init serves (PROC_START .. FILE_UNWATCH). */
 bool init_request_type_known(uint8_t type);
 
 /* Decode and validate frame f (already parsed) into req. Fields a message
@@ -90,7 +90,7 @@ typedef int init_handler_fn(void *ctx, struct init_request *req, struct evo_buf 
 			    struct evo_error *err);
 
 struct init_handlers {
-	init_handler_fn *handle[EVO_MSG_PING + 1];
+	init_handler_fn *handle[EVO_MSG_INIT_REQUEST_LAST + 1];
 };
 
 /* Handle one received record of len bytes: parse, decode, call the
@@ -115,6 +115,7 @@ enum init_watch_kind {
 	INIT_WATCH_STDOUT,
 	INIT_WATCH_STDERR,
 	INIT_WATCH_STDIN,
+	INIT_WATCH_DIR, /* an inotify instance of a FILE_WATCH */
 };
 
 /* What an epoll event points at. fd is -1 once closed, which is how an
@@ -124,11 +125,13 @@ struct init_watch {
 	int fd;
 	bool registered;
 	struct init_process *proc;
+	struct init_dir_watch *dir;
 };
 
 struct init_out_frame;
 struct init_process;
 struct init_file_read;
+struct init_dir_watch;
 
 struct init_loop {
 	int epoll_fd;
@@ -142,6 +145,8 @@ struct init_loop {
 	struct init_process *procs;     /* started and not yet reaped */
 	struct init_process *graveyard; /* finished, freed after the event batch */
 	struct init_file_read *reads;   /* FILE_READs still streaming */
+	struct init_dir_watch *dir_watches; /* FILE_WATCHes until FILE_UNWATCH */
+	struct init_dir_watch *dir_graveyard; /* ended, freed after the event batch */
 	bool exit_with_entrypoint;
 	bool exiting;
 	bool channel_lost;
@@ -274,5 +279,21 @@ void init_files_free_all(struct init_loop *l);
 /* Look uid up in /etc/passwd (no NSS: init is static). 0 and pw filled, or
  * -1 when there is no such entry or no readable file. */
 int init_passwd_lookup(uid_t uid, struct passwd_entry *pw);
+
+/* ---- directory watches (init_watch.c) ------------------------------------ */
+
+/* FILE_WATCH: inotify on PATH (and, with RECURSIVE, every directory below
+ * it, including ones created later); FILE_WATCHING, then a FILE_EVENT per
+ * change until FILE_UNWATCH on the stream ends it with OK. */
+int init_watch_start(void *ctx, struct init_request *req, struct evo_buf *out,
+		     struct evo_error *err);
+int init_watch_stop(void *ctx, struct init_request *req, struct evo_buf *out,
+		    struct evo_error *err);
+/* Its inotify descriptor is readable. */
+void init_watch_event(struct init_loop *l, struct init_watch *w);
+bool init_watch_stream_busy(const struct init_loop *l, uint32_t stream);
+/* Free ended watches (an event of this batch may still name one). */
+void init_watch_free_graveyard(struct init_loop *l);
+void init_watch_free_all(struct init_loop *l);
 
 #endif

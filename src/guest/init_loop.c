@@ -60,6 +60,8 @@ static const struct init_handlers loop_handlers = {
 		[EVO_MSG_FILE_REMOVE] = init_files_remove,
 		[EVO_MSG_FILE_RENAME] = init_files_rename,
 		[EVO_MSG_PING] = handle_ping,
+		[EVO_MSG_FILE_WATCH] = init_watch_start,
+		[EVO_MSG_FILE_UNWATCH] = init_watch_stop,
 	},
 };
 
@@ -158,6 +160,7 @@ void init_loop_free(struct init_loop *l)
 	init_process_kill_all(l);
 	init_process_free_graveyard(l);
 	init_files_free_all(l);
+	init_watch_free_all(l);
 	queue_free(l);
 	if (l->epoll_fd >= 0)
 		close(l->epoll_fd);
@@ -178,7 +181,8 @@ bool init_loop_congested(const struct init_loop *l)
 
 bool init_loop_stream_busy(const struct init_loop *l, uint32_t stream)
 {
-	return init_process_stream_busy(l, stream) || init_files_stream_busy(l, stream);
+	return init_process_stream_busy(l, stream) || init_files_stream_busy(l, stream) ||
+	       init_watch_stream_busy(l, stream);
 }
 
 void init_loop_queue(struct init_loop *l, struct evo_buf *frames)
@@ -361,6 +365,7 @@ void init_loop_shutdown(struct init_loop *l, int status)
 	l->exit_deadline_ms = init_now_ms() + INIT_EXIT_FLUSH_SECONDS * 1000;
 	init_process_kill_all(l);
 	init_files_free_all(l);
+	init_watch_free_all(l);
 }
 
 int init_loop_run(struct init_loop *l)
@@ -410,9 +415,13 @@ int init_loop_run(struct init_loop *l)
 			case INIT_WATCH_STDIN:
 				init_process_event(l, w, events[i].events);
 				break;
+			case INIT_WATCH_DIR:
+				init_watch_event(l, w);
+				break;
 			}
 		}
 		init_process_free_graveyard(l);
+		init_watch_free_graveyard(l);
 	}
 	return l->exit_status;
 }

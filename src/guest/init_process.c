@@ -426,6 +426,7 @@ void init_process_event(struct init_loop *l, struct init_watch *w, uint32_t even
 		break;
 	case INIT_WATCH_CHANNEL:
 	case INIT_WATCH_SIGNALS:
+	case INIT_WATCH_DIR:
 		break;
 	}
 }

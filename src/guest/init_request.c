@@ -18,7 +18,7 @@ struct request_spec {
 	uint8_t flags;
 };
 
-static const struct request_spec request_specs[EVO_MSG_PING + 1] = {
+static const struct request_spec request_specs[EVO_MSG_INIT_REQUEST_LAST + 1] = {
 	[EVO_MSG_PROC_START] = {
 		.accepted = BIT(EVO_F_ARGV) | BIT(EVO_F_ENV) | BIT(EVO_F_CWD) | BIT(EVO_F_UID) |
 			    BIT(EVO_F_GID) | BIT(EVO_F_STDIN) | BIT(EVO_F_TAG),
@@ -67,11 +67,17 @@ static const struct request_spec request_specs[EVO_MSG_PING + 1] = {
 		.required = BIT(EVO_F_PATH) | BIT(EVO_F_NEW_PATH),
 	},
 	[EVO_MSG_PING] = {0},
+	[EVO_MSG_FILE_WATCH] = {
+		.accepted = BIT(EVO_F_PATH),
+		.required = BIT(EVO_F_PATH),
+		.flags = EVO_FLAG_FILE_RECURSIVE,
+	},
+	[EVO_MSG_FILE_UNWATCH] = {0},
 };
 
 bool init_request_type_known(uint8_t type)
 {
-	return type >= EVO_MSG_PROC_START && type <= EVO_MSG_PING;
+	return type >= EVO_MSG_PROC_START && type <= EVO_MSG_INIT_REQUEST_LAST;
 }
 
 void init_request_free(struct init_request *req)

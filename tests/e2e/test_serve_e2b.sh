@@ -3,7 +3,7 @@
 # whose helpers it uses.)
 
 t_e2b_sdk_control_plane() {
-	serve_with '{"cloud":{"maxAgents":20}}'
+	serve_with '{"cloud":{"maxAgents":60}}'
 	here=$(cd "$(dirname "$EVOCLAW")/../.." && pwd)
 	[ -d "$here/tests/e2b/node_modules/e2b" ] || fail "the e2b SDK is not installed (make deps)"
 	set +e

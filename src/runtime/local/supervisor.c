@@ -82,9 +82,11 @@ static void dir_file(const char *dir, const char *name, char *out, size_t size)
 
 /* ---- the daemon ------------------------------------------------------ */
 
-/* A process a client started, by its stream id in the client's space. */
+/* A process a client started, or a directory it watches, by its stream
+ * id in the client's space. */
 struct client_stream {
 	uint32_t id;
+	bool watch;   /* FILE_WATCH: ends with OK or ERROR */
 	bool started; /* PROC_STARTED seen; before that an ERROR ends it */
 };
 
@@ -92,7 +94,7 @@ struct client {
 	int fd;                 /* -1: gone, its processes being stopped */
 	uint32_t attach_stream; /* 0 = not attached to the entrypoint */
 	struct evo_buf out;
-	struct client_stream *streams; /* its processes still running */
+	struct client_stream *streams; /* its processes running, its watches */
 	size_t nstreams;
 	long long backed_up_since_ms; /* output piling up since; 0 = not */
 };
@@ -150,22 +152,26 @@ static void client_close(struct supervisor *s, int slot)
 		setpriority(PRIO_PROCESS, 0, 19);
 		teardown(s, "released", 0, 0);
 	}
-	/* Its processes end with it; the slot stays taken until they have,
-	 * so nothing of theirs can reach a later client. */
+	/* Its processes and watches end with it; the slot stays taken until
+	 * they have, so nothing of theirs can reach a later client. */
 	for (size_t i = 0; i < c->nstreams; i++) {
-		size_t m = evo_frame_begin(&s->to_init, ((uint32_t)slot << 24) | c->streams[i].id,
-					   EVO_MSG_PROC_SIGNAL, 0);
-		evo_frame_add_i32(&s->to_init, EVO_F_SIGNAL, SIGKILL);
+		uint32_t stream = ((uint32_t)slot << 24) | c->streams[i].id;
+		size_t m = evo_frame_begin(&s->to_init, stream,
+					   c->streams[i].watch ? EVO_MSG_FILE_UNWATCH
+							       : EVO_MSG_PROC_SIGNAL,
+					   0);
+		if (!c->streams[i].watch)
+			evo_frame_add_i32(&s->to_init, EVO_F_SIGNAL, SIGKILL);
 		evo_frame_end(&s->to_init, m);
 	}
 	if (c->nstreams == 0)
 		client_free(s, slot);
 }
 
-static void stream_add(struct client *c, uint32_t id)
+static void stream_add(struct client *c, uint32_t id, bool watch)
 {
 	c->streams = xrealloc(c->streams, (c->nstreams + 1) * sizeof *c->streams);
-	c->streams[c->nstreams++] = (struct client_stream){.id = id};
+	c->streams[c->nstreams++] = (struct client_stream){.id = id, .watch = watch};
 }
 
 /* Follow a client's processes through init's answers on their streams. */
@@ -176,8 +182,10 @@ static void stream_update(struct supervisor *s, int slot, const struct evo_frame
 	for (size_t i = 0; i < c->nstreams; i++) {
 		if (c->streams[i].id != id)
 			continue;
-		bool ended = f->type == EVO_MSG_PROC_EXIT ||
-			     (f->type == EVO_MSG_ERROR && !c->streams[i].started);
+		bool ended = c->streams[i].watch
+				     ? f->type == EVO_MSG_OK || f->type == EVO_MSG_ERROR
+				     : f->type == EVO_MSG_PROC_EXIT ||
+					       (f->type == EVO_MSG_ERROR && !c->streams[i].started);
 		if (f->type == EVO_MSG_PROC_STARTED)
 			c->streams[i].started = true;
 		if (ended)
@@ -747,8 +755,8 @@ static void handle_client_record(struct supervisor *s, int slot, const uint8_t *
 		client_reply_error(s, slot, f.stream, EAGAIN, PAUSED_MESSAGE);
 		return;
 	}
-	if (f.type == EVO_MSG_PROC_START)
-		stream_add(s->clients[slot], f.stream);
+	if (f.type == EVO_MSG_PROC_START || f.type == EVO_MSG_FILE_WATCH)
+		stream_add(s->clients[slot], f.stream, f.type == EVO_MSG_FILE_WATCH);
 	rewrite_record(rec, len, ((uint32_t)slot << 24) | f.stream, false, &s->to_init);
 	if (channel_flush(s->sb.channel, &s->to_init, NULL) < 0)
 		teardown(s, "error", 0, 0);
