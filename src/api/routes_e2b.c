@@ -4,9 +4,8 @@
  * "e2b" with no command (it idles, like E2B's), so it counts against
  * maxAgents and the budget, is billed and shows in costs and metrics
  * like any agent. Errors use E2B's shape, {"code": <status>, "message"}.
- *
- * Not yet: pause/resume (the cgroup freezer) and envd (process and file
- * RPC inside the sandbox): both answer 501 saying so. */
+ * Pause freezes the sandbox's cgroup: no CPU, not billed, its deadline
+ * stands still; connect (or resume) thaws it. envd is routes_envd.c. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -94,7 +93,7 @@ static json_t *sandbox_detail_json(const struct agent *a)
 	json_object_set_new(o, "startedAt", time_json(a->started_at_ms ? a->started_at_ms
 								     : a->created_at_ms));
 	json_object_set_new(o, "endAt", time_json(a->deadline_ms));
-	json_object_set_new(o, "state", json_string("running"));
+	json_object_set_new(o, "state", json_string(a->paused_at_ms ? "paused" : "running"));
 	json_object_set_new(o, "cpuCount", json_integer((res.cpu_millis + 999) / 1000));
 	json_object_set_new(o, "memoryMB", json_integer(res.memory_mb));
 	json_object_set_new(o, "diskSizeMB", json_integer(res.disk_mb));
@@ -315,8 +314,10 @@ static enum MHD_Result list(struct api *api, struct MHD_Connection *c)
 		if (*end || end == token || offset < 0)
 			return api_e2b_error(c, 400, "nextToken: not a token this server gave");
 	}
-	/* Only running sandboxes exist here (no pause yet). */
-	bool want_running = state == NULL || *state == '\0' || strstr(state, "running") != NULL;
+	/* Without a state filter, both (spec §3.3). */
+	bool any_state = state == NULL || *state == '\0';
+	bool want_running = any_state || strstr(state, "running") != NULL;
+	bool want_paused = any_state || strstr(state, "paused") != NULL;
 	struct evo_error err = {0};
 	json_t *want_meta = meta ? metadata_filter(meta, &err) : json_object();
 	if (want_meta == NULL)
@@ -324,7 +325,8 @@ static enum MHD_Result list(struct api *api, struct MHD_Connection *c)
 	struct agent *rows = NULL;
 	size_t n = 0;
 	struct store_agent_filter f = {.mode = "e2b", .active_only = true};
-	if (want_running && orch_list(api->orch, &f, 0, 100000, &rows, &n, NULL, &err) < 0) {
+	if ((want_running || want_paused) &&
+	    orch_list(api->orch, &f, 0, 100000, &rows, &n, NULL, &err) < 0) {
 		json_decref(want_meta);
 		return e2b_evo_error(c, &err);
 	}
@@ -333,7 +335,8 @@ static enum MHD_Result list(struct api *api, struct MHD_Connection *c)
 	bool more = false;
 	for (size_t i = 0; i < n; i++) {
 		struct agent *a = &rows[i];
-		if ((tmpl == NULL || strcmp(tmpl, a->template_name) == 0) &&
+		bool state_ok = a->paused_at_ms ? want_paused : want_running;
+		if (state_ok && (tmpl == NULL || strcmp(tmpl, a->template_name) == 0) &&
 		    metadata_matches(a, want_meta)) {
 			if (matched >= offset && matched < offset + limit)
 				json_array_append_new(out, sandbox_detail_json(a));
@@ -401,20 +404,72 @@ static enum MHD_Result set_timeout(struct api *api, struct MHD_Connection *c,
 	return apply_timeout(api, c, req, id, only_extend, key, &ret) ? no_content(c) : ret;
 }
 
-/* A running sandbox's time to live is only ever extended here. */
+/* Connect resumes a paused sandbox (201), with the body's timeout or the
+ * time it had left; a running one's time to live is only ever extended
+ * (200). */
 static enum MHD_Result connect_sandbox(struct api *api, struct MHD_Connection *c,
 				       struct api_request *req, const char *id)
 {
 	enum MHD_Result ret;
-	if (!apply_timeout(api, c, req, id, true, "timeout", &ret))
-		return ret;
 	struct agent a;
 	struct evo_error err = {0};
+	if (!find_sandbox(api, c, id, &a, &ret))
+		return ret;
+	bool paused = a.paused_at_ms != 0;
+	agent_clear(&a);
+	unsigned status = 200;
+	if (paused) {
+		uint64_t seconds;
+		if (seconds_field(api, c, req, "timeout", 0, &seconds, &ret) < 0)
+			return ret;
+		if (orch_resume(api->orch, id, (uint32_t)seconds, &err) < 0 &&
+		    err.kind != EVO_ERR_CONFLICT) /* resumed by another request meanwhile */
+			return e2b_evo_error(c, &err);
+		status = 201;
+	} else if (!apply_timeout(api, c, req, id, true, "timeout", &ret)) {
+		return ret;
+	}
 	if (orch_get(api->orch, id, &a, &err) < 0)
 		return e2b_evo_error(c, &err);
 	json_t *out = sandbox_json(&a);
 	agent_clear(&a);
-	return http_send_json(c, 200, out);
+	return http_send_json(c, status, out);
+}
+
+/* The older resume call: 201, or 409 when it is not paused. */
+static enum MHD_Result resume_sandbox(struct api *api, struct MHD_Connection *c,
+				      struct api_request *req, const char *id)
+{
+	enum MHD_Result ret;
+	struct agent a;
+	struct evo_error err = {0};
+	if (!find_sandbox(api, c, id, &a, &ret))
+		return ret;
+	agent_clear(&a);
+	uint64_t seconds;
+	if (seconds_field(api, c, req, "timeout", 0, &seconds, &ret) < 0)
+		return ret;
+	if (orch_resume(api->orch, id, (uint32_t)seconds, &err) < 0)
+		return e2b_evo_error(c, &err);
+	if (orch_get(api->orch, id, &a, &err) < 0)
+		return e2b_evo_error(c, &err);
+	json_t *out = sandbox_json(&a);
+	agent_clear(&a);
+	return http_send_json(c, 201, out);
+}
+
+/* Pause: 204, or 409 when paused already (the SDK's false). */
+static enum MHD_Result pause_sandbox(struct api *api, struct MHD_Connection *c, const char *id)
+{
+	enum MHD_Result ret;
+	struct agent a;
+	if (!find_sandbox(api, c, id, &a, &ret))
+		return ret;
+	agent_clear(&a);
+	struct evo_error err = {0};
+	if (orch_pause(api->orch, id, &err) < 0)
+		return e2b_evo_error(c, &err);
+	return no_content(c);
 }
 
 static enum MHD_Result metrics(struct api *api, struct MHD_Connection *c, const char *id)
@@ -533,10 +588,15 @@ enum MHD_Result api_e2b_route(struct api *api, struct MHD_Connection *c, const c
 		req->route = "/sandboxes/{id}/logs";
 		return get ? logs(api, c, id) : api_e2b_error(c, 405, "%.16s %s: use GET", method, req->route);
 	}
-	if (api_path_id(url, "/sandboxes/", "/pause", id, sizeof id) ||
-	    api_path_id(url, "/sandboxes/", "/resume", id, sizeof id)) {
+	if (api_path_id(url, "/sandboxes/", "/pause", id, sizeof id)) {
 		req->route = "/sandboxes/{id}/pause";
-		return api_e2b_error(c, 501, "pausing sandboxes is not implemented yet");
+		return post ? pause_sandbox(api, c, id)
+			    : api_e2b_error(c, 405, "%.16s %s: use POST", method, req->route);
+	}
+	if (api_path_id(url, "/sandboxes/", "/resume", id, sizeof id)) {
+		req->route = "/sandboxes/{id}/resume";
+		return post ? resume_sandbox(api, c, req, id)
+			    : api_e2b_error(c, 405, "%.16s %s: use POST", method, req->route);
 	}
 	if (api_path_id(url, "/sandboxes/", "", id, sizeof id)) {
 		req->route = "/sandboxes/{id}";

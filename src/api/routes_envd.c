@@ -265,8 +265,9 @@ static enum step check_sandbox(struct envd_state *st, struct agent *a, enum MHD_
 		agent_clear(a);
 		return STEP_ANSWERED;
 	}
-	if (a->status != AGENT_RUNNING || strcmp(a->mode, "e2b") != 0) {
-		*ret = api_e2b_error(st->c, 502, "sandbox \"%.64s\" is not running", st->sandbox_id);
+	if (a->status != AGENT_RUNNING || strcmp(a->mode, "e2b") != 0 || a->paused_at_ms) {
+		*ret = api_e2b_error(st->c, 502, "sandbox \"%.64s\" is %s", st->sandbox_id,
+				     a->paused_at_ms ? "paused; connect to resume it" : "not running");
 		agent_clear(a);
 		return STEP_ANSWERED;
 	}

@@ -70,6 +70,9 @@ struct agent {
 	char error_message[1024];
 	int64_t created_at_ms, started_at_ms, completed_at_ms; /* 0 = not yet */
 	int64_t deadline_ms; /* when its sandbox dies unless extended; 0 = not started */
+	int64_t paused_at_ms;    /* paused (E2B pause) since; 0 = not paused. While paused
+				  * deadline_ms - paused_at_ms is the time it has left */
+	int64_t paused_total_ms; /* paused before, not billed */
 	char tournament_id[64];
 	int32_t generation;
 	double fitness;

@@ -44,6 +44,10 @@ struct live {
 	bool launching;               /* a launcher is starting it */
 	enum intent intent;
 	int64_t created_ms, started_ms, deadline_ms, max_deadline_ms;
+	/* Paused (E2B pause) since; 0 = running. While paused the deadline
+	 * stands still: deadline_ms - paused_since_ms is the time left. */
+	int64_t paused_since_ms;
+	int64_t paused_total_ms; /* paused before: not billed */
 	uint32_t timeout_sec;
 	bool keep_alive;
 	int64_t tokens;
@@ -105,25 +109,47 @@ static int64_t now_ms(void)
 
 /* ---- money (caller holds the lock) ------------------------------------ */
 
-static int64_t billed_seconds(int64_t from_ms, int64_t to_ms)
+static int64_t billed_seconds(int64_t ms)
 {
-	if (from_ms <= 0 || to_ms <= from_ms)
-		return 0;
-	return (to_ms - from_ms + 999) / 1000; /* every started second */
+	return ms > 0 ? (ms + 999) / 1000 : 0; /* every started second */
+}
+
+/* Milliseconds it will have run by `to` if it runs (or, paused, runs
+ * again) until then: paused time is not counted. */
+static int64_t planned_run_ms(const struct live *l, int64_t to)
+{
+	return l->started_ms > 0 ? to - l->started_ms - l->paused_total_ms : 0;
+}
+
+/* Milliseconds it has run by `now`. */
+static int64_t run_ms(const struct live *l, int64_t now)
+{
+	if (l->paused_since_ms && now > l->paused_since_ms)
+		now = l->paused_since_ms;
+	int64_t ms = planned_run_ms(l, now);
+	return ms > 0 ? ms : 0;
 }
 
 static usd_micros live_accrued(const struct orchestrator *o, const struct live *l, int64_t now)
 {
-	return budget_cost(o->rate, billed_seconds(l->started_ms, now)) +
+	return budget_cost(o->rate, billed_seconds(run_ms(l, now))) +
 	       budget_cost(o->token_rate, l->tokens);
 }
 
 /* What it costs if it runs to its deadline. */
 static usd_micros live_worst(const struct orchestrator *o, const struct live *l)
 {
-	int64_t seconds = l->started_ms ? billed_seconds(l->started_ms, l->deadline_ms)
+	int64_t seconds = l->started_ms ? billed_seconds(planned_run_ms(l, l->deadline_ms))
 					 : (int64_t)l->timeout_sec;
 	return budget_cost(o->rate, seconds) + budget_cost(o->token_rate, l->tokens);
+}
+
+/* What moving its deadline from the current one to `want` adds. */
+static usd_micros live_extension_cost(const struct orchestrator *o, const struct live *l,
+				      int64_t want)
+{
+	return budget_cost(o->rate, billed_seconds(planned_run_ms(l, want))) -
+	       budget_cost(o->rate, billed_seconds(planned_run_ms(l, l->deadline_ms)));
 }
 
 static void budget_numbers(const struct orchestrator *o, int64_t now, uint32_t *live_count,
@@ -335,8 +361,12 @@ static void finish(struct orchestrator *o, struct live *l, enum agent_stop_reaso
 		snprintf(a.sandbox_id, sizeof a.sandbox_id, "%s", l->sandbox_id);
 		a.tokens_used = l->tokens;
 		a.cost = live_accrued(o, l, now);
-		if (agent_mark_stopped(&a, reason, exit_code, message, now, &err) == 0 &&
-		    store_agent_update(o->store, &a, &err) < 0)
+		if (l->paused_since_ms && now > l->paused_since_ms)
+			a.paused_total_ms = l->paused_total_ms + now - l->paused_since_ms;
+		a.paused_at_ms = 0;
+		int r = agent_mark_stopped(&a, reason, exit_code, message, now, &err);
+		a.execution_time_ms = run_ms(l, now);
+		if (r == 0 && store_agent_update(o->store, &a, &err) < 0)
 			fprintf(stderr, "evoclaw: agent %s: cannot record its end: %s\n", l->id,
 				err.msg);
 		o->finished_spend += a.cost;
@@ -657,7 +687,8 @@ static void tick(struct orchestrator *o)
 			snprintf(kills[nkill++], PROVIDER_SANDBOX_ID_MAX, "%s", l->sandbox_id);
 			continue;
 		}
-		if (!l->keep_alive || l->deadline_ms - now > KEEP_ALIVE_MARGIN_MS)
+		/* A paused sandbox's deadline stands still. */
+		if (!l->keep_alive || l->paused_since_ms || l->deadline_ms - now > KEEP_ALIVE_MARGIN_MS)
 			continue;
 		/* Another timeout's worth, never past maxLifetimeSec nor the
 		 * budget: the extra worst case must fit like a spawn's. */
@@ -666,8 +697,7 @@ static void tick(struct orchestrator *o)
 			want = l->max_deadline_ms;
 		if (want <= l->deadline_ms)
 			continue;
-		usd_micros extra = budget_cost(o->rate, billed_seconds(l->started_ms, want)) -
-				   budget_cost(o->rate, billed_seconds(l->started_ms, l->deadline_ms));
+		usd_micros extra = live_extension_cost(o, l, want);
 		if (committed + extra > budget)
 			continue;
 		committed += extra;
@@ -752,7 +782,10 @@ static struct live *live_new(struct orchestrator *o, const struct agent *a)
 	l->keep_alive = a->keep_alive;
 	l->tokens = a->tokens_used;
 	int64_t born = a->started_at_ms ? a->started_at_ms : a->created_at_ms;
-	l->max_deadline_ms = born + (int64_t)o->cfg->cloud.max_lifetime_sec * 1000;
+	l->paused_since_ms = a->paused_at_ms;
+	l->paused_total_ms = a->paused_total_ms;
+	/* Time paused does not count against its lifetime either. */
+	l->max_deadline_ms = born + a->paused_total_ms + (int64_t)o->cfg->cloud.max_lifetime_sec * 1000;
 	l->log_fd = -1;
 	return l;
 }
@@ -924,7 +957,8 @@ int orch_set_timeout(struct orchestrator *o, const char *id, uint32_t seconds,
 		pthread_mutex_unlock(&o->lock);
 		return evo_error_set(err, EVO_ERR_NOT_FOUND, 0, "no running agent %s", id);
 	}
-	int64_t want = now + (int64_t)seconds * 1000;
+	/* Paused: the time it will have once resumed. */
+	int64_t want = (l->paused_since_ms ? l->paused_since_ms : now) + (int64_t)seconds * 1000;
 	if (want > l->max_deadline_ms) {
 		int64_t left = (l->max_deadline_ms - now) / 1000;
 		pthread_mutex_unlock(&o->lock);
@@ -936,8 +970,7 @@ int orch_set_timeout(struct orchestrator *o, const char *id, uint32_t seconds,
 	uint32_t n;
 	usd_micros accrued, committed;
 	budget_numbers(o, now, &n, &accrued, &committed);
-	usd_micros extra = budget_cost(o->rate, billed_seconds(l->started_ms, want)) -
-			   budget_cost(o->rate, billed_seconds(l->started_ms, l->deadline_ms));
+	usd_micros extra = live_extension_cost(o, l, want);
 	if (extra > 0 && committed + extra > budget) {
 		char e[32], b[32];
 		budget_format_usd(committed + extra, e);
@@ -968,6 +1001,112 @@ int orch_set_timeout(struct orchestrator *o, const char *id, uint32_t seconds,
 	return 0;
 }
 
+/* Write a live agent's pause state and deadline to its row. */
+static void store_pause_state(struct orchestrator *o, const char *id, int64_t paused_at,
+			      int64_t paused_total, int64_t deadline)
+{
+	struct agent a;
+	if (store_agent_get(o->store, id, &a, NULL) == 0) {
+		a.paused_at_ms = paused_at;
+		a.paused_total_ms = paused_total;
+		a.deadline_ms = deadline;
+		store_agent_update(o->store, &a, NULL);
+		agent_clear(&a);
+	}
+}
+
+int orch_pause(struct orchestrator *o, const char *id, struct evo_error *err)
+{
+	pthread_mutex_lock(&o->lock);
+	struct live *l = find_live(o, id);
+	if (l == NULL || l->watch == NULL || l->intent != INTENT_NONE) {
+		pthread_mutex_unlock(&o->lock);
+		return evo_error_set(err, EVO_ERR_NOT_FOUND, 0, "no running agent %s", id);
+	}
+	if (l->paused_since_ms) {
+		pthread_mutex_unlock(&o->lock);
+		return evo_error_set(err, EVO_ERR_CONFLICT, 0, "%s is paused already", id);
+	}
+	char sandbox_id[PROVIDER_SANDBOX_ID_MAX];
+	snprintf(sandbox_id, sizeof sandbox_id, "%s", l->sandbox_id);
+	pthread_mutex_unlock(&o->lock);
+	if (o->provider->pause(sandbox_id, err) < 0)
+		return -1;
+	int64_t now = now_ms();
+	pthread_mutex_lock(&o->lock);
+	l = find_live(o, id);
+	int64_t total = 0, deadline = 0;
+	if (l != NULL) {
+		l->paused_since_ms = now;
+		total = l->paused_total_ms;
+		deadline = l->deadline_ms;
+	}
+	pthread_mutex_unlock(&o->lock);
+	if (l != NULL)
+		store_pause_state(o, id, now, total, deadline);
+	return 0;
+}
+
+int orch_resume(struct orchestrator *o, const char *id, uint32_t seconds, struct evo_error *err)
+{
+	usd_micros budget = budget_usd_to_micros(o->cfg->cloud.credit_budget_usd);
+	int64_t now = now_ms();
+	pthread_mutex_lock(&o->lock);
+	struct live *l = find_live(o, id);
+	if (l == NULL || l->watch == NULL || l->intent != INTENT_NONE) {
+		pthread_mutex_unlock(&o->lock);
+		return evo_error_set(err, EVO_ERR_NOT_FOUND, 0, "no running agent %s", id);
+	}
+	if (!l->paused_since_ms) {
+		pthread_mutex_unlock(&o->lock);
+		return evo_error_set(err, EVO_ERR_CONFLICT, 0, "%s is not paused", id);
+	}
+	int64_t paused_for = now - l->paused_since_ms;
+	if (seconds > 0) {
+		/* In the frame of the pause, like orch_set_timeout while paused. */
+		int64_t want = l->paused_since_ms + (int64_t)seconds * 1000;
+		if (want > l->max_deadline_ms) {
+			pthread_mutex_unlock(&o->lock);
+			return evo_error_set(err, EVO_ERR_INVALID, 0,
+					     "timeout: %u s would outlive maxLifetimeSec (%u s)", seconds,
+					     o->cfg->cloud.max_lifetime_sec);
+		}
+		uint32_t n;
+		usd_micros accrued, committed;
+		budget_numbers(o, now, &n, &accrued, &committed);
+		usd_micros extra = live_extension_cost(o, l, want);
+		if (extra > 0 && committed + extra > budget) {
+			pthread_mutex_unlock(&o->lock);
+			return evo_error_set(err, EVO_ERR_BUDGET, 0,
+					     "resume refused: %u s more would exceed creditBudgetUsd",
+					     seconds);
+		}
+	}
+	char sandbox_id[PROVIDER_SANDBOX_ID_MAX];
+	snprintf(sandbox_id, sizeof sandbox_id, "%s", l->sandbox_id);
+	pthread_mutex_unlock(&o->lock);
+	if (o->provider->resume(sandbox_id, seconds, err) < 0)
+		return -1;
+	now = now_ms();
+	pthread_mutex_lock(&o->lock);
+	l = find_live(o, id);
+	int64_t total = 0, deadline = 0;
+	if (l != NULL && l->paused_since_ms) {
+		paused_for = now - l->paused_since_ms;
+		int64_t left = l->deadline_ms - l->paused_since_ms;
+		l->paused_total_ms += paused_for;
+		l->max_deadline_ms += paused_for;
+		l->deadline_ms = now + (seconds > 0 ? (int64_t)seconds * 1000 : left);
+		l->paused_since_ms = 0;
+		total = l->paused_total_ms;
+		deadline = l->deadline_ms;
+	}
+	pthread_mutex_unlock(&o->lock);
+	if (l != NULL)
+		store_pause_state(o, id, 0, total, deadline);
+	return 0;
+}
+
 int orch_stats(struct orchestrator *o, const char *id, struct provider_stats *out,
 	       struct evo_error *err)
 {
@@ -991,8 +1130,9 @@ static void accrue(struct orchestrator *o, struct agent *a, int64_t now)
 	a->cost = live_accrued(o, l, now);
 	a->tokens_used = l->tokens;
 	if (l->started_ms)
-		a->execution_time_ms = now - l->started_ms;
+		a->execution_time_ms = run_ms(l, now);
 	a->deadline_ms = l->deadline_ms;
+	a->paused_at_ms = l->paused_since_ms;
 }
 
 int orch_get(struct orchestrator *o, const char *id, struct agent *out, struct evo_error *err)
@@ -1152,7 +1292,8 @@ static int recover(struct orchestrator *o, struct evo_error *err)
 		long long deadline = 0;
 		if (a->sandbox_id[0] &&
 		    o->provider->adopt(a->sandbox_id, &l->watch, &deadline, &aerr) == 0) {
-			if (deadline)
+			/* A paused sandbox has no deadline running: keep ours. */
+			if (deadline && !l->paused_since_ms)
 				l->deadline_ms = deadline;
 			/* Its output so far is replayed: the log starts over. */
 			log_open(l, true);

@@ -83,6 +83,15 @@ int orch_spawn(struct orchestrator *o, const struct orch_spawn *req, struct agen
 int orch_set_timeout(struct orchestrator *o, const char *id, uint32_t seconds,
 		     struct evo_error *err);
 
+/* Freeze a running agent's sandbox (E2B pause): no CPU, not billed, its
+ * deadline stands still. CONFLICT when paused already, NOT_FOUND when it
+ * is not running. A paused agent stays "running" with paused_at_ms set. */
+int orch_pause(struct orchestrator *o, const char *id, struct evo_error *err);
+
+/* Thaw it: it has the time it had left, or `seconds` from now when not 0
+ * (bounded like orch_set_timeout). CONFLICT when it is not paused. */
+int orch_resume(struct orchestrator *o, const char *id, uint32_t seconds, struct evo_error *err);
+
 /* What a running agent's sandbox uses now. */
 int orch_stats(struct orchestrator *o, const char *id, struct provider_stats *out,
 	       struct evo_error *err);

@@ -65,6 +65,10 @@ static const char *const migrations[] = {
 	 * token that guards their envd. */
 	"ALTER TABLE agents ADD COLUMN metadata TEXT;"
 	"ALTER TABLE agents ADD COLUMN envd_token TEXT NOT NULL DEFAULT '';",
+	/* 5: paused sandboxes (E2B pause): since when, and how long they
+	 * were paused before, which is not billed. */
+	"ALTER TABLE agents ADD COLUMN paused_at_ms INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE agents ADD COLUMN paused_total_ms INTEGER NOT NULL DEFAULT 0;",
 };
 
 static int db_error(struct store *s, struct evo_error *err, const char *what)
@@ -180,7 +184,7 @@ void store_close(struct store *s)
 	" task_description, environment, capabilities, genome, mode, timeout_sec, keep_alive," \
 	" tokens_used, cost_micros, execution_time_ms, exit_code, error_message, created_at_ms," \
 	" started_at_ms, completed_at_ms, tournament_id, generation, fitness, command, deadline_ms," \
-	" metadata, envd_token"
+	" metadata, envd_token, paused_at_ms, paused_total_ms"
 
 static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
 {
@@ -228,6 +232,8 @@ static void bind_agent(sqlite3_stmt *st, const struct agent *a)
 	sqlite3_bind_int64(st, i++, a->deadline_ms);
 	bind_text_or_null(st, i++, a->metadata_json);
 	sqlite3_bind_text(st, i++, a->envd_token, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, i++, a->paused_at_ms);
+	sqlite3_bind_int64(st, i++, a->paused_total_ms);
 }
 
 static void copy_text(char *dst, size_t size, sqlite3_stmt *st, int col)
@@ -280,6 +286,8 @@ static void read_agent(sqlite3_stmt *st, struct agent *a)
 	a->deadline_ms = sqlite3_column_int64(st, i++);
 	a->metadata_json = dup_text(st, i++);
 	copy_text(a->envd_token, sizeof a->envd_token, st, i++);
+	a->paused_at_ms = sqlite3_column_int64(st, i++);
+	a->paused_total_ms = sqlite3_column_int64(st, i++);
 }
 
 /* Run one statement that changes rows; NOT_FOUND when it changed none
@@ -318,7 +326,7 @@ int store_agent_insert(struct store *s, const struct agent *a, struct evo_error 
 {
 	int r = run_change(s,
 			   "INSERT INTO agents (" AGENT_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-			   "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			   "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			   a, NULL, false, "insert agent", err);
 	if (r < 0 && err && err->kind == EVO_ERR_CONFLICT)
 		evo_error_set(err, EVO_ERR_CONFLICT, 0, "an agent with id %s already exists", a->id);
@@ -330,7 +338,7 @@ int store_agent_update(struct store *s, const struct agent *a, struct evo_error 
 	/* Every column is rewritten; id (?1) selects the row. */
 	return run_change(s,
 			  "UPDATE agents SET (" AGENT_COLUMNS ") = (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,"
-			  "?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31) WHERE id = ?1",
+			  "?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33) WHERE id = ?1",
 			  a, NULL, true, "update agent", err);
 }
 
