@@ -157,6 +157,7 @@ bench: deps all
 	bench/spawn.sh
 	bench/idle_memory.sh
 	bench/http.sh
+	bench/e2b.sh
 
 clean:
 	rm -rf build build-san build-fuzz
