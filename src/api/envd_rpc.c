@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "common/base64.h"
 #include "common/cleanup.h"
@@ -427,7 +428,9 @@ static int parse_body(json_t *body, struct envd_request *r, struct evo_error *er
 					     ENVD_MAX_DEPTH);
 		return want_string(field(body, "path", NULL), "path", true, &r->path, err);
 	case ENVD_FS_WATCH_DIR:
-		if (want_bool(field(body, "recursive", NULL), "recursive", &r->recursive, err) < 0)
+		if (want_bool(field(body, "recursive", NULL), "recursive", &r->recursive, err) < 0 ||
+		    want_bool(field(body, "includeEntry", "include_entry"), "includeEntry",
+			      &r->include_entry, err) < 0)
 			return -1;
 		return want_string(field(body, "path", NULL), "path", true, &r->path, err);
 	case ENVD_FS_STAT:
@@ -503,4 +506,114 @@ int envd_basic_user(const char *header, char *out, size_t size, struct evo_error
 		return evo_error_set(err, EVO_ERR_INVALID, 0,
 				     "Authorization: \"%.32s\" is not a user name", out);
 	return 0;
+}
+
+/* ---- EntryInfo -------------------------------------------------------------- */
+
+/* Go's os.FileMode.String(), which envd reports as permissions. */
+static void permissions_text(uint32_t mode, char type, char out[11])
+{
+	out[0] = type == 'd' ? 'd' : type == 'l' ? 'L' : type == 'f' ? '-' : '?';
+	const char *rwx = "rwxrwxrwx";
+	for (int i = 0; i < 9; i++)
+		out[1 + i] = mode & (1u << (8 - i)) ? rwx[i] : '-';
+	out[10] = '\0';
+}
+
+json_t *envd_entry_json(const uint8_t *fields, size_t len)
+{
+	struct evo_field_iter it;
+	struct evo_field f;
+	_cleanup_free_ char *path = NULL, *user = NULL, *link = NULL;
+	json_t *metadata = json_object();
+	uint8_t type = 'o';
+	uint64_t size = 0;
+	uint32_t mode = 0, uid = 0, gid = 0;
+	int64_t mtime = 0;
+	evo_field_iter_init(&it, fields, len);
+	while (evo_field_next(&it, &f, NULL) > 0) {
+		switch (f.tag) {
+		case EVO_F_PATH:
+			if (path == NULL)
+				evo_field_string(&f, &path, NULL);
+			break;
+		case EVO_F_USER:
+			if (user == NULL)
+				evo_field_string(&f, &user, NULL);
+			break;
+		case EVO_F_LINK_TARGET:
+			if (link == NULL)
+				evo_field_string(&f, &link, NULL);
+			break;
+		case EVO_F_TYPE:
+			evo_field_u8(&f, &type, NULL);
+			break;
+		case EVO_F_SIZE:
+			evo_field_u64(&f, &size, NULL);
+			break;
+		case EVO_F_MODE:
+			evo_field_u32(&f, &mode, NULL);
+			break;
+		case EVO_F_UID:
+			evo_field_u32(&f, &uid, NULL);
+			break;
+		case EVO_F_GID:
+			evo_field_u32(&f, &gid, NULL);
+			break;
+		case EVO_F_MTIME:
+			evo_field_i64(&f, &mtime, NULL);
+			break;
+		case EVO_F_XATTR: {
+			_cleanup_free_ char *kv = NULL;
+			const size_t prefix = sizeof EVO_XATTR_METADATA_PREFIX - 1;
+			if (evo_field_string(&f, &kv, NULL) < 0 ||
+			    strncmp(kv, EVO_XATTR_METADATA_PREFIX, prefix) != 0)
+				break;
+			char *eq = strchr(kv, '=');
+			if (eq == NULL)
+				break;
+			*eq = '\0';
+			json_t *v = json_stringn_nocheck(eq + 1, strlen(eq + 1));
+			if (json_object_set_new(metadata, kv + prefix, v) < 0)
+				break;
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	const char *p = path ? path : "";
+	const char *slash = strrchr(p, '/');
+	const char *name = slash && slash[1] ? slash + 1 : p;
+	char perms[11], owner[32], group[32], when[32];
+	permissions_text(mode, (char)type, perms);
+	snprintf(owner, sizeof owner, "%s", user ? user : "");
+	if (!user)
+		snprintf(owner, sizeof owner, "%u", uid);
+	/* No /etc/group here: the owner's name stands for its own group. */
+	if (gid == 0)
+		snprintf(group, sizeof group, "root");
+	else if (user && gid == uid)
+		snprintf(group, sizeof group, "%s", user);
+	else
+		snprintf(group, sizeof group, "%u", gid);
+	time_t t = (time_t)mtime;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	const char *type_name = type == 'f'   ? "FILE_TYPE_FILE"
+				: type == 'd' ? "FILE_TYPE_DIRECTORY"
+				: type == 'l' ? "FILE_TYPE_SYMLINK"
+					      : "FILE_TYPE_UNSPECIFIED";
+	json_t *e = json_pack("{s:s, s:s, s:s, s:I, s:i, s:s, s:s, s:s, s:s}", "name", name, "type",
+			      type_name, "path", p, "size", (json_int_t)size, "mode",
+			      (int)(mode & 07777), "permissions", perms, "owner", owner, "group",
+			      group, "modifiedTime", when);
+	if (link)
+		json_object_set_new(e, "symlinkTarget", json_string(link));
+	if (json_object_size(metadata) > 0)
+		json_object_set_new(e, "metadata", metadata);
+	else
+		json_decref(metadata);
+	return e;
 }

@@ -112,6 +112,7 @@ struct envd_request {
 	const char *destination; /* Move */
 	uint32_t depth;          /* ListDir, 1..ENVD_MAX_DEPTH */
 	bool recursive;          /* WatchDir */
+	bool include_entry;      /* WatchDir: events carry the EntryInfo */
 };
 
 /* Parse the JSON message of method m (len bytes, not NUL-terminated).
@@ -119,6 +120,12 @@ struct envd_request {
 int envd_request_parse(enum envd_method m, const char *json, size_t len, struct envd_request *out,
 		       struct evo_error *err);
 void envd_request_free(struct envd_request *r);
+
+/* An EntryInfo (spec §4.4) from init's stat fields (docs/init-protocol.md
+ * §5.1): name, type, path, size, mode, permissions as Go prints them,
+ * owner, group, RFC 3339 modifiedTime, symlinkTarget, and metadata from
+ * the file's user.e2b.* attributes. New reference. */
+json_t *envd_entry_json(const uint8_t *fields, size_t len);
 
 /* The user name of an "Authorization: Basic base64(user:)" header, into
  * out. INVALID for another scheme, bad base64 or a name that is empty,

@@ -842,16 +842,23 @@ static void watch_frame(struct envd_watch *w, const struct evo_frame *f)
 	case EVO_MSG_FILE_EVENT: {
 		_cleanup_free_ char *name = NULL;
 		uint8_t event = 0;
+		json_t *entry = NULL;
 		while (evo_field_next(&it, &fld, NULL) > 0) {
 			if (fld.tag == EVO_F_NAME && name == NULL)
 				evo_field_string(&fld, &name, NULL);
 			else if (fld.tag == EVO_F_EVENT)
 				evo_field_u8(&fld, &event, NULL);
+			else if (fld.tag == EVO_F_ENTRY && entry == NULL)
+				entry = envd_entry_json(fld.value, fld.len);
 		}
-		if (name == NULL || event == 0 || event > EVO_FILE_EVENT_CHMOD)
+		if (name == NULL || event == 0 || event > EVO_FILE_EVENT_CHMOD) {
+			json_decref(entry);
 			break;
-		envd_stream_message(w->st, json_pack("{s:{s:s, s:s}}", "filesystem", "name", name,
-						     "type", event_type_names[event]));
+		}
+		json_t *fs = json_pack("{s:s, s:s}", "name", name, "type", event_type_names[event]);
+		if (entry)
+			json_object_set_new(fs, "entry", entry);
+		envd_stream_message(w->st, json_pack("{s:o}", "filesystem", fs));
 		break;
 	}
 	case EVO_MSG_OK:

@@ -21,7 +21,7 @@
 #include "runtime/template.h"
 
 /* What we tell the SDK envd is: it gates features client-side (spec §5). */
-#define E2B_ENVD_VERSION "0.5.7"
+#define E2B_ENVD_VERSION "0.6.4"
 #define E2B_DEFAULT_TIMEOUT_SEC 300
 #define E2B_LIST_LIMIT_MAX 100
 

@@ -13,6 +13,7 @@
  * template's user; looked up in the sandbox's /etc/passwd. Relative paths
  * and a missing cwd resolve against that user's home. File requests run as
  * init (root in the sandbox) and give new files to the user. */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -443,94 +444,6 @@ static enum MHD_Result send_call(struct envd_state *st, struct api_request *req,
 
 /* ---- EntryInfo ------------------------------------------------------------------ */
 
-/* Go's os.FileMode.String(), which envd reports as permissions. */
-static void permissions_text(uint32_t mode, char type, char out[11])
-{
-	out[0] = type == 'd' ? 'd' : type == 'l' ? 'L' : type == 'f' ? '-' : '?';
-	const char *rwx = "rwxrwxrwx";
-	for (int i = 0; i < 9; i++)
-		out[1 + i] = mode & (1u << (8 - i)) ? rwx[i] : '-';
-	out[10] = '\0';
-}
-
-static json_t *entry_json(const uint8_t *fields, size_t len)
-{
-	struct evo_field_iter it;
-	struct evo_field f;
-	_cleanup_free_ char *path = NULL, *user = NULL, *link = NULL;
-	uint8_t type = 'o';
-	uint64_t size = 0;
-	uint32_t mode = 0, uid = 0, gid = 0;
-	int64_t mtime = 0;
-	evo_field_iter_init(&it, fields, len);
-	while (evo_field_next(&it, &f, NULL) > 0) {
-		switch (f.tag) {
-		case EVO_F_PATH:
-			if (path == NULL)
-				evo_field_string(&f, &path, NULL);
-			break;
-		case EVO_F_USER:
-			if (user == NULL)
-				evo_field_string(&f, &user, NULL);
-			break;
-		case EVO_F_LINK_TARGET:
-			if (link == NULL)
-				evo_field_string(&f, &link, NULL);
-			break;
-		case EVO_F_TYPE:
-			evo_field_u8(&f, &type, NULL);
-			break;
-		case EVO_F_SIZE:
-			evo_field_u64(&f, &size, NULL);
-			break;
-		case EVO_F_MODE:
-			evo_field_u32(&f, &mode, NULL);
-			break;
-		case EVO_F_UID:
-			evo_field_u32(&f, &uid, NULL);
-			break;
-		case EVO_F_GID:
-			evo_field_u32(&f, &gid, NULL);
-			break;
-		case EVO_F_MTIME:
-			evo_field_i64(&f, &mtime, NULL);
-			break;
-		default:
-			break;
-		}
-	}
-	const char *p = path ? path : "";
-	const char *slash = strrchr(p, '/');
-	const char *name = slash && slash[1] ? slash + 1 : p;
-	char perms[11], owner[32], group[32], when[32];
-	permissions_text(mode, (char)type, perms);
-	snprintf(owner, sizeof owner, "%s", user ? user : "");
-	if (!user)
-		snprintf(owner, sizeof owner, "%u", uid);
-	/* No /etc/group here: the owner's name stands for its own group. */
-	if (gid == 0)
-		snprintf(group, sizeof group, "root");
-	else if (user && gid == uid)
-		snprintf(group, sizeof group, "%s", user);
-	else
-		snprintf(group, sizeof group, "%u", gid);
-	time_t t = (time_t)mtime;
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	const char *type_name = type == 'f'   ? "FILE_TYPE_FILE"
-				: type == 'd' ? "FILE_TYPE_DIRECTORY"
-				: type == 'l' ? "FILE_TYPE_SYMLINK"
-					      : "FILE_TYPE_UNSPECIFIED";
-	json_t *e = json_pack("{s:s, s:s, s:s, s:I, s:i, s:s, s:s, s:s, s:s}", "name", name, "type",
-			      type_name, "path", p, "size", (json_int_t)size, "mode",
-			      (int)(mode & 07777), "permissions", perms, "owner", owner, "group",
-			      group, "modifiedTime", when);
-	if (link)
-		json_object_set_new(e, "symlinkTarget", json_string(link));
-	return e;
-}
-
 static json_t *entries_json(const struct evo_buf *reply)
 {
 	json_t *list = json_array();
@@ -539,7 +452,7 @@ static json_t *entries_json(const struct evo_buf *reply)
 	evo_field_iter_init(&it, reply->data, reply->len);
 	while (evo_field_next(&it, &f, NULL) > 0)
 		if (f.tag == EVO_F_ENTRY)
-			json_array_append_new(list, entry_json(f.value, f.len));
+			json_array_append_new(list, envd_entry_json(f.value, f.len));
 	return list;
 }
 
@@ -629,7 +542,8 @@ static enum MHD_Result rpc_answer(struct envd_state *st)
 	case ENVD_FS_STAT:
 	case ENVD_FS_MAKE_DIR:
 	case ENVD_FS_MOVE:
-		return rpc_ok(st->c, json_pack("{s:o}", "entry", entry_json(reply->data, reply->len)));
+		return rpc_ok(st->c,
+			      json_pack("{s:o}", "entry", envd_entry_json(reply->data, reply->len)));
 	case ENVD_FS_LIST_DIR:
 		return rpc_ok(st->c, json_pack("{s:o}", "entries", entries_json(reply)));
 	default:
@@ -763,7 +677,8 @@ static enum MHD_Result watch_dir(struct envd_state *st, const char *path)
 	envd_unlock(h);
 	struct evo_buf b = {0};
 	size_t m = evo_frame_begin(&b, stream, EVO_MSG_FILE_WATCH,
-				   st->rpc.recursive ? EVO_FLAG_FILE_RECURSIVE : 0);
+				   (st->rpc.recursive ? EVO_FLAG_FILE_RECURSIVE : 0) |
+					   (st->rpc.include_entry ? EVO_FLAG_WATCH_ENTRY : 0));
 	evo_frame_add_str(&b, EVO_F_PATH, path);
 	evo_frame_end(&b, m);
 	struct evo_error err = {0};
@@ -1041,6 +956,8 @@ struct envd_upload {
 	bool writing;                 /* session and user known: data goes out */
 	struct passwd_entry user;
 	char *query_path;             /* ?path= */
+	char **xattrs;                /* user.e2b.KEY=VALUE from X-Metadata-* headers */
+	size_t nxattrs;
 	/* the file being written */
 	char *part_name;              /* its multipart filename */
 	bool file_open;
@@ -1087,6 +1004,8 @@ static void upload_send_chunk(struct envd_upload *u)
 	evo_frame_add(&b, EVO_F_DATA, u->chunk.data, (uint32_t)u->chunk.len);
 	evo_frame_add_u32(&b, EVO_F_UID, u->user.uid);
 	evo_frame_add_u32(&b, EVO_F_GID, u->user.gid);
+	for (size_t i = 0; !u->file_sent && i < u->nxattrs; i++)
+		evo_frame_add_str(&b, EVO_F_XATTR, u->xattrs[i]);
 	evo_frame_end(&b, m);
 	u->file_sent = true;
 	u->chunk.len = 0;
@@ -1121,9 +1040,21 @@ static void upload_file_end(struct envd_upload *u)
 		upload_send_chunk(u); /* the rest, or an empty file */
 	u->file_open = false;
 	const char *slash = strrchr(u->path, '/');
-	json_array_append_new(u->written, json_pack("{s:s, s:s, s:s}", "name",
-						    slash ? slash + 1 : u->path, "type", "file",
-						    "path", u->path));
+	json_t *entry = json_pack("{s:s, s:s, s:s}", "name", slash ? slash + 1 : u->path, "type",
+				  "file", "path", u->path);
+	if (u->nxattrs > 0) {
+		json_t *metadata = json_object();
+		const size_t prefix = sizeof EVO_XATTR_METADATA_PREFIX - 1;
+		for (size_t i = 0; i < u->nxattrs; i++) {
+			const char *eq = strchr(u->xattrs[i], '=');
+			char key[256];
+			snprintf(key, sizeof key, "%.*s", (int)(eq - u->xattrs[i] - prefix),
+				 u->xattrs[i] + prefix);
+			json_object_set_new(metadata, key, json_string(eq + 1));
+		}
+		json_object_set_new(entry, "metadata", metadata);
+	}
+	json_array_append_new(u->written, entry);
 }
 
 static void upload_file_begin(struct envd_upload *u, const char *dest)
@@ -1246,9 +1177,38 @@ static void upload_free(struct envd_upload *u)
 	evo_buf_free(&u->early);
 	evo_buf_free(&u->chunk);
 	json_decref(u->written);
+	for (size_t i = 0; i < u->nxattrs; i++)
+		free(u->xattrs[i]);
+	free(u->xattrs);
 	free(u->query_path);
 	free(u->part_name);
 	free(u);
+}
+
+/* X-Metadata-<Key>: <value> (envd 0.6.2) becomes the attribute
+ * user.e2b.<key, lowercased> of each file written. */
+static enum MHD_Result upload_metadata_header(void *cls, enum MHD_ValueKind kind, const char *key,
+					      const char *value)
+{
+	(void)kind;
+	struct envd_upload *u = cls;
+	static const char prefix[] = "X-Metadata-";
+	if (strncasecmp(key, prefix, sizeof prefix - 1) != 0 || value == NULL)
+		return MHD_YES;
+	const char *name = key + sizeof prefix - 1;
+	size_t n = strlen(name);
+	if (n == 0 || n > 200 || strlen(value) > 1024 || strchr(name, '=')) {
+		upload_fail(u, 400, "%.64s: metadata keys are 1..200 bytes, values at most 1024", key);
+		return MHD_YES;
+	}
+	char *kv = NULL;
+	if (asprintf(&kv, EVO_XATTR_METADATA_PREFIX "%s=%s", name, value) < 0)
+		abort();
+	for (char *p = kv + sizeof EVO_XATTR_METADATA_PREFIX - 1; *p != '='; p++)
+		*p = (char)tolower((unsigned char)*p);
+	u->xattrs = xrealloc(u->xattrs, (u->nxattrs + 1) * sizeof *u->xattrs);
+	u->xattrs[u->nxattrs++] = kv;
+	return MHD_YES;
 }
 
 static void files_post_begin(struct envd_state *st, struct api_request *req)
@@ -1258,6 +1218,7 @@ static void files_post_begin(struct envd_state *st, struct api_request *req)
 	u->written = json_array();
 	st->upload = u;
 	req->consume = upload_consume;
+	MHD_get_connection_values(st->c, MHD_HEADER_KIND, upload_metadata_header, u);
 	const char *path = MHD_lookup_connection_value(st->c, MHD_GET_ARGUMENT_KIND, "path");
 	if (path != NULL && *path)
 		u->query_path = xstrdup(path);

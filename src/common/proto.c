@@ -435,6 +435,7 @@ const char *evo_field_tag_name(uint16_t tag)
 		[EVO_F_REASON] = "REASON",
 		[EVO_F_REMAINING_MS] = "REMAINING_MS",
 		[EVO_F_EVENT] = "EVENT",
+		[EVO_F_XATTR] = "XATTR",
 	};
 	if (tag < sizeof names / sizeof names[0] && names[tag] != NULL)
 		return names[tag];

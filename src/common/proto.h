@@ -93,6 +93,9 @@ enum evo_msg_type {
 /* The last request type init serves. */
 #define EVO_MSG_INIT_REQUEST_LAST EVO_MSG_FILE_UNWATCH
 
+/* The user xattrs stat fields report (E2B's file metadata). */
+#define EVO_XATTR_METADATA_PREFIX "user.e2b."
+
 /* FILE_EVENT's EVENT values (E2B's EventType numbers). */
 enum evo_file_event {
 	EVO_FILE_EVENT_CREATE = 1,
@@ -107,6 +110,7 @@ enum evo_file_event {
 #define EVO_FLAG_FILE_MKPARENTS 0x02u/* FILE_WRITE, FILE_MKDIR: create parents */
 #define EVO_FLAG_FILE_RECURSIVE 0x04u/* FILE_REMOVE: remove a tree; FILE_WATCH: watch one */
 #define EVO_FLAG_FILE_EXCL 0x08u     /* FILE_MKDIR: fail if it exists */
+#define EVO_FLAG_WATCH_ENTRY 0x10u   /* FILE_WATCH: each FILE_EVENT carries the ENTRY's stat fields */
 #define EVO_FLAG_CLAIM_HANDOFF 0x01u /* SUP_CLAIM: pass init's channel with the OK (SCM_RIGHTS) */
 #define EVO_FLAG_CLAIM_DETACH 0x02u  /* SUP_CLAIM: an ordinary sandbox from now on, not tied to
 				      * the claimer; TIMEOUT_MS is required */
@@ -156,6 +160,8 @@ enum evo_field_tag {
 	EVO_F_REASON = 42,   /* string: why a sandbox ended (SUP_ENDED) */
 	EVO_F_REMAINING_MS = 43, /* u64: a paused sandbox's time left once resumed, 0 = none */
 	EVO_F_EVENT = 44,    /* u8: enum evo_file_event (FILE_EVENT) */
+	EVO_F_XATTR = 45,    /* "user.NAME=VALUE", repeated: FILE_WRITE sets them; stat fields
+			      * carry the file's user.e2b.* ones */
 };
 
 /* A parsed frame; payload points into the caller's buffer. */

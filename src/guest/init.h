@@ -54,6 +54,8 @@ struct init_request {
 	size_t argc;
 	char **env;  /* NULL-terminated, envc entries */
 	size_t envc;
+	char **xattrs; /* NULL-terminated "user.NAME=VALUE", nxattrs entries */
+	size_t nxattrs;
 	char *cwd;
 	char *tag;
 	char *path;
@@ -279,6 +281,10 @@ void init_files_free_all(struct init_loop *l);
 /* Look uid up in /etc/passwd (no NSS: init is static). 0 and pw filled, or
  * -1 when there is no such entry or no readable file. */
 int init_passwd_lookup(uid_t uid, struct passwd_entry *pw);
+
+/* An ENTRY field holding the stat fields of path (lstat), appended to b;
+ * false (nothing appended) when it cannot be stat'ed. */
+bool init_files_add_entry(struct evo_buf *b, const char *path);
 
 /* ---- directory watches (init_watch.c) ------------------------------------ */
 

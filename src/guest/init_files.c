@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -88,6 +89,29 @@ static char file_type(mode_t mode)
 	return 'o';
 }
 
+/* XATTR fields for the user.e2b.* attributes of path (E2B's file
+ * metadata), not following a symlink. Best effort: a file system without
+ * user xattrs has none. */
+static void add_metadata_fields(struct evo_buf *b, const char *path)
+{
+	char names[4096];
+	ssize_t len = llistxattr(path, names, sizeof names);
+	const size_t prefix = sizeof EVO_XATTR_METADATA_PREFIX - 1;
+	for (ssize_t pos = 0; len > 0 && pos < len; pos += (ssize_t)strlen(names + pos) + 1) {
+		const char *name = names + pos;
+		if (strncmp(name, EVO_XATTR_METADATA_PREFIX, prefix) != 0 || strchr(name, '='))
+			continue;
+		char value[1024];
+		ssize_t n = lgetxattr(path, name, value, sizeof value);
+		if (n < 0 || memchr(value, '\0', (size_t)n) != NULL)
+			continue;
+		char field[1400];
+		int m = snprintf(field, sizeof field, "%s=%.*s", name, (int)n, value);
+		if (m > 0 && (size_t)m < sizeof field)
+			evo_frame_add_str(b, EVO_F_XATTR, field);
+	}
+}
+
 /* Append the fields describing one file (NAME PATH TYPE SIZE MODE MTIME
  * UID GID [USER] [LINK_TARGET]); dirfd and leaf locate it for readlinkat. */
 static void add_stat_fields(struct evo_buf *b, const char *name, const char *path,
@@ -117,23 +141,46 @@ static void add_stat_fields(struct evo_buf *b, const char *name, const char *pat
 		ssize_t n = readlinkat(dirfd, leaf, target, sizeof target);
 		if (n >= 0)
 			evo_frame_add(b, EVO_F_LINK_TARGET, target, (uint32_t)n);
+	} else {
+		add_metadata_fields(b, path);
 	}
 }
 
 /* OK carrying the stat fields of path (lstat: a symlink is described,
  * not followed). */
-static int reply_stat(struct evo_buf *out, uint32_t stream, const char *path,
-		      struct evo_error *err)
+/* The stat fields of path (lstat) appended to b, or -1 with errno. */
+static int add_path_stat_fields(struct evo_buf *b, const char *path)
 {
 	struct stat st;
 	struct owner_cache owners = {0};
 	if (lstat(path, &st) < 0)
-		return evo_error_errno(err, "cannot stat '%s'", path);
+		return -1;
 	_cleanup_free_ char *parent = NULL, *leaf = NULL;
 	path_split(path, &parent, &leaf);
+	add_stat_fields(b, leaf[0] != '\0' ? leaf : "/", path, &st, AT_FDCWD, path, &owners);
+	return 0;
+}
+
+bool init_files_add_entry(struct evo_buf *b, const char *path)
+{
+	struct evo_buf fields = {0};
+	bool ok = add_path_stat_fields(&fields, path) == 0;
+	if (ok)
+		evo_frame_add(b, EVO_F_ENTRY, fields.data, (uint32_t)fields.len);
+	evo_buf_free(&fields);
+	return ok;
+}
+
+static int reply_stat(struct evo_buf *out, uint32_t stream, const char *path,
+		      struct evo_error *err)
+{
+	struct evo_buf fields = {0};
+	if (add_path_stat_fields(&fields, path) < 0)
+		return evo_error_errno(err, "cannot stat '%s'", path);
 	size_t mark = evo_frame_begin(out, stream, EVO_MSG_OK, 0);
-	add_stat_fields(out, leaf[0] != '\0' ? leaf : "/", path, &st, AT_FDCWD, path, &owners);
+	evo_buf_append(out, fields.data, fields.len);
 	evo_frame_end(out, mark);
+	evo_buf_free(&fields);
 	return 0;
 }
 
@@ -348,6 +395,15 @@ int init_files_write(void *ctx, struct init_request *req, struct evo_buf *out,
 					       done);
 		}
 		done += (size_t)n;
+	}
+	for (size_t i = 0; i < req->nxattrs; i++) {
+		char *eq = strchr(req->xattrs[i], '=');
+		*eq = '\0';
+		int r = fsetxattr(fd, req->xattrs[i], eq + 1, strlen(eq + 1), 0);
+		*eq = '=';
+		if (r < 0)
+			return evo_error_errno(err, "cannot set the attribute %.*s of '%s'",
+					       (int)(eq - req->xattrs[i]), req->xattrs[i], req->path);
 	}
 	reply_ok_size(out, req->stream, done);
 	return 0;

@@ -40,7 +40,7 @@ static const struct request_spec request_specs[EVO_MSG_INIT_REQUEST_LAST + 1] = 
 	},
 	[EVO_MSG_FILE_WRITE] = {
 		.accepted = BIT(EVO_F_PATH) | BIT(EVO_F_DATA) | BIT(EVO_F_OFFSET) |
-			    BIT(EVO_F_MODE) | BIT(EVO_F_UID) | BIT(EVO_F_GID),
+			    BIT(EVO_F_MODE) | BIT(EVO_F_UID) | BIT(EVO_F_GID) | BIT(EVO_F_XATTR),
 		.required = BIT(EVO_F_PATH) | BIT(EVO_F_DATA),
 		.flags = EVO_FLAG_FILE_APPEND | EVO_FLAG_FILE_MKPARENTS,
 	},
@@ -70,7 +70,7 @@ static const struct request_spec request_specs[EVO_MSG_INIT_REQUEST_LAST + 1] = 
 	[EVO_MSG_FILE_WATCH] = {
 		.accepted = BIT(EVO_F_PATH),
 		.required = BIT(EVO_F_PATH),
-		.flags = EVO_FLAG_FILE_RECURSIVE,
+		.flags = EVO_FLAG_FILE_RECURSIVE | EVO_FLAG_WATCH_ENTRY,
 	},
 	[EVO_MSG_FILE_UNWATCH] = {0},
 };
@@ -88,6 +88,9 @@ void init_request_free(struct init_request *req)
 	for (size_t i = 0; req->env != NULL && i < req->envc; i++)
 		free(req->env[i]);
 	free(req->env);
+	for (size_t i = 0; req->xattrs != NULL && i < req->nxattrs; i++)
+		free(req->xattrs[i]);
+	free(req->xattrs);
 	free(req->cwd);
 	free(req->tag);
 	free(req->path);
@@ -124,6 +127,11 @@ static int request_store_field(struct init_request *req, const struct evo_field 
 		if (evo_field_string(f, &s, err) < 0)
 			return -1;
 		strv_push(&req->env, &req->envc, s);
+		return 0;
+	case EVO_F_XATTR:
+		if (evo_field_string(f, &s, err) < 0)
+			return -1;
+		strv_push(&req->xattrs, &req->nxattrs, s);
 		return 0;
 	case EVO_F_CWD: return set_string(&req->cwd, f, err);
 	case EVO_F_TAG: return set_string(&req->tag, f, err);
@@ -171,6 +179,14 @@ static int request_validate(const struct init_request *req, struct evo_error *er
 		if (eq == NULL || eq == req->env[i])
 			return evo_error_set(err, EVO_ERR_INVALID, 0,
 					     "field ENV: '%s' is not KEY=VALUE", req->env[i]);
+	}
+	for (size_t i = 0; i < req->nxattrs; i++) {
+		const char *eq = strchr(req->xattrs[i], '=');
+		if (strncmp(req->xattrs[i], "user.", 5) != 0 || eq == NULL ||
+		    eq == req->xattrs[i] + 5 || eq - req->xattrs[i] > 255)
+			return evo_error_set(err, EVO_ERR_INVALID, 0,
+					     "field XATTR: '%.64s' is not user.NAME=VALUE",
+					     req->xattrs[i]);
 	}
 	if (INIT_HAS(req, EVO_F_SIGNAL) && (req->signal < 0 || req->signal >= NSIG))
 		return evo_error_set(err, EVO_ERR_INVALID, 0,
@@ -224,7 +240,8 @@ int init_request_decode(const struct evo_frame *f, struct init_request *req,
 	while ((r = evo_field_next(&it, &field, err)) > 0) {
 		if (field.tag >= 64 || !(spec->accepted & BIT(field.tag)))
 			continue;
-		bool repeats = field.tag == EVO_F_ARGV || field.tag == EVO_F_ENV;
+		bool repeats = field.tag == EVO_F_ARGV || field.tag == EVO_F_ENV ||
+			       field.tag == EVO_F_XATTR;
 		if (!repeats && INIT_HAS(req, field.tag)) {
 			evo_error_set(err, EVO_ERR_INVALID, 0, "field %s given twice",
 				      evo_field_tag_name(field.tag));

@@ -36,6 +36,7 @@ struct init_dir_watch {
 	struct init_watch w;
 	char *root;
 	bool recursive;
+	bool with_entry; /* FILE_EVENTs carry the file's stat fields */
 	struct watched_dir *dirs;
 	size_t ndirs;
 	struct init_dir_watch *next;
@@ -117,6 +118,7 @@ int init_watch_start(void *ctx, struct init_request *req, struct evo_buf *out,
 	struct init_dir_watch *d = xcalloc(1, sizeof *d);
 	d->stream = req->stream;
 	d->recursive = (req->flags & EVO_FLAG_FILE_RECURSIVE) != 0;
+	d->with_entry = (req->flags & EVO_FLAG_WATCH_ENTRY) != 0;
 	d->root = steal_pointer(&req->path);
 	d->w = (struct init_watch){.kind = INIT_WATCH_DIR, .fd = -1, .dir = d};
 	d->w.fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -164,6 +166,48 @@ int init_watch_stop(void *ctx, struct init_request *req, struct evo_buf *out,
 		}
 	}
 	return evo_error_set(err, EVO_ERR_NOT_FOUND, ESRCH, "no watch on stream %u", req->stream);
+}
+
+static void queue_event(struct init_dir_watch *d, struct evo_buf *frames, const char *name,
+			uint8_t what, bool is_dir)
+{
+	size_t m = evo_frame_begin(frames, d->stream, EVO_MSG_FILE_EVENT, 0);
+	evo_frame_add_str(frames, EVO_F_NAME, name);
+	evo_frame_add_u8(frames, EVO_F_EVENT, what);
+	evo_frame_add_u8(frames, EVO_F_TYPE, is_dir ? 'd' : 'f');
+	if (d->with_entry && what != EVO_FILE_EVENT_REMOVE && what != EVO_FILE_EVENT_RENAME) {
+		char full[PATH_MAX];
+		if (snprintf(full, sizeof full, "%s/%s", d->root, name) < (int)sizeof full)
+			init_files_add_entry(frames, full);
+	}
+	evo_frame_end(frames, m);
+}
+
+/* A directory that appeared under a recursive watch may have been filled
+ * before its own watch was added (a write that made its parents does both
+ * at once): what is in it is reported as created. */
+static void report_existing(struct init_dir_watch *d, struct evo_buf *frames, const char *rel,
+			    int depth)
+{
+	char path[PATH_MAX];
+	if (depth > 32 || snprintf(path, sizeof path, "%s/%s", d->root, rel) >= (int)sizeof path)
+		return;
+	DIR *dir = opendir(path);
+	if (dir == NULL)
+		return;
+	struct dirent *e;
+	while ((e = readdir(dir)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		char name[PATH_MAX];
+		if (snprintf(name, sizeof name, "%s/%s", rel, e->d_name) >= (int)sizeof name)
+			continue;
+		bool is_dir = e->d_type == DT_DIR;
+		queue_event(d, frames, name, EVO_FILE_EVENT_CREATE, is_dir);
+		if (is_dir)
+			report_existing(d, frames, name, depth + 1);
+	}
+	closedir(dir);
 }
 
 static const char *dir_of(const struct init_dir_watch *d, int wd)
@@ -231,13 +275,12 @@ void init_watch_event(struct init_loop *l, struct init_watch *w)
 			if (snprintf(name, sizeof name, "%s%s%s", rel, *rel ? "/" : "", ev->name) >=
 			    (int)sizeof name)
 				continue;
-			size_t m = evo_frame_begin(&frames, d->stream, EVO_MSG_FILE_EVENT, 0);
-			evo_frame_add_str(&frames, EVO_F_NAME, name);
-			evo_frame_add_u8(&frames, EVO_F_EVENT, what);
-			evo_frame_add_u8(&frames, EVO_F_TYPE, ev->mask & IN_ISDIR ? 'd' : 'f');
-			evo_frame_end(&frames, m);
-			if (d->recursive && (ev->mask & IN_ISDIR) && (ev->mask & (IN_CREATE | IN_MOVED_TO)))
+			queue_event(d, &frames, name, what, (ev->mask & IN_ISDIR) != 0);
+			if (d->recursive && (ev->mask & IN_ISDIR) &&
+			    (ev->mask & (IN_CREATE | IN_MOVED_TO))) {
 				(void)add_dir(d, name, NULL);
+				report_existing(d, &frames, name, 0);
+			}
 		}
 	}
 	if (root_gone) {

@@ -145,6 +145,43 @@ test('files.watchDir reports creations, writes and removals', () =>
     assert.ok(events.some((e) => e.name === 'new.txt' && e.type === 'write'), JSON.stringify(events))
   }))
 
+test('file metadata, watch entries, and user xattrs in the sandbox (envd 0.6.x)', () =>
+  withSandbox(async (sbx) => {
+    assert.equal(sbx.envdApi?.version ?? '0.6.4', '0.6.4')
+    const w = await sbx.files.write('meta.txt', 'm', { metadata: { Owner: 'team-a', stage: 'raw' } })
+    assert.deepEqual(w.metadata, { owner: 'team-a', stage: 'raw' })
+    assert.deepEqual((await sbx.files.getInfo('meta.txt')).metadata, { owner: 'team-a', stage: 'raw' })
+    const listed = (await sbx.files.list('.')).find((e) => e.name === 'meta.txt')
+    assert.deepEqual(listed.metadata, { owner: 'team-a', stage: 'raw' })
+    assert.equal((await sbx.files.getInfo('.bashrc')).metadata, undefined, 'none: undefined')
+
+    await sbx.files.makeDir('w2')
+    const events = []
+    let done
+    const seen = new Promise((r) => { done = r })
+    let wrote
+    const written = new Promise((r) => { wrote = r })
+    const watcher = await sbx.files.watchDir('w2', (e) => {
+      events.push(e)
+      if (e.name === 'sub/x.txt' && e.type === 'create') done()
+      if (e.name === 'sub/x.txt' && e.type === 'write') wrote()
+    }, { includeEntry: true, recursive: true })
+    // Made with its directory in one go: reported once sub/ is watched.
+    await sbx.files.write('w2/sub/x.txt', 'abc')
+    await seen
+    const created = events.find((e) => e.name === 'sub/x.txt')
+    assert.equal(created.entry?.path, '/home/user/w2/sub/x.txt', JSON.stringify(events))
+    assert.equal(created.entry?.type, 'file')
+    await sbx.files.write('w2/sub/x.txt', 'abcd')
+    await written
+    await watcher.stop()
+    assert.equal(events.find((e) => e.type === 'write').entry?.size, 4)
+
+    const py = await sbx.commands.run(
+      "python3 -c \"import os; os.setxattr('meta.txt', 'user.mine', b'1'); print(os.getxattr('meta.txt', 'user.mine'))\"")
+    assert.equal(py.stdout, "b'1'\n")
+  }))
+
 test('the envd token is required', async () => {
   const sbx = await Sandbox.create('base', opts)
   try {

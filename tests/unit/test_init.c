@@ -3,6 +3,7 @@
  * on fd 3, driven over the wire protocol. */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <sys/xattr.h>
 #include <ftw.h>
 #include <limits.h>
 #include <sys/stat.h>
@@ -1127,4 +1128,111 @@ Test(init, backpressure_blocks_a_chatty_process)
 	cr_assert_eq(res.out.len, 67108864u);
 	proc_result_free(&res);
 	client_stop(&c);
+}
+
+/* FILE_WATCH: set, then events for what changes below (recursive, also in
+ * a directory made after the watch), with the entry's stat fields; ended
+ * by FILE_UNWATCH. FILE_WRITE's XATTRs come back in stat fields. */
+Test(init, file_watch_and_metadata_attributes)
+{
+	struct init_client c;
+	struct rx r;
+	char *dir = scratch_dir();
+	client_start(&c, NULL);
+
+	struct evo_buf b = {0};
+	size_t m = evo_frame_begin(&b, 90, EVO_MSG_FILE_WATCH,
+				   EVO_FLAG_FILE_RECURSIVE | EVO_FLAG_WATCH_ENTRY);
+	evo_frame_add_str(&b, EVO_F_PATH, dir);
+	evo_frame_end(&b, m);
+	client_send(&c, &b);
+	client_expect(&c, 90, EVO_MSG_FILE_WATCHING, &r);
+	rx_free(&r);
+
+	char *sub = path_in(dir, "sub");
+	send_path(&c, 91, EVO_MSG_FILE_MKDIR, 0, sub);
+	client_expect(&c, 91, EVO_MSG_OK, &r);
+	rx_free(&r);
+	/* The new directory is watched before its file is written: the
+	 * mkdir's event is handled first, init serving one request at a time. */
+	client_expect(&c, 90, EVO_MSG_FILE_EVENT, &r);
+	char *name = rx_str(&r, EVO_F_NAME);
+	cr_assert_str_eq(name, "sub");
+	cr_assert_eq(rx_int(&r, EVO_F_EVENT), EVO_FILE_EVENT_CREATE);
+	free(name);
+	rx_free(&r);
+
+	char *file = path_in(dir, "sub/f.txt");
+	b = (struct evo_buf){0};
+	m = evo_frame_begin(&b, 92, EVO_MSG_FILE_WRITE, 0);
+	evo_frame_add_str(&b, EVO_F_PATH, file);
+	evo_frame_add(&b, EVO_F_DATA, "hi", 2);
+	evo_frame_add_str(&b, EVO_F_XATTR, "user.e2b.owner=team a");
+	evo_frame_end(&b, m);
+	client_send(&c, &b);
+	client_expect(&c, 92, EVO_MSG_OK, &r);
+	rx_free(&r);
+	bool created = false, written = false;
+	while (!created || !written) {
+		client_expect(&c, 90, EVO_MSG_FILE_EVENT, &r);
+		name = rx_str(&r, EVO_F_NAME);
+		cr_assert_str_eq(name, "sub/f.txt");
+		free(name);
+		int64_t what = rx_int(&r, EVO_F_EVENT);
+		created |= what == EVO_FILE_EVENT_CREATE;
+		written |= what == EVO_FILE_EVENT_WRITE;
+		struct evo_field entry;
+		cr_assert(rx_find(&r, EVO_F_ENTRY, &entry), "the event carries the entry");
+		rx_free(&r);
+	}
+
+	/* The attribute is set, and reported by FILE_STAT. */
+	char value[32];
+	ssize_t n = getxattr(file, "user.e2b.owner", value, sizeof value);
+	cr_assert_eq(n, 6);
+	cr_assert(memcmp(value, "team a", 6) == 0);
+	send_path(&c, 93, EVO_MSG_FILE_STAT, 0, file);
+	for (;;) { /* the attribute's own chmod event may come first */
+		client_recv(&c, &r);
+		if (r.f.stream == 93)
+			break;
+		cr_assert(r.f.stream == 90 && r.f.type == EVO_MSG_FILE_EVENT);
+		rx_free(&r);
+	}
+	cr_assert_eq(r.f.type, EVO_MSG_OK);
+	char *xattr = rx_str(&r, EVO_F_XATTR);
+	cr_assert_str_eq(xattr, "user.e2b.owner=team a");
+	free(xattr);
+	rx_free(&r);
+
+	/* Only user.* attributes may be set. */
+	b = (struct evo_buf){0};
+	m = evo_frame_begin(&b, 94, EVO_MSG_FILE_WRITE, 0);
+	evo_frame_add_str(&b, EVO_F_PATH, file);
+	evo_frame_add(&b, EVO_F_DATA, "x", 1);
+	evo_frame_add_str(&b, EVO_F_XATTR, "trusted.x=1");
+	evo_frame_end(&b, m);
+	client_send(&c, &b);
+	free(client_expect_error(&c, 94, EINVAL));
+
+	client_send_empty(&c, 90, EVO_MSG_FILE_UNWATCH);
+	/* Events of the write above may still come first. */
+	for (;;) {
+		client_recv(&c, &r);
+		if (r.f.stream == 90 && r.f.type == EVO_MSG_OK)
+			break;
+		cr_assert(r.f.stream == 90 && r.f.type == EVO_MSG_FILE_EVENT,
+			  "stream %u type %u", r.f.stream, r.f.type);
+		rx_free(&r);
+	}
+	rx_free(&r);
+	client_send_empty(&c, 90, EVO_MSG_FILE_UNWATCH);
+	free(client_expect_error(&c, 90, ESRCH));
+	send_path(&c, 95, EVO_MSG_FILE_WATCH, 0, file);
+	free(client_expect_error(&c, 95, ENOTDIR));
+
+	client_stop(&c);
+	free(file);
+	free(sub);
+	scratch_remove(dir);
 }

@@ -48,7 +48,7 @@ Test(store, agents_round_trip_and_persist, .init = make_dir, .fini = remove_dir)
 	struct store *s;
 	struct evo_error err = {0};
 	cr_assert_eq(store_open(dir, &s, &err), 0, "%s", err.msg);
-	cr_expect_eq(store_schema_version(s), 4);
+	cr_expect_eq(store_schema_version(s), 5);
 	struct agent a = sample("a1", "", 1000);
 	cr_assert_eq(store_agent_insert(s, &a, &err), 0, "%s", err.msg);
 	cr_expect_eq(store_agent_insert(s, &a, &err), -1);
@@ -60,6 +60,8 @@ Test(store, agents_round_trip_and_persist, .init = make_dir, .fini = remove_dir)
 	agent_mark_stopped(&a, AGENT_STOP_EXITED, 7, "exit 7", 4000, &err);
 	a.cost = 123456;
 	a.tokens_used = 42;
+	a.paused_at_ms = 3000;
+	a.paused_total_ms = 500;
 	cr_assert_eq(store_agent_update(s, &a, &err), 0, "%s", err.msg);
 	store_close(s);
 
@@ -78,6 +80,8 @@ Test(store, agents_round_trip_and_persist, .init = make_dir, .fini = remove_dir)
 	cr_expect_eq(b.cost, 123456);
 	cr_expect_eq(b.tokens_used, 42);
 	cr_expect_eq(b.execution_time_ms, 2000);
+	cr_expect_eq(b.paused_at_ms, 3000);
+	cr_expect_eq(b.paused_total_ms, 500);
 	cr_expect_str_eq(b.environment_json, "{\"A\":\"1\"}");
 	cr_expect_null(b.capabilities_json);
 	cr_expect(b.keep_alive);
