@@ -8,6 +8,8 @@
 #   ROUNDS=3 SEQ=200 CONC=100 bench/e2b.sh
 set -eu
 cd "$(dirname "$0")/.."
+# shellcheck source=lib.sh
+. bench/lib.sh
 build=${EVOCLAW_BUILD:-build}
 rounds=${ROUNDS:-3}
 export SEQ=${SEQ:-200} CONC=${CONC:-100}
@@ -21,14 +23,7 @@ server_pid=''
 cleanup() {
 	set +e
 	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-	for id in $(ls "$EVOCLAW_RUN_DIR/sandboxes" 2>/dev/null); do
-		"$evoclaw" sandbox kill "$id" >/dev/null 2>&1
-	done
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		"$evoclaw" sandbox pool drain >/dev/null
-		grep -lsx "EVOCLAW_RUN_DIR=$EVOCLAW_RUN_DIR" --null-data /proc/[0-9]*/environ >/dev/null || break
-		sleep 0.2
-	done
+	bench_reap_sandboxes "$evoclaw"
 	rm -rf "$EVOCLAW_RUN_DIR" "$work"
 }
 trap cleanup EXIT

@@ -11,6 +11,8 @@
 # (SWEEP="1 8 256": other wrk connection counts, 5 s each; SWEEP= skips)
 set -eu
 cd "$(dirname "$0")/.."
+# shellcheck source=lib.sh
+. bench/lib.sh
 build=${EVOCLAW_BUILD:-build}
 rounds=${ROUNDS:-3}
 duration=${DURATION:-10}
@@ -34,19 +36,7 @@ cleanup() {
 	set +e
 	for p in $hello_pid $page_pid; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
 	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-	# The server leaves its agents' sandboxes running when it stops: every
-	# sandbox of this run directory is this run's.
-	ids=$("$evoclaw" sandbox ls --json 2>/dev/null |
-		python3 -c 'import json,sys; print(" ".join(s["id"] for s in json.load(sys.stdin) if s["state"] != "warm"))')
-	# shellcheck disable=SC2086 # a list of ids
-	[ -n "$ids" ] && "$evoclaw" sandbox kill $ids >/dev/null
-	# A pool refill the server started may still be under way: drain
-	# until no process of this run directory is left.
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		"$evoclaw" sandbox pool drain >/dev/null
-		grep -lsx "EVOCLAW_RUN_DIR=$EVOCLAW_RUN_DIR" --null-data /proc/[0-9]*/environ >/dev/null || break
-		sleep 0.2
-	done
+	bench_reap_sandboxes "$evoclaw"
 	rm -rf "$EVOCLAW_RUN_DIR" "$work"
 }
 trap cleanup EXIT

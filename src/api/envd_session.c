@@ -278,6 +278,22 @@ static void fire_user_waiters(struct envd_session *s)
 	free(w);
 }
 
+/* ERRNO and MESSAGE of an ERROR frame; *message is malloc'd (or NULL). */
+static void read_error(const struct evo_frame *f, int32_t *errnum, char **message)
+{
+	struct evo_field_iter it;
+	struct evo_field fld;
+	*errnum = EIO;
+	*message = NULL;
+	evo_field_iter_init(&it, f->payload, f->payload_len);
+	while (evo_field_next(&it, &fld, NULL) > 0) {
+		if (fld.tag == EVO_F_ERRNO)
+			evo_field_i32(&fld, errnum, NULL);
+		else if (fld.tag == EVO_F_MESSAGE && *message == NULL)
+			evo_field_string(&fld, message, NULL);
+	}
+}
+
 static void call_finish_error(struct envd_call *c, int errnum, const char *message)
 {
 	if (c->errnum == 0) {
@@ -574,15 +590,9 @@ static void call_frame(struct envd_call *c, const struct evo_frame *f)
 			c->pending--;
 		break;
 	case EVO_MSG_ERROR: {
-		int32_t errnum = EIO;
+		int32_t errnum;
 		_cleanup_free_ char *message = NULL;
-		evo_field_iter_init(&it, f->payload, f->payload_len);
-		while (evo_field_next(&it, &fld, NULL) > 0) {
-			if (fld.tag == EVO_F_ERRNO)
-				evo_field_i32(&fld, &errnum, NULL);
-			else if (fld.tag == EVO_F_MESSAGE && message == NULL)
-				evo_field_string(&fld, &message, NULL);
-		}
+		read_error(f, &errnum, &message);
 		call_finish_error(c, errnum, message ? message : strerror(errnum));
 		if (c->pending > 0)
 			c->pending--;
@@ -771,14 +781,9 @@ static void proc_frame(struct envd_proc *p, const struct evo_frame *f)
 		/* After the start, an ERROR answers a request on the stream
 		 * (a signal, stdin); before it, the process did not start. */
 		if (!p->started) {
-			int32_t errnum = EIO;
+			int32_t errnum;
 			_cleanup_free_ char *message = NULL;
-			while (evo_field_next(&it, &fld, NULL) > 0) {
-				if (fld.tag == EVO_F_ERRNO)
-					evo_field_i32(&fld, &errnum, NULL);
-				else if (fld.tag == EVO_F_MESSAGE && message == NULL)
-					evo_field_string(&fld, &message, NULL);
-			}
+			read_error(f, &errnum, &message);
 			envd_proc_fail(p, CONNECT_INVALID_ARGUMENT,
 				       message ? message : strerror(errnum));
 		}
@@ -863,14 +868,10 @@ static void watch_frame(struct envd_watch *w, const struct evo_frame *f)
 	}
 	case EVO_MSG_OK:
 	case EVO_MSG_ERROR: {
-		int32_t errnum = EIO;
+		int32_t errnum = 0;
 		_cleanup_free_ char *message = NULL;
-		while (evo_field_next(&it, &fld, NULL) > 0) {
-			if (fld.tag == EVO_F_ERRNO)
-				evo_field_i32(&fld, &errnum, NULL);
-			else if (fld.tag == EVO_F_MESSAGE && message == NULL)
-				evo_field_string(&fld, &message, NULL);
-		}
+		if (f->type == EVO_MSG_ERROR)
+			read_error(f, &errnum, &message);
 		w->ended = true;
 		if (f->type == EVO_MSG_OK)
 			envd_stream_end(w->st, CONNECT_OK, NULL);

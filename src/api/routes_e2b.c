@@ -404,6 +404,19 @@ static enum MHD_Result set_timeout(struct api *api, struct MHD_Connection *c,
 	return apply_timeout(api, c, req, id, only_extend, key, &ret) ? no_content(c) : ret;
 }
 
+/* The Sandbox schema of id, as it is now. */
+static enum MHD_Result answer_sandbox(struct api *api, struct MHD_Connection *c, const char *id,
+				      unsigned status)
+{
+	struct agent a;
+	struct evo_error err = {0};
+	if (orch_get(api->orch, id, &a, &err) < 0)
+		return e2b_evo_error(c, &err);
+	json_t *out = sandbox_json(&a);
+	agent_clear(&a);
+	return http_send_json(c, status, out);
+}
+
 /* Connect resumes a paused sandbox (201), with the body's timeout or the
  * time it had left; a running one's time to live is only ever extended
  * (200). */
@@ -429,11 +442,7 @@ static enum MHD_Result connect_sandbox(struct api *api, struct MHD_Connection *c
 	} else if (!apply_timeout(api, c, req, id, true, "timeout", &ret)) {
 		return ret;
 	}
-	if (orch_get(api->orch, id, &a, &err) < 0)
-		return e2b_evo_error(c, &err);
-	json_t *out = sandbox_json(&a);
-	agent_clear(&a);
-	return http_send_json(c, status, out);
+	return answer_sandbox(api, c, id, status);
 }
 
 /* The older resume call: 201, or 409 when it is not paused. */
@@ -451,11 +460,7 @@ static enum MHD_Result resume_sandbox(struct api *api, struct MHD_Connection *c,
 		return ret;
 	if (orch_resume(api->orch, id, (uint32_t)seconds, &err) < 0)
 		return e2b_evo_error(c, &err);
-	if (orch_get(api->orch, id, &a, &err) < 0)
-		return e2b_evo_error(c, &err);
-	json_t *out = sandbox_json(&a);
-	agent_clear(&a);
-	return http_send_json(c, 201, out);
+	return answer_sandbox(api, c, id, 201);
 }
 
 /* Pause: 204, or 409 when paused already (the SDK's false). */

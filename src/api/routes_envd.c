@@ -415,6 +415,23 @@ static bool resolve_path(const char *path, const char *home, char *out, size_t s
 
 /* ---- calls ---------------------------------------------------------------------- */
 
+/* Send frames (emptied) on st's call without the lock; a send that fails
+ * fails the call, which wakes whoever waits for it. */
+static int call_send(struct envd_state *st, struct evo_buf *frames, struct evo_error *err)
+{
+	struct evo_error local = {0};
+	if (err == NULL)
+		err = &local;
+	int r = envd_send(st->session, frames, err);
+	if (r < 0) {
+		envd_lock(st->api->envd);
+		envd_call_fail(st->call, EPIPE, err->msg);
+		envd_unlock(st->api->envd);
+	}
+	evo_buf_free(frames);
+	return r;
+}
+
 /* Send one request frame (built by `build` on the call's stream) and
  * park until its reply. */
 static enum MHD_Result send_call(struct envd_state *st, struct api_request *req,
@@ -432,13 +449,7 @@ static enum MHD_Result send_call(struct envd_state *st, struct api_request *req,
 	envd_unlock(h);
 	struct evo_buf b = {0};
 	build(&b, stream, arg);
-	struct evo_error err = {0};
-	if (envd_send(st->session, &b, &err) < 0) {
-		envd_lock(h);
-		envd_call_fail(st->call, EPIPE, err.msg);
-		envd_unlock(h);
-	}
-	evo_buf_free(&b);
+	call_send(st, &b, NULL);
 	return ret;
 }
 
@@ -458,54 +469,29 @@ static json_t *entries_json(const struct evo_buf *reply)
 
 /* ---- process.Process and filesystem.Filesystem ------------------------------------ */
 
-struct path_args {
-	const char *path, *new_path;
-	uint32_t depth;
-	const struct passwd_entry *user;
+/* One file request (FILE_STAT, FILE_MKDIR, FILE_RENAME, FILE_LIST,
+ * FILE_REMOVE) and the fields it takes. */
+struct file_request {
+	uint8_t type, flags;
+	const char *path;
+	const char *new_path;             /* FILE_RENAME */
+	uint32_t depth;                   /* FILE_LIST */
+	const struct passwd_entry *owner; /* FILE_MKDIR: who owns what it makes */
 };
 
-static void build_stat(struct evo_buf *b, uint32_t stream, const void *arg)
+static void build_file_request(struct evo_buf *b, uint32_t stream, const void *arg)
 {
-	const struct path_args *a = arg;
-	size_t m = evo_frame_begin(b, stream, EVO_MSG_FILE_STAT, 0);
-	evo_frame_add_str(b, EVO_F_PATH, a->path);
-	evo_frame_end(b, m);
-}
-
-static void build_mkdir(struct evo_buf *b, uint32_t stream, const void *arg)
-{
-	const struct path_args *a = arg;
-	size_t m = evo_frame_begin(b, stream, EVO_MSG_FILE_MKDIR,
-				   EVO_FLAG_FILE_MKPARENTS | EVO_FLAG_FILE_EXCL);
-	evo_frame_add_str(b, EVO_F_PATH, a->path);
-	evo_frame_add_u32(b, EVO_F_UID, a->user->uid);
-	evo_frame_add_u32(b, EVO_F_GID, a->user->gid);
-	evo_frame_end(b, m);
-}
-
-static void build_rename(struct evo_buf *b, uint32_t stream, const void *arg)
-{
-	const struct path_args *a = arg;
-	size_t m = evo_frame_begin(b, stream, EVO_MSG_FILE_RENAME, 0);
-	evo_frame_add_str(b, EVO_F_PATH, a->path);
-	evo_frame_add_str(b, EVO_F_NEW_PATH, a->new_path);
-	evo_frame_end(b, m);
-}
-
-static void build_list(struct evo_buf *b, uint32_t stream, const void *arg)
-{
-	const struct path_args *a = arg;
-	size_t m = evo_frame_begin(b, stream, EVO_MSG_FILE_LIST, 0);
-	evo_frame_add_str(b, EVO_F_PATH, a->path);
-	evo_frame_add_u32(b, EVO_F_DEPTH, a->depth);
-	evo_frame_end(b, m);
-}
-
-static void build_remove(struct evo_buf *b, uint32_t stream, const void *arg)
-{
-	const struct path_args *a = arg;
-	size_t m = evo_frame_begin(b, stream, EVO_MSG_FILE_REMOVE, EVO_FLAG_FILE_RECURSIVE);
-	evo_frame_add_str(b, EVO_F_PATH, a->path);
+	const struct file_request *f = arg;
+	size_t m = evo_frame_begin(b, stream, f->type, f->flags);
+	evo_frame_add_str(b, EVO_F_PATH, f->path);
+	if (f->new_path)
+		evo_frame_add_str(b, EVO_F_NEW_PATH, f->new_path);
+	if (f->depth)
+		evo_frame_add_u32(b, EVO_F_DEPTH, f->depth);
+	if (f->owner) {
+		evo_frame_add_u32(b, EVO_F_UID, f->owner->uid);
+		evo_frame_add_u32(b, EVO_F_GID, f->owner->gid);
+	}
 	evo_frame_end(b, m);
 }
 
@@ -762,7 +748,7 @@ static enum MHD_Result rpc_route(struct envd_state *st, struct api_request *req,
 		return ret;
 	struct envd_request *r = &st->rpc;
 	char path[PATH_MAX], new_path[PATH_MAX];
-	struct path_args pa = {.path = path, .new_path = new_path, .depth = r->depth, .user = &user};
+	struct file_request fr = {.path = path};
 	if (r->path && !resolve_path(r->path, user.home, path, sizeof path))
 		return rpc_error(st->c, CONNECT_INVALID_ARGUMENT, "path: too long");
 	if (r->destination && !resolve_path(r->destination, user.home, new_path, sizeof new_path))
@@ -797,15 +783,25 @@ static enum MHD_Result rpc_route(struct envd_state *st, struct api_request *req,
 		return stream_error(st->c, CONNECT_UNIMPLEMENTED,
 				    "StreamInput is not supported; use SendInput");
 	case ENVD_FS_STAT:
-		return send_call(st, req, build_stat, &pa);
+		fr.type = EVO_MSG_FILE_STAT;
+		return send_call(st, req, build_file_request, &fr);
 	case ENVD_FS_MAKE_DIR:
-		return send_call(st, req, build_mkdir, &pa);
+		fr.type = EVO_MSG_FILE_MKDIR;
+		fr.flags = EVO_FLAG_FILE_MKPARENTS | EVO_FLAG_FILE_EXCL;
+		fr.owner = &user;
+		return send_call(st, req, build_file_request, &fr);
 	case ENVD_FS_MOVE:
-		return send_call(st, req, build_rename, &pa);
+		fr.type = EVO_MSG_FILE_RENAME;
+		fr.new_path = new_path;
+		return send_call(st, req, build_file_request, &fr);
 	case ENVD_FS_LIST_DIR:
-		return send_call(st, req, build_list, &pa);
+		fr.type = EVO_MSG_FILE_LIST;
+		fr.depth = r->depth;
+		return send_call(st, req, build_file_request, &fr);
 	case ENVD_FS_REMOVE:
-		return send_call(st, req, build_remove, &pa);
+		fr.type = EVO_MSG_FILE_REMOVE;
+		fr.flags = EVO_FLAG_FILE_RECURSIVE;
+		return send_call(st, req, build_file_request, &fr);
 	case ENVD_FS_WATCH_DIR:
 		return watch_dir(st, path);
 	case ENVD_METHOD_UNKNOWN:
@@ -836,13 +832,7 @@ static void read_next_window(struct envd_state *st)
 	uint32_t stream = envd_call_stream(st->call);
 	envd_unlock(h);
 	build_read(&b, stream, st);
-	struct evo_error err = {0};
-	if (envd_send(st->session, &b, &err) < 0) {
-		envd_lock(h);
-		envd_call_fail(st->call, EPIPE, err.msg);
-		envd_unlock(h);
-	}
-	evo_buf_free(&b);
+	call_send(st, &b, NULL);
 }
 
 static ssize_t download_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -1010,13 +1000,8 @@ static void upload_send_chunk(struct envd_upload *u)
 	u->file_sent = true;
 	u->chunk.len = 0;
 	struct evo_error err = {0};
-	if (envd_send(st->session, &b, &err) < 0) {
-		envd_lock(h);
-		envd_call_fail(st->call, EPIPE, err.msg);
-		envd_unlock(h);
+	if (call_send(st, &b, &err) < 0)
 		upload_fail(u, 502, "sandbox is not running: %s", err.msg);
-	}
-	evo_buf_free(&b);
 }
 
 static void upload_file_data(struct envd_upload *u, const char *data, size_t len)
