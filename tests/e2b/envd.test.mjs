@@ -182,6 +182,59 @@ test('file metadata, watch entries, and user xattrs in the sandbox (envd 0.6.x)'
     assert.equal(py.stdout, "b'1'\n")
   }))
 
+// Connect envelopes on the wire: a stream sends keepalives while the
+// command is silent, and Connect-Timeout-Ms ends the stream and the command.
+async function rawStart(sbx, cmd, headers) {
+  const body = Buffer.from(JSON.stringify({ process: { cmd: '/bin/bash', args: ['-c', cmd] } }))
+  const head = Buffer.alloc(5)
+  head.writeUInt32BE(body.length, 1)
+  const res = await fetch(`${process.env.E2B_SANDBOX_URL}/process.Process/Start`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/connect+json', 'connect-protocol-version': '1',
+      'e2b-sandbox-id': sbx.sandboxId, 'x-access-token': sbx.envdAccessToken,
+      ...headers,
+    },
+    body: Buffer.concat([head, body]),
+  })
+  assert.equal(res.status, 200)
+  const bytes = Buffer.from(await res.arrayBuffer())
+  const messages = []
+  for (let pos = 0; pos < bytes.length;) {
+    const flags = bytes[pos]
+    const len = bytes.readUInt32BE(pos + 1)
+    messages.push({ flags, json: JSON.parse(bytes.subarray(pos + 5, pos + 5 + len).toString()) })
+    pos += 5 + len
+  }
+  return messages
+}
+
+test('streams: keepalives in silence, Connect-Timeout-Ms ends the command', () =>
+  withSandbox(async (sbx) => {
+    const quiet = await rawStart(sbx, 'sleep 2.5; echo done', { 'keepalive-ping-interval': '1' })
+    const kinds = quiet.map((m) => m.flags === 2 ? 'end-stream' : Object.keys(m.json.event)[0])
+    assert.equal(kinds[0], 'start')
+    assert.ok(kinds.filter((k) => k === 'keepalive').length >= 2, kinds.join(' '))
+    assert.deepEqual(kinds.slice(-2), ['end', 'end-stream'])
+    assert.deepEqual(quiet.at(-1).json, {}, 'a successful stream ends with {}')
+
+    const t0 = Date.now()
+    const cut = await rawStart(sbx, 'sleep 30', { 'connect-timeout-ms': '500' })
+    assert.ok(Date.now() - t0 < 5000)
+    assert.equal(cut.at(-1).flags, 2)
+    assert.equal(cut.at(-1).json.error?.code, 'deadline_exceeded', JSON.stringify(cut))
+    const pid = cut[0].json.event.start.pid
+    await waitFor(async () => !(await sbx.commands.list()).some((p) => p.pid === pid), 'the command to be killed')
+  }))
+
+async function waitFor(fn, what, ms = 10000) {
+  const end = Date.now() + ms
+  while (!(await fn())) {
+    assert.ok(Date.now() < end, `timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
 test('the envd token is required', async () => {
   const sbx = await Sandbox.create('base', opts)
   try {
