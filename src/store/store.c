@@ -12,11 +12,7 @@
 #include "common/cleanup.h"
 #include "common/fileutil.h"
 
-struct store {
-	sqlite3 *db;
-	pthread_mutex_t lock;
-	uint64_t generation; /* writes so far (store_generation) */
-};
+#include "store/store_internal.h"
 
 /* Migration n takes the schema from version n-1 to n. Append only: a
  * shipped migration is never edited. */
@@ -69,9 +65,17 @@ static const char *const migrations[] = {
 	 * were paused before, which is not billed. */
 	"ALTER TABLE agents ADD COLUMN paused_at_ms INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE agents ADD COLUMN paused_total_ms INTEGER NOT NULL DEFAULT 0;",
+	/* 6: SaaS tenants and their API keys (keyed hashes only). */
+	"CREATE TABLE tenants (id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE,"
+	" max_agents INTEGER NOT NULL, credit_limit_micros INTEGER NOT NULL,"
+	" created_at_ms INTEGER NOT NULL);"
+	"CREATE TABLE api_keys (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL REFERENCES tenants(id),"
+	" hash BLOB NOT NULL UNIQUE, prefix TEXT NOT NULL, created_at_ms INTEGER NOT NULL,"
+	" revoked_at_ms INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX api_keys_by_tenant ON api_keys (tenant_id, created_at_ms);",
 };
 
-static int db_error(struct store *s, struct evo_error *err, const char *what)
+int store_db_error(struct store *s, struct evo_error *err, const char *what)
 {
 	int code = sqlite3_extended_errcode(s->db);
 	enum evo_error_kind kind = (code & 0xff) == SQLITE_CONSTRAINT ? EVO_ERR_CONFLICT
@@ -79,7 +83,7 @@ static int db_error(struct store *s, struct evo_error *err, const char *what)
 	return evo_error_set(err, kind, 0, "%s: %s", what, sqlite3_errmsg(s->db));
 }
 
-static int exec(struct store *s, const char *sql, struct evo_error *err)
+int store_exec(struct store *s, const char *sql, struct evo_error *err)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -114,7 +118,7 @@ static int migrate(struct store *s, struct evo_error *err)
 	int have = 0;
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-		return db_error(s, err, "read schema version");
+		return store_db_error(s, err, "read schema version");
 	if (sqlite3_step(st) == SQLITE_ROW)
 		have = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
@@ -127,13 +131,13 @@ static int migrate(struct store *s, struct evo_error *err)
 	for (int v = have + 1; v <= want; v++) {
 		char bump[64];
 		snprintf(bump, sizeof bump, "PRAGMA user_version = %d;", v);
-		if (exec(s, "BEGIN IMMEDIATE;", err) < 0)
+		if (store_exec(s, "BEGIN IMMEDIATE;", err) < 0)
 			return -1;
-		if (exec(s, migrations[v - 1], err) < 0 || exec(s, bump, err) < 0) {
-			exec(s, "ROLLBACK;", NULL);
+		if (store_exec(s, migrations[v - 1], err) < 0 || store_exec(s, bump, err) < 0) {
+			store_exec(s, "ROLLBACK;", NULL);
 			return evo_error_prefix(err, "migration %d", v);
 		}
-		if (exec(s, "COMMIT;", err) < 0)
+		if (store_exec(s, "COMMIT;", err) < 0)
 			return evo_error_prefix(err, "migration %d", v);
 	}
 	return 0;
@@ -158,7 +162,7 @@ int store_open(const char *data_dir, struct store **out, struct evo_error *err)
 	/* WAL: readers never block the writer; NORMAL sync keeps every
 	 * committed transaction across a process crash (kill -9). */
 	/* A 64 MiB page cache: tens of thousands of agents stay in memory. */
-	if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+	if (store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
 		    " PRAGMA cache_size=-65536;",
 		 err) < 0 ||
 	    migrate(s, err) < 0) {
@@ -299,7 +303,7 @@ static int run_change(struct store *s, const char *sql, const struct agent *a, c
 	sqlite3_stmt *st = NULL;
 	int r = -1;
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		db_error(s, err, what);
+		store_db_error(s, err, what);
 		goto out;
 	}
 	if (a)
@@ -307,7 +311,7 @@ static int run_change(struct store *s, const char *sql, const struct agent *a, c
 	else
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) != SQLITE_DONE) {
-		db_error(s, err, what);
+		store_db_error(s, err, what);
 		goto out;
 	}
 	if (must_change && sqlite3_changes(s->db) == 0) {
@@ -354,7 +358,7 @@ int store_agent_get(struct store *s, const char *id, struct agent *out, struct e
 	int r = -1;
 	if (sqlite3_prepare_v2(s->db, "SELECT " AGENT_COLUMNS " FROM agents WHERE id = ?1", -1, &st,
 			       NULL) != SQLITE_OK) {
-		db_error(s, err, "read agent");
+		store_db_error(s, err, "read agent");
 		goto out;
 	}
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
@@ -365,7 +369,7 @@ int store_agent_get(struct store *s, const char *id, struct agent *out, struct e
 	} else if (rc == SQLITE_DONE) {
 		evo_error_set(err, EVO_ERR_NOT_FOUND, 0, "no agent %s", id);
 	} else {
-		db_error(s, err, "read agent");
+		store_db_error(s, err, "read agent");
 	}
 out:
 	sqlite3_finalize(st);
@@ -416,7 +420,7 @@ int store_agent_list(struct store *s, const struct store_agent_filter *filter, s
 	sqlite3_stmt *st = NULL;
 	int r = -1;
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		db_error(s, err, "list agents");
+		store_db_error(s, err, "list agents");
 		goto out;
 	}
 	sqlite3_bind_int64(st, 1, limit > INT64_MAX ? INT64_MAX : (sqlite3_int64)limit);
@@ -439,7 +443,7 @@ int store_agent_list(struct store *s, const struct store_agent_filter *filter, s
 		for (size_t i = 0; i < n; i++)
 			agent_clear(&list[i]);
 		free(list);
-		db_error(s, err, "list agents");
+		store_db_error(s, err, "list agents");
 		goto out;
 	}
 	*out = list;
@@ -462,12 +466,12 @@ static int query_int(struct store *s, const char *select, const struct store_age
 	sqlite3_stmt *st = NULL;
 	int r = -1;
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		db_error(s, err, what);
+		store_db_error(s, err, what);
 		goto out;
 	}
 	bind_filter(st, f);
 	if (sqlite3_step(st) != SQLITE_ROW) {
-		db_error(s, err, what);
+		store_db_error(s, err, what);
 		goto out;
 	}
 	*out = sqlite3_column_int64(st, 0);
@@ -507,18 +511,18 @@ int store_agent_destroy(struct store *s, const char *id, usd_micros spent, struc
 	pthread_mutex_lock(&s->lock);
 	sqlite3_stmt *del = NULL, *add = NULL;
 	int r = -1;
-	if (exec(s, "BEGIN IMMEDIATE;", err) < 0)
+	if (store_exec(s, "BEGIN IMMEDIATE;", err) < 0)
 		goto out;
 	if (sqlite3_prepare_v2(s->db, "DELETE FROM agents WHERE id = ?1", -1, &del, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->db,
 			       "UPDATE ledger SET micros = micros + ?1 WHERE name = 'destroyed_agents_spend'",
 			       -1, &add, NULL) != SQLITE_OK) {
-		db_error(s, err, "destroy agent");
+		store_db_error(s, err, "destroy agent");
 		goto rollback;
 	}
 	sqlite3_bind_text(del, 1, id, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(del) != SQLITE_DONE) {
-		db_error(s, err, "destroy agent");
+		store_db_error(s, err, "destroy agent");
 		goto rollback;
 	}
 	if (sqlite3_changes(s->db) == 0) {
@@ -527,16 +531,16 @@ int store_agent_destroy(struct store *s, const char *id, usd_micros spent, struc
 	}
 	sqlite3_bind_int64(add, 1, spent);
 	if (sqlite3_step(add) != SQLITE_DONE) {
-		db_error(s, err, "destroy agent");
+		store_db_error(s, err, "destroy agent");
 		goto rollback;
 	}
-	if (exec(s, "COMMIT;", err) < 0)
+	if (store_exec(s, "COMMIT;", err) < 0)
 		goto rollback;
 	__atomic_add_fetch(&s->generation, 1, __ATOMIC_RELEASE);
 	r = 0;
 	goto out;
 rollback:
-	exec(s, "ROLLBACK;", NULL);
+	store_exec(s, "ROLLBACK;", NULL);
 out:
 	sqlite3_finalize(del);
 	sqlite3_finalize(add);

@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "core/agent.h"
+#include "core/tenant.h"
 
 struct store;
 
@@ -58,5 +59,31 @@ int store_spend_finished(struct store *s, usd_micros *out, struct evo_error *err
 /* Delete an agent's record, keeping what it spent in the ledger: one
  * transaction. NOT_FOUND if absent. */
 int store_agent_destroy(struct store *s, const char *id, usd_micros spent, struct evo_error *err);
+
+/* ---- tenants and their keys (store_tenants.c) ------------------------------- */
+
+/* A new tenant and its first key, in one transaction. CONFLICT when the
+ * e-mail address is registered already. */
+int store_tenant_insert(struct store *s, const struct tenant *t, const struct api_key_record *key,
+			struct evo_error *err);
+/* NOT_FOUND when there is none. */
+int store_tenant_get(struct store *s, const char *id, struct tenant *out, struct evo_error *err);
+/* Every tenant, oldest first; *out malloc'd. */
+int store_tenant_list(struct store *s, struct tenant **out, size_t *count, struct evo_error *err);
+
+/* The key with this hash, revoked or not; NOT_FOUND when there is none. */
+int store_key_find(struct store *s, const uint8_t hash[API_KEY_HASH_LEN],
+		   struct api_key_record *out, struct evo_error *err);
+/* A tenant's keys, oldest first (revoked ones too); *out malloc'd. */
+int store_key_list(struct store *s, const char *tenant_id, struct api_key_record **out,
+		   size_t *count, struct evo_error *err);
+/* Add a key for its tenant; with `replaces` (not NULL), revoke that key of
+ * the same tenant in the same transaction (rotation). NOT_FOUND when
+ * `replaces` is not a key of that tenant in use. */
+int store_key_add(struct store *s, const struct api_key_record *key, const char *replaces,
+		  int64_t now_ms, struct evo_error *err);
+/* Revoke a tenant's key now; NOT_FOUND when it has no such key in use. */
+int store_key_revoke(struct store *s, const char *tenant_id, const char *key_id, int64_t now_ms,
+		     struct evo_error *err);
 
 #endif

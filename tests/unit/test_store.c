@@ -48,7 +48,7 @@ Test(store, agents_round_trip_and_persist, .init = make_dir, .fini = remove_dir)
 	struct store *s;
 	struct evo_error err = {0};
 	cr_assert_eq(store_open(dir, &s, &err), 0, "%s", err.msg);
-	cr_expect_eq(store_schema_version(s), 5);
+	cr_expect_eq(store_schema_version(s), 6);
 	struct agent a = sample("a1", "", 1000);
 	cr_assert_eq(store_agent_insert(s, &a, &err), 0, "%s", err.msg);
 	cr_expect_eq(store_agent_insert(s, &a, &err), -1);
@@ -167,4 +167,75 @@ Test(store, refuses_a_newer_schema, .init = make_dir, .fini = remove_dir)
 	sqlite3_close(db);
 	cr_expect_eq(store_open(dir, &s, &err), -1);
 	cr_expect(strstr(err.msg, "schema version 99") != NULL, "%s", err.msg);
+}
+
+static struct api_key_record key_for(const char *id, const char *tenant, uint8_t fill, int64_t at)
+{
+	struct api_key_record k = {.created_at_ms = at};
+	snprintf(k.id, sizeof k.id, "%s", id);
+	snprintf(k.tenant_id, sizeof k.tenant_id, "%s", tenant);
+	memset(k.hash, fill, sizeof k.hash);
+	snprintf(k.prefix, sizeof k.prefix, "evo_%02x", fill);
+	return k;
+}
+
+Test(store, tenants_and_keys, .init = make_dir, .fini = remove_dir)
+{
+	struct store *s;
+	struct evo_error err = {0};
+	cr_assert_eq(store_open(dir, &s, &err), 0, "%s", err.msg);
+	struct tenant t = {.id = "ten_1", .email = "a@example.com", .max_agents = 3,
+			   .credit_limit = 5000000, .created_at_ms = 10};
+	struct api_key_record k1 = key_for("key_1", "ten_1", 0x11, 10);
+	cr_assert_eq(store_tenant_insert(s, &t, &k1, &err), 0, "%s", err.msg);
+
+	/* The same e-mail again is refused, and leaves no key behind. */
+	struct tenant dup = t;
+	snprintf(dup.id, sizeof dup.id, "ten_2");
+	struct api_key_record k2 = key_for("key_2", "ten_2", 0x22, 11);
+	cr_assert_eq(store_tenant_insert(s, &dup, &k2, &err), -1);
+	cr_expect_eq(err.kind, EVO_ERR_CONFLICT);
+	cr_expect(strstr(err.msg, "email") != NULL, "%s", err.msg);
+	struct api_key_record found;
+	cr_expect_eq(store_key_find(s, k2.hash, &found, &err), -1);
+	cr_expect_eq(err.kind, EVO_ERR_NOT_FOUND);
+
+	struct tenant got;
+	cr_assert_eq(store_tenant_get(s, "ten_1", &got, &err), 0);
+	cr_expect_str_eq(got.email, "a@example.com");
+	cr_expect_eq(got.max_agents, 3);
+	cr_expect_eq(got.credit_limit, 5000000);
+
+	cr_assert_eq(store_key_find(s, k1.hash, &found, &err), 0);
+	cr_expect_str_eq(found.tenant_id, "ten_1");
+	cr_expect_eq(found.revoked_at_ms, 0);
+
+	/* Rotation: a new key and the old one revoked, together. */
+	struct api_key_record k3 = key_for("key_3", "ten_1", 0x33, 20);
+	cr_assert_eq(store_key_add(s, &k3, "key_1", 20, &err), 0, "%s", err.msg);
+	cr_assert_eq(store_key_find(s, k1.hash, &found, &err), 0);
+	cr_expect_eq(found.revoked_at_ms, 20);
+	/* Rotating a revoked key, or another tenant's, changes nothing. */
+	struct api_key_record k4 = key_for("key_4", "ten_1", 0x44, 21);
+	cr_expect_eq(store_key_add(s, &k4, "key_1", 21, &err), -1);
+	cr_expect_eq(err.kind, EVO_ERR_NOT_FOUND);
+	cr_expect_eq(store_key_find(s, k4.hash, &found, &err), -1);
+
+	cr_expect_eq(store_key_revoke(s, "ten_other", "key_3", 30, &err), -1);
+	cr_assert_eq(store_key_revoke(s, "ten_1", "key_3", 30, &err), 0);
+	cr_expect_eq(store_key_revoke(s, "ten_1", "key_3", 31, &err), -1, "revoked already");
+
+	struct api_key_record *keys;
+	size_t n;
+	cr_assert_eq(store_key_list(s, "ten_1", &keys, &n, &err), 0);
+	cr_assert_eq(n, 2);
+	cr_expect_str_eq(keys[0].id, "key_1");
+	cr_expect_str_eq(keys[1].id, "key_3");
+	cr_expect_eq(keys[1].revoked_at_ms, 30);
+	free(keys);
+	struct tenant *all;
+	cr_assert_eq(store_tenant_list(s, &all, &n, &err), 0);
+	cr_expect_eq(n, 1);
+	free(all);
+	store_close(s);
 }
