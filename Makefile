@@ -79,7 +79,7 @@ $(EVOCLAW): $(call obj,$(COMMON_SRC) $(CORE_SRC) $(RUNTIME_SRC) $(CLI_SRC))
 
 $(SERVER): $(call obj,$(COMMON_SRC) $(CORE_SRC) $(RUNTIME_SRC) $(STORE_SRC) $(ORCH_SRC) $(API_SRC))
 	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS) -lmicrohttpd -lsqlite3 -lz -lpthread
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS) -lmicrohttpd -lsqlite3 -lz -lsodium -lpthread
 
 # The seccomp filter, compiled from its policy with libseccomp at build time.
 $(BUILD)/gen/seccomp_filter.h: tools/gen_seccomp.c $(POLICY_SRC) src/common/error.c src/common/xalloc.c

@@ -1,5 +1,5 @@
-/* libFuzzer target: the JSON bodies of POST /api/cloud/spawn and
- * /api/agents/deploy. Never a crash or leak; a refusal always names what
+/* libFuzzer target: the JSON bodies of POST /api/cloud/spawn,
+ * /api/agents/deploy and /api/saas/register. Never a crash or leak; a refusal always names what
  * was wrong; an acceptance is a spawn the orchestrator can use. */
 #include <jansson.h>
 #include <stddef.h>
@@ -44,6 +44,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	check(body, &cfg, false);
 	check(body, &cfg, true);
+	struct register_request rr;
+	struct evo_error err = {0};
+	if (request_parse_register(body, &cfg, &rr, &err) == 0) {
+		if (!tenant_email_valid(rr.email) || rr.max_agents == 0 ||
+		    rr.max_agents > cfg.cloud.max_agents || rr.credit_limit <= 0)
+			abort();
+	} else if (err.kind != EVO_ERR_INVALID || strchr(err.msg, ':') == NULL) {
+		abort();
+	}
 	json_decref(body);
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "api/agent_json.h"
+#include "api/auth.h"
 #include "common/proto.h"
 #include "core/config.h"
 #include "orchestrator/orchestrator.h"
@@ -31,6 +32,7 @@ struct api {
 	struct page_cache *pages; /* rendered agent lists (page_cache.h) */
 	struct envd_hub *envd;    /* sessions with sandboxes' init (envd_session.h) */
 	char admin_key[80];
+	uint8_t key_secret[AUTH_SECRET_LEN]; /* keys tenant keys are hashed with */
 };
 
 /* One request's state across libmicrohttpd's calls of the handler. */
@@ -50,6 +52,7 @@ struct api_request {
 	/* A body taken as it arrives instead of buffered (envd uploads). */
 	void (*consume)(struct api *api, struct api_request *req, const char *data, size_t size);
 	struct envd_state *envd; /* an envd request's state (routes_envd.c) */
+	struct api_caller caller; /* who asked (set once the key is checked) */
 };
 
 /* Equal secrets, compared in time that does not depend on where they
@@ -126,6 +129,12 @@ void api_wait_done(struct api *api, struct follow *w);
 /* E2B create, resumed: answer if its sandbox runs or failed, else park. */
 enum MHD_Result api_e2b_create_resume(struct api *api, struct MHD_Connection *c,
 				      struct api_request *req);
+
+/* SaaS mode (routes_saas.c): /api/saas/register, /keys, /usage. The
+ * only routes a tenant key reaches so far. */
+bool api_saas_path(const char *url);
+enum MHD_Result api_saas_route(struct api *api, struct MHD_Connection *c, const char *method,
+			       const char *url, struct api_request *req);
 
 /* HTTP request counters and GET /metrics. */
 struct api_metrics *api_metrics_new(void);

@@ -1,9 +1,11 @@
 #include "api/requests.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/json_input.h"
+#include "core/budget.h"
 
 static const char *const agent_types[] = {"researcher", "coder",   "analyst", "tester",
 					  "trader",     "monitor", "sensor",  NULL};
@@ -148,4 +150,32 @@ int request_parse_agents_deploy(json_t *body, const struct evo_config *cfg,
 	if (r < 0)
 		request_free(out);
 	return r;
+}
+
+int request_parse_register(json_t *body, const struct evo_config *cfg,
+			   struct register_request *out, struct evo_error *err)
+{
+	static const char *const fields[] = {"email", "max_agents", "credit_limit_usd", NULL};
+	memset(out, 0, sizeof *out);
+	const char *email = NULL;
+	uint64_t max_agents = 0;
+	if (json_input_known_keys(body, "", fields, err) < 0 ||
+	    json_input_string(body, "", "email", TENANT_EMAIL_MAX, true, &email, err) < 0)
+		return -1;
+	if (!tenant_email_valid(email))
+		return evo_error_set(err, EVO_ERR_INVALID, 0, "email: not an e-mail address");
+	snprintf(out->email, sizeof out->email, "%s", email);
+	if (json_input_uint(body, "", "max_agents", 1, cfg->cloud.max_agents, &max_agents, err) < 0)
+		return -1;
+	if (max_agents == 0)
+		return evo_error_set(err, EVO_ERR_INVALID, 0,
+				     "max_agents: required (1 to maxAgents, %u)", cfg->cloud.max_agents);
+	out->max_agents = (uint32_t)max_agents;
+	json_t *limit = json_object_get(body, "credit_limit_usd");
+	double usd = json_is_number(limit) ? json_number_value(limit) : -1;
+	if (!(usd > 0 && usd <= 1e9))
+		return evo_error_set(err, EVO_ERR_INVALID, 0,
+				     "credit_limit_usd: required, a number of dollars above 0");
+	out->credit_limit = budget_usd_to_micros(usd);
+	return 0;
 }

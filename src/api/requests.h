@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "core/config.h"
+#include "core/tenant.h"
 #include "orchestrator/orchestrator.h"
 
 struct spawn_request {
@@ -25,6 +26,15 @@ int request_parse_agents_deploy(json_t *body, const struct evo_config *cfg,
 				struct spawn_request *out, struct evo_error *err);
 
 void request_free(struct spawn_request *r);
+
+/* POST /api/saas/register {email, max_agents, credit_limit_usd}. */
+struct register_request {
+	char email[TENANT_EMAIL_MAX + 1];
+	uint32_t max_agents;
+	usd_micros credit_limit;
+};
+int request_parse_register(json_t *body, const struct evo_config *cfg,
+			   struct register_request *out, struct evo_error *err);
 
 /* One of researcher, coder, analyst, tester, trader, monitor, sensor? */
 bool request_agent_type_valid(const char *type);

@@ -176,21 +176,34 @@ static enum MHD_Result route(struct api *api, struct MHD_Connection *c, const ch
 		return http_send_error(c, 404, "not_found", "no route %s %.200s", method, url);
 	}
 	req->route = e2b ? "/sandboxes/*" : "/api/*";
+	req->caller = (struct api_caller){.admin = true};
 	if (api->cfg->auth_mode == CONFIG_AUTH_KEY) {
 		const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-API-Key");
 		char message[PATH_MAX + 80];
+		struct evo_error err = {0};
+		message[0] = '\0';
 		if (key == NULL || *key == '\0')
 			snprintf(message, sizeof message,
 				 "missing X-API-Key header (the admin key is in %s/admin.key)",
 				 api->cfg->data_dir);
-		else if (!api_same_secret(key, api->admin_key))
-			snprintf(message, sizeof message, "invalid API key");
-		else
-			message[0] = '\0';
+		else if (!api_same_secret(key, api->admin_key) &&
+			 auth_identify_tenant(api->store, api->key_secret, key, &req->caller,
+					      &err) < 0)
+			snprintf(message, sizeof message, "%s", err.msg);
 		if (message[0])
 			return e2b ? api_e2b_unauthorized(c, message)
 				   : http_send_error(c, 401, "unauthorized", "%s", message);
 	}
+	bool saas = api_saas_path(url);
+	/* Tenant keys reach their own SaaS routes; scoping the other routes
+	 * to tenants is not done yet, so they stay the operator's. */
+	if (!req->caller.admin && !saas) {
+		const char *message = "tenant API keys reach /api/saas/* only (so far)";
+		return e2b ? api_e2b_error(c, 403, "%s", message)
+			   : http_send_error(c, 403, "forbidden", "%s", message);
+	}
+	if (saas)
+		return api_saas_route(api, c, method, url, req);
 	if (e2b)
 		return api_e2b_route(api, c, method, url, req);
 	if (strcmp(url, "/api/templates") == 0) {
@@ -353,6 +366,7 @@ int api_serve(const struct evo_config *cfg, struct evo_error *err)
 		return -1;
 	}
 	if (load_admin_key(cfg->data_dir, api.admin_key, sizeof api.admin_key, err) < 0 ||
+	    auth_load_secret(cfg->data_dir, api.key_secret, err) < 0 ||
 	    sandbox_check_run_dir(err) < 0 ||
 	    orch_open(cfg, api.store, provider_local(), &api.orch, err) < 0) {
 		freeaddrinfo(ai);

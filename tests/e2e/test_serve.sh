@@ -569,3 +569,81 @@ t_serve_logs_are_bounded_and_rotate() {
 	awk '{ n = $2 + 0; if (NR > 1 && n != prev + 1) { print "gap after " prev; exit 1 } prev = n }' "$DATA.follow"
 	serve_done
 }
+
+t_serve_saas_tenants_and_keys() {
+	serve_with '{"cloud":{"maxAgents":20}}'
+	# as KEY: METHOD PATH [BODY] with another key
+	as() {
+		k=$1; shift
+		if [ $# -ge 3 ]; then
+			curl -s -w '\n%{http_code}' -X "$1" -H "X-API-Key: $k" \
+				-H 'Content-Type: application/json' --data-binary "$3" "$URL$2"
+		else
+			curl -s -w '\n%{http_code}' -X "$1" -H "X-API-Key: $k" "$URL$2"
+		fi
+	}
+	out=$(api POST /api/saas/register '{"email":"ops@acme.test","max_agents":3,"credit_limit_usd":2.5}')
+	expect_eq 201 "$(status "$out")"
+	tenant=$(jget "$(body "$out")" 'd["tenant_id"]')
+	tkey=$(jget "$(body "$out")" 'd["api_key"]')
+	first=$(jget "$(body "$out")" 'd["key_id"]')
+	case $tkey in evo_????????????????????????????????????????????????????????????????) ;;
+	*) fail "not a tenant key: $tkey" ;; esac
+	# Bad registrations name the field; an e-mail registers once.
+	out=$(api POST /api/saas/register '{"email":"nope","max_agents":3,"credit_limit_usd":1}')
+	expect_eq 400 "$(status "$out")"; expect_contains "$(body "$out")" 'email: not an e-mail'
+	out=$(api POST /api/saas/register '{"email":"b@acme.test","max_agents":99,"credit_limit_usd":1}')
+	expect_eq 400 "$(status "$out")"; expect_contains "$(body "$out")" 'max_agents'
+	out=$(api POST /api/saas/register '{"email":"b@acme.test","max_agents":1}')
+	expect_eq 400 "$(status "$out")"; expect_contains "$(body "$out")" 'credit_limit_usd'
+	out=$(api POST /api/saas/register '{"email":"ops@acme.test","max_agents":1,"credit_limit_usd":1}')
+	expect_eq 409 "$(status "$out")"
+	# Only the admin registers.
+	out=$(as "$tkey" POST /api/saas/register '{"email":"c@acme.test","max_agents":1,"credit_limit_usd":1}')
+	expect_eq 403 "$(status "$out")"
+
+	# The tenant sees its usage and its keys (prefixes only).
+	out=$(as "$tkey" GET /api/saas/usage)
+	expect_eq 200 "$(status "$out")"
+	expect_eq "$tenant" "$(jget "$(body "$out")" 'd["tenant_id"]')"
+	expect_eq 3 "$(jget "$(body "$out")" 'd["max_agents"]')"
+	expect_eq 2.5 "$(jget "$(body "$out")" 'd["remaining_usd"]')"
+	out=$(as "$tkey" GET /api/saas/keys)
+	expect_eq 200 "$(status "$out")"
+	expect_eq 1 "$(jget "$(body "$out")" 'len(d["keys"])')"
+	expect_eq True "$(jget "$(body "$out")" 'str(d["keys"][0]["current"])')"
+	case $(body "$out") in *"$tkey"*) fail "a key listing shows the key" ;; esac
+	# The admin names the tenant.
+	expect_eq 400 "$(status "$(api GET /api/saas/usage)")"
+	expect_eq 200 "$(status "$(api GET "/api/saas/usage?tenant=$tenant")")"
+	expect_eq 404 "$(status "$(api GET '/api/saas/usage?tenant=ten_nobody')")"
+	# Other routes are the operator's for now.
+	expect_eq 403 "$(status "$(as "$tkey" GET /api/agents)")"
+	expect_eq 403 "$(status "$(as "$tkey" GET /v2/sandboxes)")"
+
+	# Rotation: a new key works, the old one stops at once.
+	out=$(as "$tkey" POST /api/saas/keys "{\"replaces\":\"$first\"}")
+	expect_eq 201 "$(status "$out")"
+	new=$(jget "$(body "$out")" 'd["api_key"]')
+	newid=$(jget "$(body "$out")" 'd["key_id"]')
+	out=$(as "$tkey" GET /api/saas/usage)
+	expect_eq 401 "$(status "$out")"; expect_contains "$(body "$out")" 'revoked'
+	expect_eq 200 "$(status "$(as "$new" GET /api/saas/usage)")"
+	# A second key, then revoking the first of them: the other stays.
+	out=$(as "$new" POST /api/saas/keys)
+	expect_eq 201 "$(status "$out")"
+	other=$(jget "$(body "$out")" 'd["api_key"]')
+	expect_eq 204 "$(status "$(as "$other" DELETE "/api/saas/keys/$newid")")"
+	expect_eq 401 "$(status "$(as "$new" GET /api/saas/usage)")"
+	expect_eq 200 "$(status "$(as "$other" GET /api/saas/usage)")"
+	expect_eq 404 "$(status "$(as "$other" DELETE "/api/saas/keys/$newid")")"
+	# Bad and missing keys.
+	expect_eq 401 "$(status "$(as "evo_$(printf '%064d' 0)" GET /api/saas/usage)")"
+	expect_eq 401 "$(status "$(as "nonsense" GET /api/saas/usage)")"
+	expect_eq 401 "$(status "$(curl -s -w '\n%{http_code}' "$URL/api/saas/usage")")"
+	# Keys are never written down: not in the database, not in the log.
+	for k in "$tkey" "$new" "$other"; do
+		grep -rqF "$k" "$DATA" "$DATA.log" && fail "a key was stored or logged"
+	done
+	serve_done
+}

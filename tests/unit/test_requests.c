@@ -123,3 +123,30 @@ Test(requests, max_lifetime_bounds_the_timeout, .init = setup)
 	expect_refused(false, "{\"timeout_sec\":101}", "from 1 to 100");
 	expect_refused(true, "{\"agent_name\":\"n\",\"config\":{\"timeout\":101}}", "from 1 to 100");
 }
+
+Test(requests, register_a_tenant, .init = setup)
+{
+	struct register_request rr;
+	struct evo_error err = {0};
+	json_t *ok = json_loads("{\"email\":\"a@b.co\",\"max_agents\":2,\"credit_limit_usd\":1.5}", 0,
+				NULL);
+	cr_assert_eq(request_parse_register(ok, &cfg, &rr, &err), 0, "%s", err.msg);
+	cr_expect_str_eq(rr.email, "a@b.co");
+	cr_expect_eq(rr.max_agents, 2);
+	cr_expect_eq(rr.credit_limit, 1500000);
+	json_decref(ok);
+	const char *bad[][2] = {
+		{"{\"max_agents\":2,\"credit_limit_usd\":1}", "email: required"},
+		{"{\"email\":\"a b@c.d\",\"max_agents\":2,\"credit_limit_usd\":1}", "email: not"},
+		{"{\"email\":\"a@b.co\",\"credit_limit_usd\":1}", "max_agents: required"},
+		{"{\"email\":\"a@b.co\",\"max_agents\":11,\"credit_limit_usd\":1}", "max_agents"},
+		{"{\"email\":\"a@b.co\",\"max_agents\":1,\"credit_limit_usd\":0}", "credit_limit_usd"},
+		{"{\"email\":\"a@b.co\",\"max_agents\":1,\"credit_limit_usd\":1,\"x\":1}", "x: unknown"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		json_t *b = json_loads(bad[i][0], 0, NULL);
+		cr_assert_eq(request_parse_register(b, &cfg, &rr, &err), -1, "accepted %s", bad[i][0]);
+		cr_expect(strstr(err.msg, bad[i][1]) != NULL, "%s: %s", bad[i][0], err.msg);
+		json_decref(b);
+	}
+}
