@@ -56,6 +56,7 @@ json_t *api_agent_json(const struct agent *a)
 	json_object_set_new(o, "id", json_string(a->id));
 	json_object_set_new(o, "name", json_string(a->name));
 	json_object_set_new(o, "agent_type", json_string(a->agent_type));
+	json_object_set_new(o, "tenant", text_or_null(a->tenant));
 	json_object_set_new(o, "template", json_string(a->template_name));
 	json_object_set_new(o, "provider", json_string(a->provider));
 	json_object_set_new(o, "sandbox_id", text_or_null(a->sandbox_id));
@@ -806,6 +807,7 @@ void api_agent_json_write(struct evo_buf *out, const struct agent *a)
 	member_string(&w, "id", a->id);
 	member_string(&w, "name", a->name);
 	member_string(&w, "agent_type", a->agent_type);
+	member_text_or_null(&w, "tenant", a->tenant);
 	member_string(&w, "template", a->template_name);
 	member_string(&w, "provider", a->provider);
 	member_text_or_null(&w, "sandbox_id", a->sandbox_id);

@@ -67,6 +67,16 @@ int64_t api_now_ms(void);
 bool api_path_id(const char *url, const char *prefix, const char *suffix, char *out,
 		 size_t size);
 
+/* The tenant a caller acts for: NULL for the admin (everyone's). */
+const char *api_caller_tenant(const struct api_request *req);
+/* What a tenant spent (finished, destroyed and live agents) and how many
+ * of its agents run now. */
+int api_tenant_spend(struct api *api, const char *tenant, usd_micros *spent, uint32_t *running,
+		     struct evo_error *err);
+/* A spawn on the caller's behalf: a tenant's gets its id and limits. */
+int api_caller_spawn(struct api *api, const struct api_request *req, struct orch_spawn *s,
+		     struct evo_error *err);
+
 /* Parse the request body as a JSON object; on failure an error response
  * has been queued and *ret holds what to return. */
 json_t *api_body_object(struct MHD_Connection *c, const struct api_request *req,
@@ -80,11 +90,14 @@ enum MHD_Result api_spawn(struct api *api, struct MHD_Connection *c, struct api_
 			  bool deploy);
 
 /* Routes. Each returns MHD_NO only when the connection must close. */
-enum MHD_Result api_cloud_list(struct api *api, struct MHD_Connection *c);
-enum MHD_Result api_cloud_costs(struct api *api, struct MHD_Connection *c);
+enum MHD_Result api_cloud_list(struct api *api, struct MHD_Connection *c,
+			       const struct api_request *req);
+enum MHD_Result api_cloud_costs(struct api *api, struct MHD_Connection *c,
+				const struct api_request *req);
 enum MHD_Result api_cloud_kill(struct api *api, struct MHD_Connection *c, const char *id);
 
-enum MHD_Result api_agents_list(struct api *api, struct MHD_Connection *c);
+enum MHD_Result api_agents_list(struct api *api, struct MHD_Connection *c,
+				const struct api_request *req);
 enum MHD_Result api_agents_get(struct api *api, struct MHD_Connection *c, const char *id);
 enum MHD_Result api_agents_delete(struct api *api, struct MHD_Connection *c, const char *id);
 enum MHD_Result api_agents_logs(struct api *api, struct MHD_Connection *c,

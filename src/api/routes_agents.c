@@ -35,7 +35,8 @@ static int query_number(struct MHD_Connection *c, const char *name, long long mi
 	return 0;
 }
 
-enum MHD_Result api_agents_list(struct api *api, struct MHD_Connection *c)
+enum MHD_Result api_agents_list(struct api *api, struct MHD_Connection *c,
+				const struct api_request *req)
 {
 	enum MHD_Result ret;
 	long long limit, offset;
@@ -45,6 +46,7 @@ enum MHD_Result api_agents_list(struct api *api, struct MHD_Connection *c)
 	struct store_agent_filter f = {
 		.status = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "status"),
 		.agent_type = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "type"),
+		.tenant = api_caller_tenant(req),
 	};
 	if (f.status && agent_status_parse(f.status) < 0)
 		return http_send_error(c, 400, "invalid_request",
@@ -53,8 +55,9 @@ enum MHD_Result api_agents_list(struct api *api, struct MHD_Connection *c)
 	/* The generation is read before the rows: a write in between makes
 	 * the page kept here stale at once, never a stale page current. */
 	char key[PAGE_CACHE_KEY_MAX];
-	snprintf(key, sizeof key, "agents?limit=%lld&offset=%lld&status=%.32s&type=%.64s", limit,
-		 offset, f.status ? f.status : "", f.agent_type ? f.agent_type : "");
+	snprintf(key, sizeof key, "agents?limit=%lld&offset=%lld&status=%.32s&type=%.64s&tenant=%s",
+		 limit, offset, f.status ? f.status : "", f.agent_type ? f.agent_type : "",
+		 f.tenant ? f.tenant : "*");
 	uint64_t generation = store_generation(api->store);
 	int64_t now = api_now_ms();
 	size_t len;

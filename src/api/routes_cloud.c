@@ -8,6 +8,7 @@
 #include "api/requests.h"
 #include "core/budget.h"
 #include "runtime/template.h"
+#include "store/store.h"
 
 int api_check_template(const char *path, const char *tmpl, struct evo_error *err)
 {
@@ -41,6 +42,8 @@ enum MHD_Result api_spawn(struct api *api, struct MHD_Connection *c, struct api_
 	struct agent a;
 	r = api_check_template(deploy ? "template" : "template_id", tmpl, &err);
 	if (r == 0)
+		r = api_caller_spawn(api, req, &sr.spawn, &err);
+	if (r == 0)
 		r = orch_spawn(api->orch, &sr.spawn, &a, &err);
 	request_free(&sr);
 	if (r < 0)
@@ -64,12 +67,13 @@ static json_t *agents_array(struct agent *list, size_t n)
 	return arr;
 }
 
-enum MHD_Result api_cloud_list(struct api *api, struct MHD_Connection *c)
+enum MHD_Result api_cloud_list(struct api *api, struct MHD_Connection *c,
+			       const struct api_request *req)
 {
 	struct agent *list;
 	size_t n;
 	struct evo_error err = {0};
-	struct store_agent_filter live = {.active_only = true};
+	struct store_agent_filter live = {.active_only = true, .tenant = api_caller_tenant(req)};
 	if (orch_list(api->orch, &live, 0, 100000, &list, &n, NULL, &err) < 0)
 		return http_send_evo_error(c, &err);
 	return http_send_json(c, 200, json_pack("{s:o, s:I}", "agents", agents_array(list, n),
@@ -81,15 +85,36 @@ static double usd(usd_micros v)
 	return (double)v / USD_MICROS_PER_USD;
 }
 
-enum MHD_Result api_cloud_costs(struct api *api, struct MHD_Connection *c)
+enum MHD_Result api_cloud_costs(struct api *api, struct MHD_Connection *c,
+				const struct api_request *req)
 {
 	struct orch_costs costs;
 	struct evo_error err = {0};
 	struct agent *list;
 	size_t n;
+	const char *tenant = api_caller_tenant(req);
+	struct store_agent_filter mine = {.tenant = tenant};
 	if (orch_costs(api->orch, &costs, &err) < 0 ||
-	    orch_list(api->orch, NULL, 0, 100000, &list, &n, NULL, &err) < 0)
+	    orch_list(api->orch, &mine, 0, 100000, &list, &n, NULL, &err) < 0)
 		return http_send_evo_error(c, &err);
+	if (tenant) {
+		/* A tenant's own: its agents, its limits. */
+		struct tenant t;
+		if (store_tenant_get(api->store, tenant, &t, &err) < 0) {
+			for (size_t i = 0; i < n; i++)
+				agent_clear(&list[i]);
+			free(list);
+			return http_send_evo_error(c, &err);
+		}
+		costs = (struct orch_costs){.budget = t.credit_limit, .max_agents = t.max_agents};
+		if (api_tenant_spend(api, tenant, &costs.spent, &costs.live_agents, &err) < 0) {
+			for (size_t i = 0; i < n; i++)
+				agent_clear(&list[i]);
+			free(list);
+			return http_send_evo_error(c, &err);
+		}
+		costs.committed = costs.spent;
+	}
 	json_t *rows = json_array();
 	for (size_t i = 0; i < n; i++) {
 		struct agent *a = &list[i];

@@ -180,6 +180,8 @@ static enum MHD_Result create(struct api *api, struct MHD_Connection *c, struct 
 	};
 	struct agent a;
 	if (r == 0)
+		r = api_caller_spawn(api, req, &s, &err);
+	if (r == 0)
 		r = orch_spawn(api->orch, &s, &a, &err);
 	json_decref(body);
 	free(metadata);
@@ -293,7 +295,8 @@ static bool metadata_matches(const struct agent *a, json_t *want)
 	return ok;
 }
 
-static enum MHD_Result list(struct api *api, struct MHD_Connection *c)
+static enum MHD_Result list(struct api *api, struct MHD_Connection *c,
+			    const struct api_request *req)
 {
 	const char *state = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "state");
 	const char *meta = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "metadata");
@@ -324,7 +327,8 @@ static enum MHD_Result list(struct api *api, struct MHD_Connection *c)
 		return e2b_evo_error(c, &err);
 	struct agent *rows = NULL;
 	size_t n = 0;
-	struct store_agent_filter f = {.mode = "e2b", .active_only = true};
+	struct store_agent_filter f = {.mode = "e2b", .active_only = true,
+				       .tenant = api_caller_tenant(req)};
 	if ((want_running || want_paused) &&
 	    orch_list(api->orch, &f, 0, 100000, &rows, &n, NULL, &err) < 0) {
 		json_decref(want_meta);
@@ -566,7 +570,7 @@ enum MHD_Result api_e2b_route(struct api *api, struct MHD_Connection *c, const c
 		if (post)
 			return create(api, c, req);
 		if (get)
-			return list(api, c);
+			return list(api, c, req);
 		return api_e2b_error(c, 405, "%.16s %s: use GET or POST", method, req->route);
 	}
 	if (api_path_id(url, "/v2/sandboxes/", "/connect", id, sizeof id)) {

@@ -58,6 +58,51 @@ static bool target_tenant(struct api *api, struct MHD_Connection *c, struct api_
 	return true;
 }
 
+int api_tenant_spend(struct api *api, const char *tenant, usd_micros *spent, uint32_t *running,
+		     struct evo_error *err)
+{
+	/* Finished and destroyed agents from the store; live ones as the
+	 * orchestrator sees them now (they accrue). */
+	usd_micros total;
+	if (store_spend_finished(api->store, tenant, &total, err) < 0)
+		return -1;
+	struct store_agent_filter live = {.tenant = tenant, .active_only = true};
+	struct agent *rows = NULL;
+	size_t n = 0;
+	if (orch_list(api->orch, &live, 0, 1000000, &rows, &n, NULL, err) < 0)
+		return -1;
+	*running = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!agent_is_finished(&rows[i])) {
+			total += rows[i].cost;
+			(*running)++;
+		}
+		agent_clear(&rows[i]);
+	}
+	free(rows);
+	*spent = total;
+	return 0;
+}
+
+const char *api_caller_tenant(const struct api_request *req)
+{
+	return req->caller.admin ? NULL : req->caller.tenant;
+}
+
+int api_caller_spawn(struct api *api, const struct api_request *req, struct orch_spawn *s,
+		     struct evo_error *err)
+{
+	if (req->caller.admin)
+		return 0;
+	struct tenant t;
+	if (store_tenant_get(api->store, req->caller.tenant, &t, err) < 0)
+		return -1;
+	s->tenant = req->caller.tenant;
+	s->tenant_max_agents = t.max_agents;
+	s->tenant_credit_limit = t.credit_limit;
+	return 0;
+}
+
 static enum MHD_Result register_tenant(struct api *api, struct MHD_Connection *c,
 				       struct api_request *req)
 {
@@ -95,27 +140,17 @@ static enum MHD_Result usage(struct api *api, struct MHD_Connection *c, struct a
 	struct tenant t;
 	if (!target_tenant(api, c, req, &t, &ret))
 		return ret;
-	/* Its agents as the orchestrator sees them now (live ones accrue). */
-	struct store_agent_filter f = {.tenant = t.id};
-	struct agent *rows = NULL;
-	size_t n = 0;
+	usd_micros spent;
+	uint32_t running;
 	struct evo_error err = {0};
-	if (orch_list(api->orch, &f, 0, 1000000, &rows, &n, NULL, &err) < 0)
+	if (api_tenant_spend(api, t.id, &spent, &running, &err) < 0)
 		return http_send_evo_error(c, &err);
-	usd_micros spent = 0;
-	int running = 0;
-	for (size_t i = 0; i < n; i++) {
-		spent += rows[i].cost;
-		running += !agent_is_finished(&rows[i]);
-		agent_clear(&rows[i]);
-	}
-	free(rows);
 	usd_micros left = t.credit_limit > spent ? t.credit_limit - spent : 0;
 	return http_send_json(c, 200,
 			      json_pack("{s:s, s:s, s:i, s:o, s:i, s:o, s:o}", "tenant_id", t.id,
 					"email", t.email, "max_agents", (int)t.max_agents,
 					"credit_limit_usd", usd_json(t.credit_limit), "running_agents",
-					running, "spent_usd", usd_json(spent), "remaining_usd",
+					(int)running, "spent_usd", usd_json(spent), "remaining_usd",
 					usd_json(left)));
 }
 
@@ -193,6 +228,90 @@ static enum MHD_Result revoke_key(struct api *api, struct MHD_Connection *c,
 	return r ? http_queue(c, 204, r) : MHD_NO;
 }
 
+/* POST /api/saas/agents {mode, count, ...and /api/cloud/spawn's fields}:
+ * on-demand agents for the calling tenant, within its limits. Burst and
+ * scheduled modes come with evolution (issue 7). */
+static enum MHD_Result saas_spawn(struct api *api, struct MHD_Connection *c,
+				  struct api_request *req)
+{
+	enum MHD_Result ret;
+	json_t *body = api_body_object(c, req, &ret);
+	if (body == NULL)
+		return ret;
+	struct evo_error err = {0};
+	const char *mode = "on-demand";
+	uint64_t count = 1;
+	int r = json_input_string(body, "", "mode", 32, false, &mode, &err);
+	if (r == 0)
+		r = json_input_uint(body, "", "count", 1, 100, &count, &err);
+	if (r == 0 && (strcmp(mode, "burst") == 0 || strcmp(mode, "scheduled") == 0)) {
+		ret = http_send_error(c, 501, "not_implemented",
+				      "mode: \"%s\" comes with evolution tournaments; use on-demand",
+				      mode);
+		json_decref(body);
+		return ret;
+	}
+	if (r == 0 && strcmp(mode, "on-demand") != 0)
+		r = evo_error_set(&err, EVO_ERR_INVALID, 0,
+				  "mode: must be on-demand, burst or scheduled");
+	/* The rest is /api/cloud/spawn's body. */
+	json_t *spawn_body = json_deep_copy(body);
+	json_object_del(spawn_body, "mode");
+	json_object_del(spawn_body, "count");
+	json_decref(body);
+	struct spawn_request sr = {0};
+	if (r == 0)
+		r = request_parse_cloud_spawn(spawn_body, api->cfg, &sr, &err);
+	json_decref(spawn_body);
+	if (r == 0 && sr.spawn.id && count > 1)
+		r = evo_error_set(&err, EVO_ERR_INVALID, 0, "agent_id: only with count 1");
+	if (r == 0)
+		r = api_check_template("template_id",
+				       sr.spawn.template_name ? sr.spawn.template_name
+							      : api->cfg->cloud.default_template,
+				       &err);
+	if (r == 0)
+		r = api_caller_spawn(api, req, &sr.spawn, &err);
+	json_t *made = json_array();
+	for (uint64_t i = 0; r == 0 && i < count; i++) {
+		struct agent a;
+		if ((r = orch_spawn(api->orch, &sr.spawn, &a, &err)) == 0) {
+			json_array_append_new(made, api_agent_json(&a));
+			agent_clear(&a);
+		}
+	}
+	request_free(&sr);
+	if (r < 0 && json_array_size(made) > 0)
+		evo_error_prefix(&err, "spawned %zu of %llu", json_array_size(made),
+				 (unsigned long long)count);
+	if (r < 0) {
+		json_decref(made);
+		return http_send_evo_error(c, &err);
+	}
+	return http_send_json(c, 201, json_pack("{s:o, s:I}", "agents", made, "count",
+						(json_int_t)json_array_size(made)));
+}
+
+static enum MHD_Result saas_agents(struct api *api, struct MHD_Connection *c,
+				   struct api_request *req)
+{
+	struct store_agent_filter mine = {.tenant = req->caller.tenant};
+	struct agent *list = NULL;
+	size_t n = 0;
+	int64_t total = 0;
+	struct evo_error err = {0};
+	if (orch_list(api->orch, &mine, 0, 1000, &list, &n, &total, &err) < 0)
+		return http_send_evo_error(c, &err);
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_array_append_new(arr, api_agent_json(&list[i]));
+		agent_clear(&list[i]);
+	}
+	free(list);
+	return http_send_json(c, 200,
+			      json_pack("{s:o, s:I}", "agents", arr, "total", (json_int_t)total));
+}
+
 enum MHD_Result api_saas_route(struct api *api, struct MHD_Connection *c, const char *method,
 			       const char *url, struct api_request *req)
 {
@@ -224,8 +343,14 @@ enum MHD_Result api_saas_route(struct api *api, struct MHD_Connection *c, const 
 	}
 	if (strcmp(url, "/api/saas/agents") == 0) {
 		req->route = "/api/saas/agents";
-		return http_send_error(c, 501, "not_implemented",
-				       "tenant agents (/api/saas/agents) are not built yet");
+		if (req->caller.admin)
+			return http_send_error(c, 403, "forbidden",
+					       "/api/saas/agents is a tenant's (use /api/agents)");
+		if (post)
+			return saas_spawn(api, c, req);
+		if (get)
+			return saas_agents(api, c, req);
+		return http_send_error(c, 405, "method_not_allowed", "use GET or POST");
 	}
 	req->route = "/api/saas/*";
 	return http_send_error(c, 404, "not_found", "no route %.16s %.200s", method, url);

@@ -149,6 +149,39 @@ static enum MHD_Result wrong_method(struct MHD_Connection *c, const char *method
 			       allowed);
 }
 
+/* The agent or sandbox id a route acts on, if it names one. */
+static bool url_agent_id(const char *url, char out[AGENT_ID_MAX])
+{
+	if (api_path_id(url, "/api/agents/", "/logs", out, AGENT_ID_MAX) ||
+	    (strcmp(url, "/api/agents/deploy") != 0 &&
+	     api_path_id(url, "/api/agents/", "", out, AGENT_ID_MAX)) ||
+	    (strcmp(url, "/api/cloud/spawn") != 0 && strcmp(url, "/api/cloud/costs") != 0 &&
+	     api_path_id(url, "/api/cloud/", "", out, AGENT_ID_MAX)) ||
+	    api_path_id(url, "/v2/sandboxes/", "/connect", out, AGENT_ID_MAX))
+		return true;
+	/* /sandboxes/{id} and /sandboxes/{id}/<action> */
+	if (strncmp(url, "/sandboxes/", 11) != 0)
+		return false;
+	const char *id = url + 11, *end = strchr(id, '/');
+	size_t len = end ? (size_t)(end - id) : strlen(id);
+	if (len == 0 || len >= AGENT_ID_MAX)
+		return false;
+	memcpy(out, id, len);
+	out[len] = '\0';
+	return true;
+}
+
+/* Is this agent the calling tenant's? Unknown ids are not. */
+static bool caller_owns(struct api *api, const struct api_request *req, const char *id)
+{
+	struct agent a;
+	if (orch_get(api->orch, id, &a, NULL) < 0)
+		return false;
+	bool mine = strcmp(a.tenant, req->caller.tenant) == 0;
+	agent_clear(&a);
+	return mine;
+}
+
 /* Routes and the methods they accept. req->route gets the pattern. */
 static enum MHD_Result route(struct api *api, struct MHD_Connection *c, const char *method,
 			     const char *url, struct api_request *req)
@@ -194,15 +227,14 @@ static enum MHD_Result route(struct api *api, struct MHD_Connection *c, const ch
 			return e2b ? api_e2b_unauthorized(c, message)
 				   : http_send_error(c, 401, "unauthorized", "%s", message);
 	}
-	bool saas = api_saas_path(url);
-	/* Tenant keys reach their own SaaS routes; scoping the other routes
-	 * to tenants is not done yet, so they stay the operator's. */
-	if (!req->caller.admin && !saas) {
-		const char *message = "tenant API keys reach /api/saas/* only (so far)";
-		return e2b ? api_e2b_error(c, 403, "%s", message)
-			   : http_send_error(c, 403, "forbidden", "%s", message);
-	}
-	if (saas)
+	/* A tenant reaches only its own agents and sandboxes: another's are
+	 * not found (404, not 403, so ids do not leak). Lists and spawns are
+	 * scoped by the routes themselves. */
+	char owned[AGENT_ID_MAX];
+	if (!req->caller.admin && url_agent_id(url, owned) && !caller_owns(api, req, owned))
+		return e2b ? api_e2b_error(c, 404, "sandbox \"%.64s\" not found", owned)
+			   : http_send_error(c, 404, "not_found", "no agent %.64s", owned);
+	if (api_saas_path(url))
 		return api_saas_route(api, c, method, url, req);
 	if (e2b)
 		return api_e2b_route(api, c, method, url, req);
@@ -222,13 +254,13 @@ static enum MHD_Result route(struct api *api, struct MHD_Connection *c, const ch
 		req->route = "/api/cloud";
 		if (!get)
 			return wrong_method(c, method, req->route, "GET");
-		return api_cloud_list(api, c);
+		return api_cloud_list(api, c, req);
 	}
 	if (strcmp(url, "/api/cloud/costs") == 0) {
 		req->route = "/api/cloud/costs";
 		if (!get)
 			return wrong_method(c, method, req->route, "GET");
-		return api_cloud_costs(api, c);
+		return api_cloud_costs(api, c, req);
 	}
 	if (api_path_id(url, "/api/cloud/", "", id, sizeof id)) {
 		req->route = "/api/cloud/{id}";
@@ -240,7 +272,7 @@ static enum MHD_Result route(struct api *api, struct MHD_Connection *c, const ch
 		req->route = "/api/agents";
 		if (!get)
 			return wrong_method(c, method, req->route, "GET");
-		return api_agents_list(api, c);
+		return api_agents_list(api, c, req);
 	}
 	if (strcmp(url, "/api/agents/deploy") == 0) {
 		req->route = "/api/agents/deploy";

@@ -35,16 +35,18 @@ int budget_check_spawn(const struct budget_limits *limits, const struct budget_s
 {
 	if (state->running >= limits->max_agents)
 		return evo_error_set(err, EVO_ERR_LIMIT, 0,
-				     "spawn refused: %u agents running, maxAgents is %u",
-				     state->running, limits->max_agents);
+				     "spawn refused: %u agents running, %s is %u", state->running,
+				     limits->tenant ? "the tenant's max_agents" : "maxAgents",
+				     limits->max_agents);
 	usd_micros estimate = state->accrued + state->running_worst + worst;
 	if (estimate > limits->budget) {
 		char e[32], b[32];
 		budget_format_usd(estimate, e);
 		budget_format_usd(limits->budget, b);
 		return evo_error_set(err, EVO_ERR_BUDGET, 0,
-				     "spawn refused: estimated spend %s USD would exceed creditBudgetUsd %s",
-				     e, b);
+				     "spawn refused: estimated spend %s USD would exceed %s %s", e,
+				     limits->tenant ? "the tenant's credit_limit_usd" : "creditBudgetUsd",
+				     b);
 	}
 	return 0;
 }

@@ -28,6 +28,7 @@ usd_micros budget_cost(usd_picos_per_sec rate, int64_t seconds);
 struct budget_limits {
 	uint32_t max_agents;  /* 0 = none may run */
 	usd_micros budget;    /* the credit budget */
+	bool tenant;          /* a tenant's limits (named so in refusals) */
 };
 
 struct budget_state {

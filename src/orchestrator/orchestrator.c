@@ -39,6 +39,7 @@ enum intent {
  * takes it off (finish()). */
 struct live {
 	char id[AGENT_ID_MAX];
+	char tenant[64];
 	char sandbox_id[PROVIDER_SANDBOX_ID_MAX];
 	struct provider_watch *watch; /* NULL while pending */
 	bool launching;               /* a launcher is starting it */
@@ -152,12 +153,17 @@ static usd_micros live_extension_cost(const struct orchestrator *o, const struct
 	       budget_cost(o->rate, billed_seconds(planned_run_ms(l, l->deadline_ms)));
 }
 
-static void budget_numbers(const struct orchestrator *o, int64_t now, uint32_t *live_count,
-			   usd_micros *accrued, usd_micros *committed)
+/* Live agents' count, spend so far and worst case, plus `finished`:
+ * everyone's (tenant NULL) or one tenant's. */
+static void budget_numbers_of(const struct orchestrator *o, const char *tenant,
+			      usd_micros finished, int64_t now, uint32_t *live_count,
+			      usd_micros *accrued, usd_micros *committed)
 {
 	uint32_t n = 0;
-	usd_micros acc = o->finished_spend, worst = o->finished_spend;
+	usd_micros acc = finished, worst = finished;
 	for (const struct live *l = o->live; l; l = l->next) {
+		if (tenant && strcmp(l->tenant, tenant) != 0)
+			continue;
 		n++;
 		acc += live_accrued(o, l, now);
 		usd_micros w = live_worst(o, l), a = live_accrued(o, l, now);
@@ -166,6 +172,12 @@ static void budget_numbers(const struct orchestrator *o, int64_t now, uint32_t *
 	*live_count = n;
 	*accrued = acc;
 	*committed = worst;
+}
+
+static void budget_numbers(const struct orchestrator *o, int64_t now, uint32_t *live_count,
+			   usd_micros *accrued, usd_micros *committed)
+{
+	budget_numbers_of(o, NULL, o->finished_spend, now, live_count, accrued, committed);
 }
 
 static struct live *find_live(struct orchestrator *o, const char *id)
@@ -777,6 +789,7 @@ static struct live *live_new(struct orchestrator *o, const struct agent *a)
 	struct live *l = xcalloc(1, sizeof *l);
 	l->o = o;
 	snprintf(l->id, sizeof l->id, "%s", a->id);
+	snprintf(l->tenant, sizeof l->tenant, "%s", a->tenant);
 	l->created_ms = a->created_at_ms;
 	l->timeout_sec = a->timeout_sec;
 	l->keep_alive = a->keep_alive;
@@ -805,6 +818,7 @@ int orch_spawn(struct orchestrator *o, const struct orch_spawn *req, struct agen
 	snprintf(a.provider, sizeof a.provider, "%s", o->provider->name);
 	snprintf(a.task_description, sizeof a.task_description, "%s", req->task ? req->task : "");
 	snprintf(a.mode, sizeof a.mode, "%s", req->mode ? req->mode : "on-demand");
+	snprintf(a.tenant, sizeof a.tenant, "%s", req->tenant ? req->tenant : "");
 	a.metadata_json = req->metadata_json ? xstrdup(req->metadata_json) : NULL;
 	if (req->envd_token)
 		random_hex(a.envd_token, 24);
@@ -842,6 +856,20 @@ int orch_spawn(struct orchestrator *o, const struct orch_spawn *req, struct agen
 	budget_numbers(o, now, &state.running, &state.accrued, &committed);
 	state.running_worst = committed - state.accrued;
 	int r = budget_check_spawn(&limits, &state, worst, err);
+	/* A tenant's own limits too, under the same lock, so concurrent
+	 * spawns of one tenant hold them exactly as well. */
+	usd_micros tenant_finished = 0;
+	if (r == 0 && req->tenant &&
+	    (r = store_spend_finished(o->store, req->tenant, &tenant_finished, err)) == 0) {
+		struct budget_limits tl = {.max_agents = req->tenant_max_agents,
+					   .budget = req->tenant_credit_limit, .tenant = true};
+		struct budget_state ts;
+		usd_micros tcommitted;
+		budget_numbers_of(o, req->tenant, tenant_finished, now, &ts.running, &ts.accrued,
+				  &tcommitted);
+		ts.running_worst = tcommitted - ts.accrued;
+		r = budget_check_spawn(&tl, &ts, worst, err);
+	}
 	if (r == 0)
 		r = store_agent_insert(o->store, &a, err);
 	if (r == 0) {
@@ -1376,7 +1404,7 @@ int orch_open(const struct evo_config *cfg, struct store *store, const struct pr
 	}
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
 	epoll_ctl(o->epoll_fd, EPOLL_CTL_ADD, o->wake_fd, &ev);
-	if (store_spend_finished(store, &o->finished_spend, err) < 0 || recover(o, err) < 0) {
+	if (store_spend_finished(store, NULL, &o->finished_spend, err) < 0 || recover(o, err) < 0) {
 		orch_close(o);
 		return -1;
 	}

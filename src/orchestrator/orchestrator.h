@@ -49,6 +49,11 @@ struct orch_spawn {
 	const char *mode;          /* NULL: "on-demand"; "e2b" for E2B API sandboxes */
 	const char *metadata_json; /* E2B metadata, an object, may be NULL */
 	bool envd_token;           /* give it a fresh envd access token */
+	/* A tenant's agent (SaaS mode): its id and limits, checked with the
+	 * operator's under the same lock. NULL: the operator's own. */
+	const char *tenant;
+	uint32_t tenant_max_agents;
+	usd_micros tenant_credit_limit;
 };
 
 struct orch_costs {

@@ -488,50 +488,85 @@ int store_agent_count(struct store *s, const struct store_agent_filter *filter, 
 	return query_int(s, "SELECT count(*) FROM agents", filter, count, "count agents", err);
 }
 
-int store_spend_finished(struct store *s, usd_micros *out, struct evo_error *err)
+/* The ledger row that keeps destroyed agents' spend: everyone's, or one
+ * tenant's. */
+static void ledger_name(const char *tenant, char *out, size_t size)
 {
-	int64_t agents = 0, destroyed = 0;
-	struct store_agent_filter done = {.status = "completed"};
-	struct store_agent_filter failed = {.status = "failed"};
+	if (tenant && *tenant)
+		snprintf(out, size, "tenant:%s", tenant);
+	else
+		snprintf(out, size, "destroyed_agents_spend");
+}
+
+int store_spend_finished(struct store *s, const char *tenant, usd_micros *out,
+			 struct evo_error *err)
+{
+	struct store_agent_filter done = {.status = "completed", .tenant = tenant};
+	struct store_agent_filter failed = {.status = "failed", .tenant = tenant};
 	int64_t c = 0, f = 0;
 	if (query_int(s, "SELECT coalesce(sum(cost_micros), 0) FROM agents", &done, &c,
 		      "sum spend", err) < 0 ||
 	    query_int(s, "SELECT coalesce(sum(cost_micros), 0) FROM agents", &failed, &f,
-		      "sum spend", err) < 0 ||
-	    query_int(s, "SELECT coalesce(sum(micros), 0) FROM ledger", NULL, &destroyed,
-		      "read the ledger", err) < 0)
+		      "sum spend", err) < 0)
 		return -1;
-	agents = c + f;
-	*out = agents + destroyed;
-	return 0;
+	char name[128];
+	ledger_name(tenant, name, sizeof name);
+	pthread_mutex_lock(&s->lock);
+	sqlite3_stmt *st = NULL;
+	int64_t destroyed = 0;
+	int r = -1;
+	if (sqlite3_prepare_v2(s->db, "SELECT coalesce(sum(micros), 0) FROM ledger WHERE name = ?1",
+			       -1, &st, NULL) != SQLITE_OK) {
+		store_db_error(s, err, "read the ledger");
+	} else {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			destroyed = sqlite3_column_int64(st, 0);
+			r = 0;
+		} else {
+			store_db_error(s, err, "read the ledger");
+		}
+	}
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	if (r == 0)
+		*out = c + f + destroyed;
+	return r;
 }
 
 int store_agent_destroy(struct store *s, const char *id, usd_micros spent, struct evo_error *err)
 {
+	/* Its spend goes to everyone's ledger row and to its tenant's, read
+	 * before the record goes. */
+	static const char *const steps[] = {
+		"INSERT OR IGNORE INTO ledger (name, micros)"
+		" SELECT 'tenant:' || tenant, 0 FROM agents WHERE id = ?1 AND tenant != ''",
+		"UPDATE ledger SET micros = micros + ?2 WHERE name = 'destroyed_agents_spend'"
+		" OR name = (SELECT 'tenant:' || tenant FROM agents WHERE id = ?1 AND tenant != '')",
+		"DELETE FROM agents WHERE id = ?1",
+	};
 	pthread_mutex_lock(&s->lock);
-	sqlite3_stmt *del = NULL, *add = NULL;
 	int r = -1;
 	if (store_exec(s, "BEGIN IMMEDIATE;", err) < 0)
 		goto out;
-	if (sqlite3_prepare_v2(s->db, "DELETE FROM agents WHERE id = ?1", -1, &del, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(s->db,
-			       "UPDATE ledger SET micros = micros + ?1 WHERE name = 'destroyed_agents_spend'",
-			       -1, &add, NULL) != SQLITE_OK) {
-		store_db_error(s, err, "destroy agent");
-		goto rollback;
-	}
-	sqlite3_bind_text(del, 1, id, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(del) != SQLITE_DONE) {
-		store_db_error(s, err, "destroy agent");
-		goto rollback;
+	for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
+		sqlite3_stmt *st = NULL;
+		if (sqlite3_prepare_v2(s->db, steps[i], -1, &st, NULL) != SQLITE_OK) {
+			store_db_error(s, err, "destroy agent");
+			goto rollback;
+		}
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+		if (sqlite3_bind_parameter_count(st) >= 2)
+			sqlite3_bind_int64(st, 2, spent);
+		int step = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (step != SQLITE_DONE) {
+			store_db_error(s, err, "destroy agent");
+			goto rollback;
+		}
 	}
 	if (sqlite3_changes(s->db) == 0) {
 		evo_error_set(err, EVO_ERR_NOT_FOUND, 0, "no agent %s", id);
-		goto rollback;
-	}
-	sqlite3_bind_int64(add, 1, spent);
-	if (sqlite3_step(add) != SQLITE_DONE) {
-		store_db_error(s, err, "destroy agent");
 		goto rollback;
 	}
 	if (store_exec(s, "COMMIT;", err) < 0)
@@ -542,8 +577,6 @@ int store_agent_destroy(struct store *s, const char *id, usd_micros spent, struc
 rollback:
 	store_exec(s, "ROLLBACK;", NULL);
 out:
-	sqlite3_finalize(del);
-	sqlite3_finalize(add);
 	pthread_mutex_unlock(&s->lock);
 	return r;
 }

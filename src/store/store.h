@@ -53,8 +53,10 @@ int store_agent_list(struct store *s, const struct store_agent_filter *filter, s
 int store_agent_count(struct store *s, const struct store_agent_filter *filter, int64_t *count,
 		      struct evo_error *err);
 
-/* What finished agents cost, including destroyed ones. */
-int store_spend_finished(struct store *s, usd_micros *out, struct evo_error *err);
+/* What finished agents cost, including destroyed ones: everyone's (tenant
+ * NULL) or one tenant's. */
+int store_spend_finished(struct store *s, const char *tenant, usd_micros *out,
+			 struct evo_error *err);
 
 /* Delete an agent's record, keeping what it spent in the ledger: one
  * transaction. NOT_FOUND if absent. */

@@ -617,9 +617,6 @@ t_serve_saas_tenants_and_keys() {
 	expect_eq 400 "$(status "$(api GET /api/saas/usage)")"
 	expect_eq 200 "$(status "$(api GET "/api/saas/usage?tenant=$tenant")")"
 	expect_eq 404 "$(status "$(api GET '/api/saas/usage?tenant=ten_nobody')")"
-	# Other routes are the operator's for now.
-	expect_eq 403 "$(status "$(as "$tkey" GET /api/agents)")"
-	expect_eq 403 "$(status "$(as "$tkey" GET /v2/sandboxes)")"
 
 	# Rotation: a new key works, the old one stops at once.
 	out=$(as "$tkey" POST /api/saas/keys "{\"replaces\":\"$first\"}")
@@ -645,5 +642,95 @@ t_serve_saas_tenants_and_keys() {
 	for k in "$tkey" "$new" "$other"; do
 		grep -rqF "$k" "$DATA" "$DATA.log" && fail "a key was stored or logged"
 	done
+	serve_done
+}
+
+t_serve_saas_tenant_isolation_and_limits() {
+	serve_with '{"cloud":{"maxAgents":20,"defaultTemplate":"minimal"}}'
+	as() {
+		k=$1; shift
+		if [ $# -ge 3 ]; then
+			curl -s -w '\n%{http_code}' -X "$1" -H "X-API-Key: $k" \
+				-H 'Content-Type: application/json' --data-binary "$3" "$URL$2"
+		else
+			curl -s -w '\n%{http_code}' -X "$1" -H "X-API-Key: $k" "$URL$2"
+		fi
+	}
+	register() {
+		out=$(api POST /api/saas/register "{\"email\":\"$1\",\"max_agents\":$2,\"credit_limit_usd\":$3}")
+		expect_eq 201 "$(status "$out")"
+		jget "$(body "$out")" 'd["api_key"]'
+	}
+	a=$(register a@t.test 3 100)
+	b=$(register b@t.test 3 100)
+	# A's agents: through /api/saas/agents and the other surfaces.
+	out=$(as "$a" POST /api/saas/agents '{"count":2,"agent_type":"monitor"}')
+	expect_eq 201 "$(status "$out")"
+	expect_eq 2 "$(jget "$(body "$out")" 'd["count"]')"
+	a1=$(jget "$(body "$out")" 'd["agents"][0]["id"]')
+	out=$(as "$a" POST /api/saas/agents '{"mode":"burst","count":2}')
+	expect_eq 501 "$(status "$out")"; expect_contains "$(body "$out")" 'mode: \"burst\"'
+	out=$(as "$a" POST /api/saas/agents '{"mode":"sometimes"}')
+	expect_eq 400 "$(status "$out")"; expect_contains "$(body "$out")" 'mode:'
+	out=$(as "$a" POST /api/cloud/spawn '{}')
+	expect_eq 201 "$(status "$out")"
+	# The tenant's third agent was its last: a fourth is refused, by its limit.
+	out=$(as "$a" POST /api/agents/deploy '{"agent_name":"x","agent_type":"coder"}')
+	expect_eq 429 "$(status "$out")"; expect_contains "$(body "$out")" "tenant's max_agents"
+	# An E2B sandbox of B's, made with B's key.
+	out=$(curl -s -w '\n%{http_code}' -X POST -H "X-API-Key: $b" -H 'Content-Type: application/json' \
+		-d '{"templateID":"minimal"}' "$URL/v2/sandboxes")
+	expect_eq 201 "$(status "$out")"
+	sbx=$(jget "$(body "$out")" 'd["sandboxID"]')
+
+	# Each sees its own, never the other's: lists, gets, logs, kills.
+	expect_eq 3 "$(jget "$(body "$(as "$a" GET /api/agents)")" 'd["total"]')"
+	expect_eq 1 "$(jget "$(body "$(as "$b" GET /api/agents)")" 'd["total"]')"
+	expect_eq 3 "$(jget "$(body "$(as "$a" GET /api/cloud)")" 'd["count"]')"
+	expect_eq 0 "$(jget "$(body "$(as "$a" GET /v2/sandboxes)")" 'len(d)')"
+	expect_eq 1 "$(jget "$(body "$(as "$b" GET /v2/sandboxes)")" 'len(d)')"
+	for route in "GET /api/agents/$a1" "GET /api/agents/$a1/logs" "DELETE /api/agents/$a1" \
+		"DELETE /api/cloud/$a1"; do
+		out=$(as "$b" $route)
+		expect_eq 404 "$(status "$out")" "B: $route"
+		expect_contains "$(body "$out")" "no agent $a1"
+	done
+	for route in "GET /sandboxes/$sbx" "DELETE /sandboxes/$sbx" "POST /sandboxes/$sbx/pause"; do
+		expect_eq 404 "$(status "$(as "$a" $route)")" "A: $route"
+	done
+	expect_eq 404 "$(status "$(curl -s -w '\n%{http_code}' -X POST -H "X-API-Key: $a" \
+		-H 'Content-Type: application/json' -d '{}' "$URL/v2/sandboxes/$sbx/connect")")"
+	expect_eq 200 "$(status "$(as "$a" GET "/api/agents/$a1")")"
+	# Costs are the tenant's own: its limit, its agents.
+	out=$(as "$a" GET /api/cloud/costs)
+	expect_eq 100.0 "$(jget "$(body "$out")" 'd["budget_usd"]')"
+	expect_eq 3 "$(jget "$(body "$out")" 'len(d["agents"])')"
+	expect_eq 3 "$(jget "$(body "$(as "$a" GET /api/saas/usage)")" 'd["running_agents"]')"
+	# The admin sees everyone's, with the tenant.
+	out=$(api GET /api/agents)
+	expect_eq 4 "$(jget "$(body "$out")" 'd["total"]')"
+	expect_eq 2 "$(jget "$(body "$out")" 'len({a["tenant"] for a in d["agents"]})')"
+	# A tenant's agent ends like any: A kills one and may spawn again.
+	expect_eq 200 "$(status "$(as "$a" DELETE "/api/cloud/$a1")")"
+	expect_eq 201 "$(status "$(as "$a" POST /api/cloud/spawn '{}')")"
+	expect_eq 204 "$(status "$(as "$b" DELETE "/sandboxes/$sbx")")"
+	serve_done
+}
+
+t_serve_saas_tenant_limit_exact_under_concurrent_spawns() {
+	serve_with '{"cloud":{"maxAgents":20,"defaultTemplate":"minimal"}}'
+	out=$(api POST /api/saas/register '{"email":"race@t.test","max_agents":3,"credit_limit_usd":100}')
+	k=$(jget "$(body "$out")" 'd["api_key"]')
+	pids=""
+	for i in $(seq 1 20); do
+		curl -s -o /dev/null -w '%{http_code}\n' -X POST -H "X-API-Key: $k" \
+			-H 'Content-Type: application/json' -d '{}' "$URL/api/cloud/spawn" >>"$DATA.codes" &
+		pids="$pids $!"
+	done
+	# shellcheck disable=SC2086 # a list of pids
+	wait $pids
+	expect_eq 3 "$(grep -c '^201$' "$DATA.codes")"
+	expect_eq 17 "$(grep -c '^429$' "$DATA.codes")"
+	expect_eq 3 "$(jget "$(body "$(curl -s -w '\n%{http_code}' -H "X-API-Key: $k" "$URL/api/agents")")" 'd["total"]')"
 	serve_done
 }

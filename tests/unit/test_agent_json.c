@@ -412,7 +412,7 @@ Test(agent_json, typical_agent)
 	evo_buf_append(&got, "", 1);
 	cr_expect_str_eq(
 		(const char *)got.data,
-		"{\"id\":\"agt_0123456789abcdef\",\"name\":\"trader-4\",\"agent_type\":\"trader\","
+		"{\"id\":\"agt_0123456789abcdef\",\"name\":\"trader-4\",\"agent_type\":\"trader\",\"tenant\":null,"
 		"\"template\":\"python\",\"provider\":\"local\",\"sandbox_id\":\"sb7\",\"status\":\"completed\","
 		"\"stop_reason\":\"exited\",\"task_description\":\"watch funding rates on ETH, SOL and ARB; "
 		"alert on sign flips\",\"capabilities\":[\"market-data\",\"paper-trading\"],"

@@ -143,13 +143,19 @@ Test(store, lists_newest_first_by_tenant_and_counts_active, .init = make_dir, .f
 	cr_expect_eq(active, 2); /* ag01, ag02 */
 	/* Destroying a record keeps what it spent. */
 	usd_micros spent;
-	cr_assert_eq(store_spend_finished(s, &spent, &err), 0, "%s", err.msg);
+	cr_assert_eq(store_spend_finished(s, NULL, &spent, &err), 0, "%s", err.msg);
 	cr_expect_eq(spent, 0);
 	cr_assert_eq(store_agent_destroy(s, "ag01", 1234, &err), 0, "%s", err.msg);
 	cr_expect_eq(store_agent_destroy(s, "ag01", 1, &err), -1);
 	cr_expect_eq(err.kind, EVO_ERR_NOT_FOUND);
-	cr_assert_eq(store_spend_finished(s, &spent, &err), 0, "%s", err.msg);
+	cr_assert_eq(store_agent_destroy(s, "ag02", 100, &err), 0, "%s", err.msg);
+	cr_assert_eq(store_spend_finished(s, NULL, &spent, &err), 0, "%s", err.msg);
+	cr_expect_eq(spent, 1334);
+	/* ...and its tenant's share: ag01 was acme's, ag02 the operator's. */
+	cr_assert_eq(store_spend_finished(s, "acme", &spent, &err), 0, "%s", err.msg);
 	cr_expect_eq(spent, 1234);
+	cr_assert_eq(store_spend_finished(s, "nobody", &spent, &err), 0, "%s", err.msg);
+	cr_expect_eq(spent, 0);
 	store_close(s);
 }
 
