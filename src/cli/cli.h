@@ -27,6 +27,7 @@ int cmd_sandbox(int argc, char **argv);
 /* Talk HTTP to evoclaw serve (cmd_cloud.c, cmd_agents.c). */
 int cmd_cloud(int argc, char **argv);
 int cmd_agents(int argc, char **argv);
+int cmd_saas(int argc, char **argv);
 
 /* ---- reading command lines (cli_args.c) --------------------------------- */
 

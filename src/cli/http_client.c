@@ -547,7 +547,10 @@ int api_call(struct api_client *c, const char *method, const char *path, const j
 		http_response_free(&resp);
 		return CLI_EXIT_FAILURE;
 	}
-	if (out) {
+	/* 204 No Content: nothing to decode. */
+	if (out && resp.status == 204) {
+		*out = json_null();
+	} else if (out) {
 		json_error_t jerr;
 		*out = json_loadb(resp.body ? resp.body : "", resp.body_len, 0, &jerr);
 		if (*out == NULL) {

@@ -18,6 +18,8 @@ static const char usage[] =
 	"                 agents on a running evoclaw serve (evoclaw cloud --help)\n"
 	"  agents deploy|list|get|logs|terminate|destroy\n"
 	"                 the same agents, BeClever style (evoclaw agents --help)\n"
+	"  saas register|usage|keys\n"
+	"                 tenants of SaaS mode and their API keys (evoclaw saas --help)\n"
 	"  sandbox run|create|exec|ls|kill|attach|stats|templates|pool|gc\n"
 	"                 isolated local sandboxes (evoclaw sandbox --help)\n"
 	"  help           this text\n"
@@ -62,6 +64,8 @@ int main(int argc, char **argv)
 		return cmd_cloud(argc - 1, argv + 1);
 	if (strcmp(cmd, "agents") == 0)
 		return cmd_agents(argc - 1, argv + 1);
+	if (strcmp(cmd, "saas") == 0)
+		return cmd_saas(argc - 1, argv + 1);
 	if (strcmp(cmd, "serve") == 0) {
 		/* A program of its own: its libraries would slow every other
 		 * command's start (see api/server.h). */

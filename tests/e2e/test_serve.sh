@@ -109,12 +109,15 @@ t_serve_bad_configuration() {
 
 # api METHOD PATH [JSON]: call the API with the key; prints the body then
 # a line with the status.
-api() {
+api() { api_as "$KEY" "$@"; }
+# api_as KEY METHOD PATH [JSON]: the same with another key (a tenant's)
+api_as() {
+	k=$1; shift
 	if [ $# -ge 3 ]; then
-		curl -s -w '\n%{http_code}' -X "$1" -H "X-API-Key: $KEY" \
+		curl -s -w '\n%{http_code}' -X "$1" -H "X-API-Key: $k" \
 			-H 'Content-Type: application/json' --data-binary "$3" "$URL$2"
 	else
-		curl -s -w '\n%{http_code}' -X "$1" -H "X-API-Key: $KEY" "$URL$2"
+		curl -s -w '\n%{http_code}' -X "$1" -H "X-API-Key: $k" "$URL$2"
 	fi
 }
 # body / status of what api printed
@@ -572,16 +575,6 @@ t_serve_logs_are_bounded_and_rotate() {
 
 t_serve_saas_tenants_and_keys() {
 	serve_with '{"cloud":{"maxAgents":20}}'
-	# as KEY: METHOD PATH [BODY] with another key
-	as() {
-		k=$1; shift
-		if [ $# -ge 3 ]; then
-			curl -s -w '\n%{http_code}' -X "$1" -H "X-API-Key: $k" \
-				-H 'Content-Type: application/json' --data-binary "$3" "$URL$2"
-		else
-			curl -s -w '\n%{http_code}' -X "$1" -H "X-API-Key: $k" "$URL$2"
-		fi
-	}
 	out=$(api POST /api/saas/register '{"email":"ops@acme.test","max_agents":3,"credit_limit_usd":2.5}')
 	expect_eq 201 "$(status "$out")"
 	tenant=$(jget "$(body "$out")" 'd["tenant_id"]')
@@ -599,16 +592,16 @@ t_serve_saas_tenants_and_keys() {
 	out=$(api POST /api/saas/register '{"email":"ops@acme.test","max_agents":1,"credit_limit_usd":1}')
 	expect_eq 409 "$(status "$out")"
 	# Only the admin registers.
-	out=$(as "$tkey" POST /api/saas/register '{"email":"c@acme.test","max_agents":1,"credit_limit_usd":1}')
+	out=$(api_as "$tkey" POST /api/saas/register '{"email":"c@acme.test","max_agents":1,"credit_limit_usd":1}')
 	expect_eq 403 "$(status "$out")"
 
 	# The tenant sees its usage and its keys (prefixes only).
-	out=$(as "$tkey" GET /api/saas/usage)
+	out=$(api_as "$tkey" GET /api/saas/usage)
 	expect_eq 200 "$(status "$out")"
 	expect_eq "$tenant" "$(jget "$(body "$out")" 'd["tenant_id"]')"
 	expect_eq 3 "$(jget "$(body "$out")" 'd["max_agents"]')"
 	expect_eq 2.5 "$(jget "$(body "$out")" 'd["remaining_usd"]')"
-	out=$(as "$tkey" GET /api/saas/keys)
+	out=$(api_as "$tkey" GET /api/saas/keys)
 	expect_eq 200 "$(status "$out")"
 	expect_eq 1 "$(jget "$(body "$out")" 'len(d["keys"])')"
 	expect_eq True "$(jget "$(body "$out")" 'str(d["keys"][0]["current"])')"
@@ -619,24 +612,24 @@ t_serve_saas_tenants_and_keys() {
 	expect_eq 404 "$(status "$(api GET '/api/saas/usage?tenant=ten_nobody')")"
 
 	# Rotation: a new key works, the old one stops at once.
-	out=$(as "$tkey" POST /api/saas/keys "{\"replaces\":\"$first\"}")
+	out=$(api_as "$tkey" POST /api/saas/keys "{\"replaces\":\"$first\"}")
 	expect_eq 201 "$(status "$out")"
 	new=$(jget "$(body "$out")" 'd["api_key"]')
 	newid=$(jget "$(body "$out")" 'd["key_id"]')
-	out=$(as "$tkey" GET /api/saas/usage)
+	out=$(api_as "$tkey" GET /api/saas/usage)
 	expect_eq 401 "$(status "$out")"; expect_contains "$(body "$out")" 'revoked'
-	expect_eq 200 "$(status "$(as "$new" GET /api/saas/usage)")"
+	expect_eq 200 "$(status "$(api_as "$new" GET /api/saas/usage)")"
 	# A second key, then revoking the first of them: the other stays.
-	out=$(as "$new" POST /api/saas/keys)
+	out=$(api_as "$new" POST /api/saas/keys)
 	expect_eq 201 "$(status "$out")"
 	other=$(jget "$(body "$out")" 'd["api_key"]')
-	expect_eq 204 "$(status "$(as "$other" DELETE "/api/saas/keys/$newid")")"
-	expect_eq 401 "$(status "$(as "$new" GET /api/saas/usage)")"
-	expect_eq 200 "$(status "$(as "$other" GET /api/saas/usage)")"
-	expect_eq 404 "$(status "$(as "$other" DELETE "/api/saas/keys/$newid")")"
+	expect_eq 204 "$(status "$(api_as "$other" DELETE "/api/saas/keys/$newid")")"
+	expect_eq 401 "$(status "$(api_as "$new" GET /api/saas/usage)")"
+	expect_eq 200 "$(status "$(api_as "$other" GET /api/saas/usage)")"
+	expect_eq 404 "$(status "$(api_as "$other" DELETE "/api/saas/keys/$newid")")"
 	# Bad and missing keys.
-	expect_eq 401 "$(status "$(as "evo_$(printf '%064d' 0)" GET /api/saas/usage)")"
-	expect_eq 401 "$(status "$(as "nonsense" GET /api/saas/usage)")"
+	expect_eq 401 "$(status "$(api_as "evo_$(printf '%064d' 0)" GET /api/saas/usage)")"
+	expect_eq 401 "$(status "$(api_as "nonsense" GET /api/saas/usage)")"
 	expect_eq 401 "$(status "$(curl -s -w '\n%{http_code}' "$URL/api/saas/usage")")"
 	# Keys are never written down: not in the database, not in the log.
 	for k in "$tkey" "$new" "$other"; do
@@ -647,15 +640,6 @@ t_serve_saas_tenants_and_keys() {
 
 t_serve_saas_tenant_isolation_and_limits() {
 	serve_with '{"cloud":{"maxAgents":20,"defaultTemplate":"minimal"}}'
-	as() {
-		k=$1; shift
-		if [ $# -ge 3 ]; then
-			curl -s -w '\n%{http_code}' -X "$1" -H "X-API-Key: $k" \
-				-H 'Content-Type: application/json' --data-binary "$3" "$URL$2"
-		else
-			curl -s -w '\n%{http_code}' -X "$1" -H "X-API-Key: $k" "$URL$2"
-		fi
-	}
 	register() {
 		out=$(api POST /api/saas/register "{\"email\":\"$1\",\"max_agents\":$2,\"credit_limit_usd\":$3}")
 		expect_eq 201 "$(status "$out")"
@@ -664,18 +648,18 @@ t_serve_saas_tenant_isolation_and_limits() {
 	a=$(register a@t.test 3 100)
 	b=$(register b@t.test 3 100)
 	# A's agents: through /api/saas/agents and the other surfaces.
-	out=$(as "$a" POST /api/saas/agents '{"count":2,"agent_type":"monitor"}')
+	out=$(api_as "$a" POST /api/saas/agents '{"count":2,"agent_type":"monitor"}')
 	expect_eq 201 "$(status "$out")"
 	expect_eq 2 "$(jget "$(body "$out")" 'd["count"]')"
 	a1=$(jget "$(body "$out")" 'd["agents"][0]["id"]')
-	out=$(as "$a" POST /api/saas/agents '{"mode":"burst","count":2}')
+	out=$(api_as "$a" POST /api/saas/agents '{"mode":"burst","count":2}')
 	expect_eq 501 "$(status "$out")"; expect_contains "$(body "$out")" 'mode: \"burst\"'
-	out=$(as "$a" POST /api/saas/agents '{"mode":"sometimes"}')
+	out=$(api_as "$a" POST /api/saas/agents '{"mode":"sometimes"}')
 	expect_eq 400 "$(status "$out")"; expect_contains "$(body "$out")" 'mode:'
-	out=$(as "$a" POST /api/cloud/spawn '{}')
+	out=$(api_as "$a" POST /api/cloud/spawn '{}')
 	expect_eq 201 "$(status "$out")"
 	# The tenant's third agent was its last: a fourth is refused, by its limit.
-	out=$(as "$a" POST /api/agents/deploy '{"agent_name":"x","agent_type":"coder"}')
+	out=$(api_as "$a" POST /api/agents/deploy '{"agent_name":"x","agent_type":"coder"}')
 	expect_eq 429 "$(status "$out")"; expect_contains "$(body "$out")" "tenant's max_agents"
 	# An E2B sandbox of B's, made with B's key.
 	out=$(curl -s -w '\n%{http_code}' -X POST -H "X-API-Key: $b" -H 'Content-Type: application/json' \
@@ -684,36 +668,36 @@ t_serve_saas_tenant_isolation_and_limits() {
 	sbx=$(jget "$(body "$out")" 'd["sandboxID"]')
 
 	# Each sees its own, never the other's: lists, gets, logs, kills.
-	expect_eq 3 "$(jget "$(body "$(as "$a" GET /api/agents)")" 'd["total"]')"
-	expect_eq 1 "$(jget "$(body "$(as "$b" GET /api/agents)")" 'd["total"]')"
-	expect_eq 3 "$(jget "$(body "$(as "$a" GET /api/cloud)")" 'd["count"]')"
-	expect_eq 0 "$(jget "$(body "$(as "$a" GET /v2/sandboxes)")" 'len(d)')"
-	expect_eq 1 "$(jget "$(body "$(as "$b" GET /v2/sandboxes)")" 'len(d)')"
+	expect_eq 3 "$(jget "$(body "$(api_as "$a" GET /api/agents)")" 'd["total"]')"
+	expect_eq 1 "$(jget "$(body "$(api_as "$b" GET /api/agents)")" 'd["total"]')"
+	expect_eq 3 "$(jget "$(body "$(api_as "$a" GET /api/cloud)")" 'd["count"]')"
+	expect_eq 0 "$(jget "$(body "$(api_as "$a" GET /v2/sandboxes)")" 'len(d)')"
+	expect_eq 1 "$(jget "$(body "$(api_as "$b" GET /v2/sandboxes)")" 'len(d)')"
 	for route in "GET /api/agents/$a1" "GET /api/agents/$a1/logs" "DELETE /api/agents/$a1" \
 		"DELETE /api/cloud/$a1"; do
-		out=$(as "$b" $route)
+		out=$(api_as "$b" $route)
 		expect_eq 404 "$(status "$out")" "B: $route"
 		expect_contains "$(body "$out")" "no agent $a1"
 	done
 	for route in "GET /sandboxes/$sbx" "DELETE /sandboxes/$sbx" "POST /sandboxes/$sbx/pause"; do
-		expect_eq 404 "$(status "$(as "$a" $route)")" "A: $route"
+		expect_eq 404 "$(status "$(api_as "$a" $route)")" "A: $route"
 	done
 	expect_eq 404 "$(status "$(curl -s -w '\n%{http_code}' -X POST -H "X-API-Key: $a" \
 		-H 'Content-Type: application/json' -d '{}' "$URL/v2/sandboxes/$sbx/connect")")"
-	expect_eq 200 "$(status "$(as "$a" GET "/api/agents/$a1")")"
+	expect_eq 200 "$(status "$(api_as "$a" GET "/api/agents/$a1")")"
 	# Costs are the tenant's own: its limit, its agents.
-	out=$(as "$a" GET /api/cloud/costs)
+	out=$(api_as "$a" GET /api/cloud/costs)
 	expect_eq 100.0 "$(jget "$(body "$out")" 'd["budget_usd"]')"
 	expect_eq 3 "$(jget "$(body "$out")" 'len(d["agents"])')"
-	expect_eq 3 "$(jget "$(body "$(as "$a" GET /api/saas/usage)")" 'd["running_agents"]')"
+	expect_eq 3 "$(jget "$(body "$(api_as "$a" GET /api/saas/usage)")" 'd["running_agents"]')"
 	# The admin sees everyone's, with the tenant.
 	out=$(api GET /api/agents)
 	expect_eq 4 "$(jget "$(body "$out")" 'd["total"]')"
 	expect_eq 2 "$(jget "$(body "$out")" 'len({a["tenant"] for a in d["agents"]})')"
 	# A tenant's agent ends like any: A kills one and may spawn again.
-	expect_eq 200 "$(status "$(as "$a" DELETE "/api/cloud/$a1")")"
-	expect_eq 201 "$(status "$(as "$a" POST /api/cloud/spawn '{}')")"
-	expect_eq 204 "$(status "$(as "$b" DELETE "/sandboxes/$sbx")")"
+	expect_eq 200 "$(status "$(api_as "$a" DELETE "/api/cloud/$a1")")"
+	expect_eq 201 "$(status "$(api_as "$a" POST /api/cloud/spawn '{}')")"
+	expect_eq 204 "$(status "$(api_as "$b" DELETE "/sandboxes/$sbx")")"
 	serve_done
 }
 
@@ -732,5 +716,47 @@ t_serve_saas_tenant_limit_exact_under_concurrent_spawns() {
 	expect_eq 3 "$(grep -c '^201$' "$DATA.codes")"
 	expect_eq 17 "$(grep -c '^429$' "$DATA.codes")"
 	expect_eq 3 "$(jget "$(body "$(curl -s -w '\n%{http_code}' -H "X-API-Key: $k" "$URL/api/agents")")" 'd["total"]')"
+	serve_done
+}
+
+t_serve_saas_cli() {
+	serve_with '{"cloud":{"maxAgents":5}}'
+	export EVOCLAW_URL="$URL" EVOCLAW_DATA_DIR="$DATA"
+	out=$(ev saas register --email cli@t.test --max-agents 2 --credit-limit 1.5 2>/dev/null)
+	tenant=$(printf '%s\n' "$out" | sed -n 's/^tenant: *//p')
+	key=$(printf '%s\n' "$out" | sed -n 's/^api key: *//p')
+	first=$(printf '%s\n' "$out" | sed -n 's/^key id: *//p')
+	case $key in evo_*) ;; *) fail "no key in: $out" ;; esac
+	# The admin needs --tenant; the tenant's key speaks for itself.
+	set +e
+	err=$(ev saas usage 2>&1); rc=$?
+	set -e
+	expect_eq 1 "$rc"; expect_contains "$err" "tenant: required"
+	expect_contains "$(ev saas usage --tenant "$tenant")" "running:    0 of 2 agents"
+	export EVOCLAW_API_KEY="$key"
+	expect_contains "$(ev saas usage)" "spent:      \$0.0000 of \$1.5000"
+	out=$(ev saas keys new --replaces "$first" 2>/dev/null)
+	new=$(printf '%s\n' "$out" | sed -n 's/^api key: *//p')
+	set +e
+	err=$(ev saas usage 2>&1); rc=$?
+	set -e
+	expect_eq 1 "$rc"; expect_contains "$err" "revoked"
+	export EVOCLAW_API_KEY="$new"
+	listing=$(ev saas keys)
+	expect_contains "$listing" "revoked"
+	expect_contains "$listing" "in use (this one)"
+	case $listing in *"$new"*) fail "the listing shows a key" ;; esac
+	set +e
+	err=$(ev saas keys revoke "$first" 2>&1); rc=$?
+	set -e
+	expect_eq 1 "$rc"; expect_contains "$err" "no key $first in use"
+	out=$(ev saas keys new 2>/dev/null)
+	third=$(printf '%s\n' "$out" | sed -n 's/^key id: *//p')
+	expect_eq "$third revoked" "$(ev saas keys revoke "$third")"
+	set +e
+	ev saas register --email x >/dev/null 2>&1; rc=$?
+	set -e
+	expect_eq 2 "$rc"
+	unset EVOCLAW_API_KEY
 	serve_done
 }
