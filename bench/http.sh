@@ -49,10 +49,12 @@ hello_port=$(free_port)
 url=http://127.0.0.1:$port
 hello_url=http://127.0.0.1:$hello_port
 # Room for the spawns: the defaults are 10 agents and 50 USD, and the
-# seeded agents' spend counts against the budget.
+# seeded agents' spend counts against the budget. No request limits: wrk
+# is one key from one address, far past them by design.
 cat >"$work/evoclaw.json" <<EOF
 {"cloud": {"defaultTemplate": "minimal", "maxAgents": 1000, "creditBudgetUsd": 1000000,
-           "defaultTimeoutSec": 60}}
+           "defaultTimeoutSec": 60},
+ "limits": {"keyRequestsPerSec": 0, "ipRequestsPerSec": 0}}
 EOF
 
 start_server() {

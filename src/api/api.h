@@ -31,6 +31,7 @@ struct api {
 	struct log_followers *followers;
 	struct page_cache *pages; /* rendered agent lists (page_cache.h) */
 	struct envd_hub *envd;    /* sessions with sandboxes' init (envd_session.h) */
+	struct api_limiter *limiter; /* request rates per key and address (limiter.h) */
 	char admin_key[80];
 	uint8_t key_secret[AUTH_SECRET_LEN]; /* keys tenant keys are hashed with */
 };

@@ -18,6 +18,7 @@ struct store;
 
 struct api_caller {
 	bool admin;
+	bool anonymous; /* no key: only open registration lets one in */
 	char tenant[TENANT_ID_MAX]; /* "" for the admin */
 	char key_id[TENANT_ID_MAX];
 };

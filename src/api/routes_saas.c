@@ -106,8 +106,9 @@ int api_caller_spawn(struct api *api, const struct api_request *req, struct orch
 static enum MHD_Result register_tenant(struct api *api, struct MHD_Connection *c,
 				       struct api_request *req)
 {
-	if (!req->caller.admin)
-		return http_send_error(c, 403, "forbidden", "registration is for the admin key");
+	if (!req->caller.admin && !api->cfg->saas.open_registration)
+		return http_send_error(c, 403, "forbidden",
+				       "registration is for the admin key (saas.openRegistration is off)");
 	enum MHD_Result ret;
 	json_t *body = api_body_object(c, req, &ret);
 	if (body == NULL)

@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <microhttpd.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "api/api.h"
 #include "api/envd_session.h"
 #include "api/http.h"
+#include "api/limiter.h"
 #include "api/page_cache.h"
 #include "common/cleanup.h"
 #include "common/fileutil.h"
@@ -149,6 +151,40 @@ static enum MHD_Result wrong_method(struct MHD_Connection *c, const char *method
 			       allowed);
 }
 
+/* "ip:<the client's address>" */
+static void client_name(struct MHD_Connection *c, char *out, size_t size)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	char addr[INET6_ADDRSTRLEN] = "unknown";
+	if (info && info->client_addr) {
+		const struct sockaddr *sa = info->client_addr;
+		if (sa->sa_family == AF_INET)
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, addr, sizeof addr);
+		else if (sa->sa_family == AF_INET6)
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, addr,
+				  sizeof addr);
+	}
+	snprintf(out, size, "ip:%s", addr);
+}
+
+/* 429 with Retry-After, in the shape of the route's surface. */
+static enum MHD_Result too_many(struct MHD_Connection *c, bool e2b, uint32_t retry,
+				const char *what)
+{
+	char message[160], seconds[16];
+	snprintf(message, sizeof message, "rate limit: too many %s; retry in %u s", what, retry);
+	snprintf(seconds, sizeof seconds, "%u", retry);
+	json_t *body = e2b ? json_pack("{s:i, s:s}", "code", 429, "message", message)
+			   : json_pack("{s:{s:s, s:s}}", "error", "code", "rate_limited", "message",
+				       message);
+	size_t len;
+	char *text = http_json_text(body, &len);
+	if (text == NULL)
+		return MHD_NO;
+	return http_send_json_text_with(c, 429, text, len, "Retry-After", seconds);
+}
+
 /* The agent or sandbox id a route acts on, if it names one. */
 static bool url_agent_id(const char *url, char out[AGENT_ID_MAX])
 {
@@ -209,13 +245,25 @@ static enum MHD_Result route(struct api *api, struct MHD_Connection *c, const ch
 		return http_send_error(c, 404, "not_found", "no route %s %.200s", method, url);
 	}
 	req->route = e2b ? "/sandboxes/*" : "/api/*";
+	/* Per client address before any key is looked at, so guessing keys
+	 * is limited too; then per key. */
+	char name[96];
+	client_name(c, name, sizeof name);
+	const struct evo_config *cfg = api->cfg;
+	uint32_t retry;
+	if (!api_limiter_take(api->limiter, name, cfg->limits.ip_per_sec, cfg->limits.ip_burst,
+			      api_now_ms(), &retry))
+		return too_many(c, e2b, retry, "requests from this address");
 	req->caller = (struct api_caller){.admin = true};
 	if (api->cfg->auth_mode == CONFIG_AUTH_KEY) {
 		const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-API-Key");
 		char message[PATH_MAX + 80];
 		struct evo_error err = {0};
 		message[0] = '\0';
-		if (key == NULL || *key == '\0')
+		bool open = cfg->saas.open_registration && strcmp(url, "/api/saas/register") == 0;
+		if ((key == NULL || *key == '\0') && open)
+			req->caller = (struct api_caller){.anonymous = true};
+		else if (key == NULL || *key == '\0')
 			snprintf(message, sizeof message,
 				 "missing X-API-Key header (the admin key is in %s/admin.key)",
 				 api->cfg->data_dir);
@@ -226,6 +274,12 @@ static enum MHD_Result route(struct api *api, struct MHD_Connection *c, const ch
 		if (message[0])
 			return e2b ? api_e2b_unauthorized(c, message)
 				   : http_send_error(c, 401, "unauthorized", "%s", message);
+		snprintf(name, sizeof name, "key:%s",
+			 req->caller.admin ? "admin" : req->caller.key_id[0] ? req->caller.key_id : "none");
+		if (!req->caller.anonymous &&
+		    !api_limiter_take(api->limiter, name, cfg->limits.key_per_sec, cfg->limits.key_burst,
+				      api_now_ms(), &retry))
+			return too_many(c, e2b, retry, "requests with this API key");
 	}
 	/* A tenant reaches only its own agents and sandboxes: another's are
 	 * not found (404, not 403, so ids do not leak). Lists and spawns are
@@ -409,6 +463,7 @@ int api_serve(const struct evo_config *cfg, struct evo_error *err)
 	api.followers = api_followers_new();
 	api.pages = page_cache_new();
 	api.envd = envd_hub_new(provider_local());
+	api.limiter = api_limiter_new();
 	orch_set_log_hook(api.orch, api_followers_wake, api.followers);
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
 			 MHD_ALLOW_SUSPEND_RESUME;
@@ -447,6 +502,7 @@ int api_serve(const struct evo_config *cfg, struct evo_error *err)
 	orch_close(api.orch);
 	api_followers_free(api.followers);
 	envd_hub_free(api.envd);
+	api_limiter_free(api.limiter);
 	page_cache_free(api.pages);
 	api_metrics_free(api.metrics);
 	store_close(api.store);

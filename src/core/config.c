@@ -21,6 +21,11 @@ void config_defaults(struct evo_config *c)
 	c->pricing.usd_per_token = 0.0001;
 	c->mqtt.port = 1883;
 	c->auth_mode = CONFIG_AUTH_KEY;
+	/* Far above what a person or an SDK does, well below a flood. */
+	c->limits.key_per_sec = 200;
+	c->limits.key_burst = 2000;
+	c->limits.ip_per_sec = 400;
+	c->limits.ip_burst = 4000;
 }
 
 static int path_error(struct evo_error *err, const char *source, const char *path,
@@ -151,6 +156,17 @@ int config_parse(struct evo_config *c, const char *json, size_t len, const char 
 		{"mode", F_STRING, auth_mode, sizeof auth_mode, 0, 0, NULL, auth_modes},
 		{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
 	};
+	const struct field saas[] = {
+		{"openRegistration", F_BOOL, &c->saas.open_registration, 0, 0, 0, NULL, NULL},
+		{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
+	};
+	const struct field limits[] = {
+		{"keyRequestsPerSec", F_UINT, &c->limits.key_per_sec, 0, 0, 1000000, NULL, NULL},
+		{"keyBurst", F_UINT, &c->limits.key_burst, 0, 1, 10000000, NULL, NULL},
+		{"ipRequestsPerSec", F_UINT, &c->limits.ip_per_sec, 0, 0, 1000000, NULL, NULL},
+		{"ipBurst", F_UINT, &c->limits.ip_burst, 0, 1, 10000000, NULL, NULL},
+		{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
+	};
 	const struct field root[] = {
 		{"listen", F_STRING, c->listen, sizeof c->listen, 0, 0, NULL, NULL},
 		{"dataDir", F_STRING, c->data_dir, sizeof c->data_dir, 0, 0, NULL, NULL},
@@ -158,6 +174,8 @@ int config_parse(struct evo_config *c, const char *json, size_t len, const char 
 		{"pricing", F_OBJECT, NULL, 0, 0, 0, pricing, NULL},
 		{"mqtt", F_OBJECT, NULL, 0, 0, 0, mqtt, NULL},
 		{"auth", F_OBJECT, NULL, 0, 0, 0, auth, NULL},
+		{"saas", F_OBJECT, NULL, 0, 0, 0, saas, NULL},
+		{"limits", F_OBJECT, NULL, 0, 0, 0, limits, NULL},
 		{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
 	};
 

@@ -44,6 +44,15 @@ struct evo_config {
 		uint32_t port;
 	} mqtt;
 	enum config_auth_mode auth_mode;
+	struct {
+		bool open_registration; /* POST /api/saas/register without the admin key */
+	} saas;
+	/* Requests a second (and bursts) per API key and per client address;
+	 * 0 turns a limit off. */
+	struct {
+		uint32_t key_per_sec, key_burst;
+		uint32_t ip_per_sec, ip_burst;
+	} limits;
 };
 
 /* The built-in defaults (DESIGN §8). */

@@ -760,3 +760,33 @@ t_serve_saas_cli() {
 	unset EVOCLAW_API_KEY
 	serve_done
 }
+
+t_serve_rate_limits_per_key_and_address() {
+	serve_with '{"limits":{"keyRequestsPerSec":1,"keyBurst":3,"ipRequestsPerSec":1000,"ipBurst":1000},"saas":{"openRegistration":true}}'
+	# Registration is open: no key needed.
+	out=$(curl -s -w '\n%{http_code}' -X POST -H 'Content-Type: application/json' \
+		-d '{"email":"open@t.test","max_agents":1,"credit_limit_usd":1}' "$URL/api/saas/register")
+	expect_eq 201 "$(status "$out")"
+	tkey=$(jget "$(body "$out")" 'd["api_key"]')
+	# Three in a burst, then 429 with when to retry; per key.
+	for i in 1 2 3; do expect_eq 200 "$(status "$(api GET /api/agents)")" "request $i"; done
+	out=$(curl -s -D - -o /dev/null -H "X-API-Key: $KEY" "$URL/api/agents")
+	expect_contains "$out" " 429"
+	expect_contains "$out" "Retry-After: 1"
+	out=$(api GET /v2/sandboxes)
+	expect_eq 429 "$(status "$out")"
+	expect_eq 429 "$(jget "$(body "$out")" 'd["code"]')" "E2B's shape"
+	expect_eq 200 "$(status "$(api_as "$tkey" GET /api/saas/usage)")" "another key is not limited"
+	serve_done
+
+	serve_with '{"limits":{"ipRequestsPerSec":1,"ipBurst":2}}'
+	# Without openRegistration, registering needs the admin key.
+	out=$(curl -s -w '\n%{http_code}' -X POST -H 'Content-Type: application/json' \
+		-d '{"email":"x@t.test","max_agents":1,"credit_limit_usd":1}' "$URL/api/saas/register")
+	expect_eq 401 "$(status "$out")"
+	expect_eq 401 "$(status "$(api_as nonsense GET /api/agents)")"
+	out=$(api_as nonsense GET /api/agents)
+	expect_eq 429 "$(status "$out")" "guessing keys is limited by address"
+	expect_contains "$(body "$out")" "rate_limited"
+	serve_done
+}

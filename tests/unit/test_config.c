@@ -114,3 +114,23 @@ Test(config, environment_overrides)
 	cr_expect_eq(config_apply_env(&c, bad_listen_env, &err), -1);
 	cr_expect(strstr(err.msg, "EVOCLAW_LISTEN") != NULL, "%s", err.msg);
 }
+
+Test(config, saas_and_limits)
+{
+	struct evo_config c;
+	struct evo_error err = {0};
+	config_defaults(&c);
+	cr_expect(!c.saas.open_registration);
+	cr_expect_gt(c.limits.key_per_sec, 0, "limits are on by default");
+	cr_assert_eq(parse(&c, "{\"saas\":{\"openRegistration\":true},"
+			       "\"limits\":{\"keyRequestsPerSec\":0,\"ipBurst\":7}}",
+			   &err),
+		     0, "%s", err.msg);
+	cr_expect(c.saas.open_registration);
+	cr_expect_eq(c.limits.key_per_sec, 0, "0 turns a limit off");
+	cr_expect_eq(c.limits.ip_burst, 7);
+	cr_expect_eq(parse(&c, "{\"limits\":{\"ipBurst\":0}}", &err), -1);
+	cr_expect(strstr(err.msg, "limits.ipBurst") != NULL, "%s", err.msg);
+	cr_expect_eq(parse(&c, "{\"saas\":{\"open\":true}}", &err), -1);
+	cr_expect(strstr(err.msg, "saas.open") != NULL, "%s", err.msg);
+}
