@@ -54,6 +54,9 @@ struct api_request {
 	void (*consume)(struct api *api, struct api_request *req, const char *data, size_t size);
 	struct envd_state *envd; /* an envd request's state (routes_envd.c) */
 	struct api_caller caller; /* who asked (set once the key is checked) */
+	bool audited;             /* a mutating API call: logged when it ends */
+	char address[64];         /* the client's, for limits and the audit log */
+	char target[64];          /* the id its path names, if any */
 };
 
 /* Equal secrets, compared in time that does not depend on where they
@@ -82,6 +85,11 @@ int api_caller_spawn(struct api *api, const struct api_request *req, struct orch
  * has been queued and *ret holds what to return. */
 json_t *api_body_object(struct MHD_Connection *c, const struct api_request *req,
 			enum MHD_Result *ret);
+
+/* The query parameter `name` as an integer from min to max, def when
+ * absent; -1 with a 400 answered (*ret) otherwise. */
+int api_query_number(struct MHD_Connection *c, const char *name, long long min, long long max,
+		     long long def, long long *out, enum MHD_Result *ret);
 
 /* The template must exist; the error names the field (path). */
 int api_check_template(const char *path, const char *tmpl, struct evo_error *err);
@@ -149,6 +157,10 @@ enum MHD_Result api_e2b_create_resume(struct api *api, struct MHD_Connection *c,
 bool api_saas_path(const char *url);
 enum MHD_Result api_saas_route(struct api *api, struct MHD_Connection *c, const char *method,
 			       const char *url, struct api_request *req);
+
+/* GET /api/audit (admin): the audit log, newest first, with filters. */
+enum MHD_Result api_audit_list(struct api *api, struct MHD_Connection *c,
+			       const struct api_request *req);
 
 /* HTTP request counters and GET /metrics. */
 struct api_metrics *api_metrics_new(void);

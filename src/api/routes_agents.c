@@ -15,8 +15,8 @@
 
 /* A query parameter as a number in [min, max]; def when absent. -1 (and
  * an error queued) when malformed. */
-static int query_number(struct MHD_Connection *c, const char *name, long long min, long long max,
-			long long def, long long *out, enum MHD_Result *ret)
+int api_query_number(struct MHD_Connection *c, const char *name, long long min, long long max,
+		     long long def, long long *out, enum MHD_Result *ret)
 {
 	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
 	if (v == NULL) {
@@ -40,8 +40,8 @@ enum MHD_Result api_agents_list(struct api *api, struct MHD_Connection *c,
 {
 	enum MHD_Result ret;
 	long long limit, offset;
-	if (query_number(c, "limit", 1, 1000, 50, &limit, &ret) < 0 ||
-	    query_number(c, "offset", 0, LLONG_MAX / 2, 0, &offset, &ret) < 0)
+	if (api_query_number(c, "limit", 1, 1000, 50, &limit, &ret) < 0 ||
+	    api_query_number(c, "offset", 0, LLONG_MAX / 2, 0, &offset, &ret) < 0)
 		return ret;
 	struct store_agent_filter f = {
 		.status = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "status"),
@@ -330,7 +330,7 @@ enum MHD_Result api_agents_logs(struct api *api, struct MHD_Connection *c,
 	(void)req;
 	enum MHD_Result ret;
 	long long tail;
-	if (query_number(c, "tail", 1, 10000, 100, &tail, &ret) < 0)
+	if (api_query_number(c, "tail", 1, 10000, 100, &tail, &ret) < 0)
 		return ret;
 	const char *follow = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "follow");
 	struct agent a;

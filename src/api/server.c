@@ -185,15 +185,22 @@ static enum MHD_Result too_many(struct MHD_Connection *c, bool e2b, uint32_t ret
 	return http_send_json_text_with(c, 429, text, len, "Retry-After", seconds);
 }
 
-/* The agent or sandbox id a route acts on, if it names one. */
-static bool url_agent_id(const char *url, char out[AGENT_ID_MAX])
+/* The agent or sandbox id a route acts on, if it names one, and the
+ * route's pattern (for metrics and the audit log). */
+static bool url_agent_id(const char *url, char out[AGENT_ID_MAX], const char **pattern)
 {
-	if (api_path_id(url, "/api/agents/", "/logs", out, AGENT_ID_MAX) ||
-	    (strcmp(url, "/api/agents/deploy") != 0 &&
-	     api_path_id(url, "/api/agents/", "", out, AGENT_ID_MAX)) ||
-	    (strcmp(url, "/api/cloud/spawn") != 0 && strcmp(url, "/api/cloud/costs") != 0 &&
-	     api_path_id(url, "/api/cloud/", "", out, AGENT_ID_MAX)) ||
-	    api_path_id(url, "/v2/sandboxes/", "/connect", out, AGENT_ID_MAX))
+	*pattern = NULL;
+	if (api_path_id(url, "/api/agents/", "/logs", out, AGENT_ID_MAX))
+		*pattern = "/api/agents/{id}/logs";
+	else if (strcmp(url, "/api/agents/deploy") != 0 &&
+		 api_path_id(url, "/api/agents/", "", out, AGENT_ID_MAX))
+		*pattern = "/api/agents/{id}";
+	else if (strcmp(url, "/api/cloud/spawn") != 0 && strcmp(url, "/api/cloud/costs") != 0 &&
+		 api_path_id(url, "/api/cloud/", "", out, AGENT_ID_MAX))
+		*pattern = "/api/cloud/{id}";
+	else if (api_path_id(url, "/v2/sandboxes/", "/connect", out, AGENT_ID_MAX))
+		*pattern = "/v2/sandboxes/{id}/connect";
+	if (*pattern)
 		return true;
 	/* /sandboxes/{id} and /sandboxes/{id}/<action> */
 	if (strncmp(url, "/sandboxes/", 11) != 0)
@@ -204,6 +211,7 @@ static bool url_agent_id(const char *url, char out[AGENT_ID_MAX])
 		return false;
 	memcpy(out, id, len);
 	out[len] = '\0';
+	*pattern = end ? "/sandboxes/{id}/*" : "/sandboxes/{id}";
 	return true;
 }
 
@@ -249,27 +257,34 @@ static enum MHD_Result route(struct api *api, struct MHD_Connection *c, const ch
 	 * is limited too; then per key. */
 	char name[96];
 	client_name(c, name, sizeof name);
+	snprintf(req->address, sizeof req->address, "%s", name + 3);
+	/* Every call that may change something is logged when it ends,
+	 * refused ones too (who tried what matters as much). */
+	req->audited = strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+		       strcmp(method, "OPTIONS") != 0;
+	req->caller = (struct api_caller){.anonymous = true}; /* until a key says who */
 	const struct evo_config *cfg = api->cfg;
 	uint32_t retry;
 	if (!api_limiter_take(api->limiter, name, cfg->limits.ip_per_sec, cfg->limits.ip_burst,
 			      api_now_ms(), &retry))
 		return too_many(c, e2b, retry, "requests from this address");
-	req->caller = (struct api_caller){.admin = true};
-	if (api->cfg->auth_mode == CONFIG_AUTH_KEY) {
+	if (api->cfg->auth_mode != CONFIG_AUTH_KEY) {
+		req->caller = (struct api_caller){.admin = true};
+	} else {
 		const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-API-Key");
 		char message[PATH_MAX + 80];
 		struct evo_error err = {0};
 		message[0] = '\0';
 		bool open = cfg->saas.open_registration && strcmp(url, "/api/saas/register") == 0;
-		if ((key == NULL || *key == '\0') && open)
-			req->caller = (struct api_caller){.anonymous = true};
-		else if (key == NULL || *key == '\0')
+		if ((key == NULL || *key == '\0') && !open)
 			snprintf(message, sizeof message,
 				 "missing X-API-Key header (the admin key is in %s/admin.key)",
 				 api->cfg->data_dir);
-		else if (!api_same_secret(key, api->admin_key) &&
-			 auth_identify_tenant(api->store, api->key_secret, key, &req->caller,
-					      &err) < 0)
+		else if (key == NULL || *key == '\0')
+			; /* open registration: anonymous */
+		else if (api_same_secret(key, api->admin_key))
+			req->caller = (struct api_caller){.admin = true};
+		else if (auth_identify_tenant(api->store, api->key_secret, key, &req->caller, &err) < 0)
 			snprintf(message, sizeof message, "%s", err.msg);
 		if (message[0])
 			return e2b ? api_e2b_unauthorized(c, message)
@@ -285,13 +300,25 @@ static enum MHD_Result route(struct api *api, struct MHD_Connection *c, const ch
 	 * not found (404, not 403, so ids do not leak). Lists and spawns are
 	 * scoped by the routes themselves. */
 	char owned[AGENT_ID_MAX];
-	if (!req->caller.admin && url_agent_id(url, owned) && !caller_owns(api, req, owned))
-		return e2b ? api_e2b_error(c, 404, "sandbox \"%.64s\" not found", owned)
-			   : http_send_error(c, 404, "not_found", "no agent %.64s", owned);
+	const char *pattern;
+	if (url_agent_id(url, owned, &pattern)) {
+		snprintf(req->target, sizeof req->target, "%s", owned);
+		if (!req->caller.admin && !caller_owns(api, req, owned)) {
+			req->route = pattern;
+			return e2b ? api_e2b_error(c, 404, "sandbox \"%.64s\" not found", owned)
+				   : http_send_error(c, 404, "not_found", "no agent %.64s", owned);
+		}
+	}
 	if (api_saas_path(url))
 		return api_saas_route(api, c, method, url, req);
 	if (e2b)
 		return api_e2b_route(api, c, method, url, req);
+	if (strcmp(url, "/api/audit") == 0) {
+		req->route = "/api/audit";
+		if (!get)
+			return wrong_method(c, method, req->route, "GET");
+		return api_audit_list(api, c, req);
+	}
 	if (strcmp(url, "/api/templates") == 0) {
 		req->route = "/api/templates";
 		if (!get)
@@ -409,6 +436,24 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	return r;
 }
 
+/* One audit log entry for a finished mutating call. Never the body: no
+ * secret can reach the log. */
+static void audit(struct api *api, const struct api_request *req, unsigned status)
+{
+	struct audit_entry e = {.at_ms = api_now_ms(), .status = (int)status};
+	const struct api_caller *who = &req->caller;
+	snprintf(e.actor, sizeof e.actor, "%s",
+		 who->admin ? "admin" : who->tenant[0] ? who->tenant : "anonymous");
+	snprintf(e.key_id, sizeof e.key_id, "%s", who->key_id);
+	snprintf(e.address, sizeof e.address, "%s", req->address);
+	snprintf(e.method, sizeof e.method, "%s", req->method);
+	snprintf(e.route, sizeof e.route, "%s", req->route);
+	snprintf(e.target, sizeof e.target, "%s", req->target);
+	struct evo_error err = {0};
+	if (store_audit_append(api->store, &e, &err) < 0)
+		fprintf(stderr, "evoclaw: audit log: %s\n", err.msg);
+}
+
 static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
 			 enum MHD_RequestTerminationCode code)
 {
@@ -425,6 +470,8 @@ static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
 			api_wait_done(api, req->parked);
 		if (req->envd)
 			api_envd_done(api, req);
+		if (req->audited)
+			audit(api, req, status);
 		evo_buf_free(&req->body);
 		free(req);
 		*con_cls = NULL;

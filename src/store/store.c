@@ -73,6 +73,16 @@ static const char *const migrations[] = {
 	" hash BLOB NOT NULL UNIQUE, prefix TEXT NOT NULL, created_at_ms INTEGER NOT NULL,"
 	" revoked_at_ms INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX api_keys_by_tenant ON api_keys (tenant_id, created_at_ms);",
+	/* 7: the audit log of mutating calls, append-only (triggers refuse
+	 * changes to what was written). */
+	"CREATE TABLE audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, at_ms INTEGER NOT NULL,"
+	" actor TEXT NOT NULL, key_id TEXT NOT NULL, address TEXT NOT NULL, method TEXT NOT NULL,"
+	" route TEXT NOT NULL, target TEXT NOT NULL, status INTEGER NOT NULL);"
+	"CREATE INDEX audit_by_actor ON audit (actor, seq);"
+	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
 };
 
 int store_db_error(struct store *s, struct evo_error *err, const char *what)

@@ -62,6 +62,33 @@ int store_spend_finished(struct store *s, const char *tenant, usd_micros *out,
  * transaction. NOT_FOUND if absent. */
 int store_agent_destroy(struct store *s, const char *id, usd_micros spent, struct evo_error *err);
 
+/* ---- the audit log (store_audit.c) ------------------------------------------ */
+
+struct audit_entry {
+	int64_t seq;
+	int64_t at_ms;
+	char actor[64];   /* "admin", a tenant id, or "anonymous" */
+	char key_id[40];  /* the tenant key used, "" for the admin */
+	char address[64]; /* the client's */
+	char method[8];
+	char route[64];   /* the route pattern ("/api/agents/{id}") */
+	char target[64];  /* the id the path named, "" if none */
+	int status;
+};
+
+/* Append one entry (its seq is assigned). */
+int store_audit_append(struct store *s, const struct audit_entry *e, struct evo_error *err);
+
+struct audit_filter {
+	const char *actor, *method, *route; /* NULL: any */
+	int status;                         /* 0: any */
+	int64_t since_ms, until_ms;         /* 0: unbounded */
+	int64_t before_seq;                 /* 0: from the newest */
+};
+/* Entries newest first, at most limit; *out malloc'd. */
+int store_audit_list(struct store *s, const struct audit_filter *f, size_t limit,
+		     struct audit_entry **out, size_t *count, struct evo_error *err);
+
 /* ---- tenants and their keys (store_tenants.c) ------------------------------- */
 
 /* A new tenant and its first key, in one transaction. CONFLICT when the

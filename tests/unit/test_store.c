@@ -48,7 +48,7 @@ Test(store, agents_round_trip_and_persist, .init = make_dir, .fini = remove_dir)
 	struct store *s;
 	struct evo_error err = {0};
 	cr_assert_eq(store_open(dir, &s, &err), 0, "%s", err.msg);
-	cr_expect_eq(store_schema_version(s), 6);
+	cr_expect_eq(store_schema_version(s), 7);
 	struct agent a = sample("a1", "", 1000);
 	cr_assert_eq(store_agent_insert(s, &a, &err), 0, "%s", err.msg);
 	cr_expect_eq(store_agent_insert(s, &a, &err), -1);
@@ -244,4 +244,47 @@ Test(store, tenants_and_keys, .init = make_dir, .fini = remove_dir)
 	cr_expect_eq(n, 1);
 	free(all);
 	store_close(s);
+}
+
+Test(store, audit_is_append_only_and_filtered, .init = make_dir, .fini = remove_dir)
+{
+	struct store *s;
+	struct evo_error err = {0};
+	cr_assert_eq(store_open(dir, &s, &err), 0, "%s", err.msg);
+	for (int i = 0; i < 5; i++) {
+		struct audit_entry e = {.at_ms = 1000 + i, .status = i == 4 ? 404 : 201};
+		snprintf(e.actor, sizeof e.actor, "%s", i % 2 ? "ten_a" : "admin");
+		snprintf(e.method, sizeof e.method, "POST");
+		snprintf(e.route, sizeof e.route, "/api/cloud/spawn");
+		cr_assert_eq(store_audit_append(s, &e, &err), 0, "%s", err.msg);
+	}
+	struct audit_entry *rows;
+	size_t n;
+	cr_assert_eq(store_audit_list(s, &(struct audit_filter){0}, 100, &rows, &n, &err), 0);
+	cr_assert_eq(n, 5);
+	cr_expect_eq(rows[0].at_ms, 1004, "newest first");
+	int64_t third = rows[2].seq;
+	free(rows);
+	cr_assert_eq(store_audit_list(s, &(struct audit_filter){.actor = "ten_a"}, 100, &rows, &n,
+				      &err), 0);
+	cr_expect_eq(n, 2);
+	free(rows);
+	cr_assert_eq(store_audit_list(s, &(struct audit_filter){.status = 404}, 100, &rows, &n, &err),
+		     0);
+	cr_expect_eq(n, 1);
+	free(rows);
+	cr_assert_eq(store_audit_list(s, &(struct audit_filter){.before_seq = third, .since_ms = 1001},
+				      100, &rows, &n, &err), 0);
+	cr_expect_eq(n, 1, "older than the third, from 1001 on");
+	free(rows);
+	store_close(s);
+
+	/* What is written stays: changes are refused by the database itself. */
+	char path[128];
+	snprintf(path, sizeof path, "%s/evoclaw.db", dir);
+	sqlite3 *db;
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	cr_expect_neq(sqlite3_exec(db, "UPDATE audit SET status = 200", NULL, NULL, NULL), SQLITE_OK);
+	cr_expect_neq(sqlite3_exec(db, "DELETE FROM audit", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
 }
