@@ -52,6 +52,7 @@ struct evo_config {
 	struct {
 		uint32_t key_per_sec, key_burst;
 		uint32_t ip_per_sec, ip_burst;
+		uint32_t connections_per_ip; /* of the server's 1024 */
 	} limits;
 };
 

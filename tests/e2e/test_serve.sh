@@ -842,3 +842,37 @@ t_serve_cross_origin_requests_cannot_mutate() {
 	expect_eq 0 "$(jget "$(body "$(curl -s -w '\n%{http_code}' "$URL/api/agents")")" 'd["total"]')"
 	serve_done
 }
+
+t_serve_connection_and_header_limits() {
+	serve_with '{"limits":{"connectionsPerIp":5}}'
+	python3 - "$URL" <<'PY'
+import http.client, socket, sys, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1])
+# Five keep-alive connections from one address are served; a sixth is not.
+held = []
+for i in range(5):
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=5)
+    c.request("GET", "/healthz")
+    r = c.getresponse(); r.read()
+    assert r.status == 200, r.status
+    held.append(c)
+extra = http.client.HTTPConnection(u.hostname, u.port, timeout=5)
+try:
+    extra.request("GET", "/healthz")
+    r = extra.getresponse()
+    sys.exit("a sixth connection was served: %d" % r.status)
+except (ConnectionError, http.client.RemoteDisconnected, socket.timeout, OSError):
+    pass
+for c in held:
+    c.close()
+# Headers past 32 KiB are refused, not buffered.
+c = http.client.HTTPConnection(u.hostname, u.port, timeout=5)
+c.request("GET", "/healthz", headers={"X-Big": "a" * 65536})
+r = c.getresponse()
+assert r.status == 431, r.status
+print("connection and header limits hold")
+PY
+	# Still serving.
+	expect_eq '{"status":"ok"}' "$(curl -s "$URL/healthz")"
+	serve_done
+}
