@@ -45,7 +45,7 @@ STORE_SRC   := $(wildcard src/store/*.c)
 API_SRC     := $(wildcard src/api/*.c)
 ORCH_SRC    := $(wildcard src/orchestrator/*.c)
 # The pure request parsers of the HTTP layer: unit-tested and fuzzed.
-API_PARSE_SRC := src/api/requests.c src/api/json_input.c src/api/agent_json.c src/api/envd_rpc.c
+API_PARSE_SRC := src/api/requests.c src/api/json_input.c src/api/agent_json.c src/api/envd_rpc.c src/api/paths.c
 
 obj = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(1))
 iobj = $(patsubst src/%.c,$(BUILD)/iobj/%.o,$(1))

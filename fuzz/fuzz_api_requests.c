@@ -1,5 +1,5 @@
 /* libFuzzer target: the JSON bodies of POST /api/cloud/spawn,
- * /api/agents/deploy and /api/saas/register. Never a crash or leak; a refusal always names what
+ * /api/agents/deploy, /api/saas/register and E2B's POST /v2/sandboxes. Never a crash or leak; a refusal always names what
  * was wrong; an acceptance is a spawn the orchestrator can use. */
 #include <jansson.h>
 #include <stddef.h>
@@ -44,8 +44,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	check(body, &cfg, false);
 	check(body, &cfg, true);
-	struct register_request rr;
 	struct evo_error err = {0};
+	struct e2b_create_request cr;
+	err = (struct evo_error){0};
+	if (request_parse_e2b_create(body, &cfg, &cr, &err) == 0) {
+		if (cr.template_name == NULL || cr.timeout_sec == 0 ||
+		    cr.timeout_sec > cfg.cloud.max_lifetime_sec)
+			abort();
+		request_e2b_create_free(&cr);
+	} else if (err.kind != EVO_ERR_INVALID || strchr(err.msg, ':') == NULL) {
+		abort();
+	}
+	struct register_request rr;
+	err = (struct evo_error){0};
 	if (request_parse_register(body, &cfg, &rr, &err) == 0) {
 		if (!tenant_email_valid(rr.email) || rr.max_agents == 0 ||
 		    rr.max_agents > cfg.cloud.max_agents || rr.credit_limit <= 0)

@@ -12,6 +12,7 @@
 
 #include "api/agent_json.h"
 #include "api/auth.h"
+#include "api/paths.h"
 #include "common/proto.h"
 #include "core/config.h"
 #include "orchestrator/orchestrator.h"
@@ -66,10 +67,6 @@ bool api_same_secret(const char *a, const char *b);
 /* Wall-clock milliseconds. */
 int64_t api_now_ms(void);
 
-/* The {id} of a path like /api/agents/{id}/logs: copied into out, or
- * false when the segment is missing, empty or too long. */
-bool api_path_id(const char *url, const char *prefix, const char *suffix, char *out,
-		 size_t size);
 
 /* The tenant a caller acts for: NULL for the admin (everyone's). */
 const char *api_caller_tenant(const struct api_request *req);
@@ -114,7 +111,6 @@ enum MHD_Result api_agents_logs(struct api *api, struct MHD_Connection *c,
 
 /* E2B's control plane (/sandboxes, /v2/sandboxes) and envd (requests
  * with an E2b-Sandbox-Id header): routes_e2b.c. */
-bool api_e2b_path(const char *url);
 enum MHD_Result api_e2b_unauthorized(struct MHD_Connection *c, const char *message);
 enum MHD_Result api_e2b_route(struct api *api, struct MHD_Connection *c, const char *method,
 			      const char *url, struct api_request *req);
@@ -154,7 +150,6 @@ enum MHD_Result api_e2b_create_resume(struct api *api, struct MHD_Connection *c,
 
 /* SaaS mode (routes_saas.c): /api/saas/register, /keys, /usage. The
  * only routes a tenant key reaches so far. */
-bool api_saas_path(const char *url);
 enum MHD_Result api_saas_route(struct api *api, struct MHD_Connection *c, const char *method,
 			       const char *url, struct api_request *req);
 

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "api/json_input.h"
+#include "common/cleanup.h"
+#include "common/text.h"
 #include "core/budget.h"
 
 static const char *const agent_types[] = {"researcher", "coder",   "analyst", "tester",
@@ -178,4 +180,107 @@ int request_parse_register(json_t *body, const struct evo_config *cfg,
 				     "credit_limit_usd: required, a number of dollars above 0");
 	out->credit_limit = budget_usd_to_micros(usd);
 	return 0;
+}
+
+/* ---- E2B's control plane ------------------------------------------------ */
+
+/* An object of string values (metadata, envVars) as compact JSON. */
+static int string_map(json_t *body, const char *key, char **out, struct evo_error *err)
+{
+	json_t *v = json_object_get(body, key);
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_object(v) || json_object_size(v) > 256)
+		return evo_error_set(err, EVO_ERR_INVALID, 0,
+				     "%s: must be an object of at most 256 string values", key);
+	const char *k;
+	json_t *val;
+	json_object_foreach(v, k, val)
+		if (!json_is_string(val) || strlen(k) == 0 || strlen(k) > 256 ||
+		    json_string_length(val) > 32768)
+			return evo_error_set(err, EVO_ERR_INVALID, 0,
+					     "%s.%.64s: must be a string (keys of 1 to 256 bytes)", key, k);
+	*out = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+	return 0;
+}
+
+int request_parse_e2b_create(json_t *body, const struct evo_config *cfg,
+			     struct e2b_create_request *out, struct evo_error *err)
+{
+	/* Fields this server does not act on (network, mcp, autoPause, ...)
+	 * are accepted, as the SDK sends some by default (spec §9). */
+	memset(out, 0, sizeof *out);
+	out->body = json_incref(body);
+	out->template_name = "base";
+	uint64_t timeout = E2B_DEFAULT_TIMEOUT_SEC;
+	if (timeout > cfg->cloud.max_lifetime_sec)
+		timeout = cfg->cloud.max_lifetime_sec;
+	int r = json_input_string(body, "", "templateID", 64, false, &out->template_name, err);
+	if (r == 0)
+		r = json_input_uint(body, "", "timeout", 1, cfg->cloud.max_lifetime_sec, &timeout, err);
+	if (r == 0)
+		r = string_map(body, "metadata", &out->metadata, err);
+	if (r == 0)
+		r = json_input_env(body, "", "envVars", &out->env, err);
+	out->timeout_sec = (uint32_t)timeout;
+	if (r < 0)
+		request_e2b_create_free(out);
+	return r;
+}
+
+void request_e2b_create_free(struct e2b_create_request *r)
+{
+	free(r->metadata);
+	free(r->env);
+	json_decref(r->body);
+	memset(r, 0, sizeof *r);
+}
+
+/* Percent-decoding, in place; false on a malformed escape. */
+static bool percent_decode(char *s)
+{
+	char *w = s;
+	for (const char *p = s; *p; p++) {
+		if (*p == '%') {
+			int hi = text_hex_value((unsigned char)p[1]);
+			int lo = hi < 0 ? -1 : text_hex_value((unsigned char)p[2]);
+			if (lo < 0)
+				return false;
+			*w++ = (char)(hi << 4 | lo);
+			p += 2;
+		} else {
+			*w++ = *p == '+' ? ' ' : *p;
+		}
+	}
+	*w = '\0';
+	return true;
+}
+
+/* The SDK's metadata filter: "k1=v1&k2=v2" (libmicrohttpd has undone the
+ * outer encoding), each key and value percent-encoded twice more. */
+json_t *request_e2b_metadata_filter(const char *query, struct evo_error *err)
+{
+	json_t *want = json_object();
+	char *copy = xstrdup(query);
+	char *save = NULL;
+	for (char *pair = strtok_r(copy, "&", &save); pair; pair = strtok_r(NULL, "&", &save)) {
+		char *eq = strchr(pair, '=');
+		if (eq == NULL) {
+			evo_error_set(err, EVO_ERR_INVALID, 0, "metadata: \"%.64s\" is not key=value", pair);
+			json_decref(want);
+			free(copy);
+			return NULL;
+		}
+		*eq = '\0';
+		char *k = pair, *v = eq + 1;
+		if (!percent_decode(k) || !percent_decode(k) || !percent_decode(v) || !percent_decode(v)) {
+			evo_error_set(err, EVO_ERR_INVALID, 0, "metadata: bad percent-encoding");
+			json_decref(want);
+			free(copy);
+			return NULL;
+		}
+		json_object_set_new(want, k, json_string(v));
+	}
+	free(copy);
+	return want;
 }

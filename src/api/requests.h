@@ -42,4 +42,24 @@ bool request_agent_type_valid(const char *type);
 /* [A-Za-z0-9._-]{1,63}, not starting with a dot (it names files). */
 bool request_agent_id_valid(const char *id);
 
+/* POST /v2/sandboxes (E2B create): templateID (default base), timeout
+ * (seconds, default 300, at most maxLifetimeSec), metadata (an object of
+ * strings, compact JSON), envVars. Unknown fields are accepted, as E2B's
+ * SDK sends ones this server does not act on. */
+#define E2B_DEFAULT_TIMEOUT_SEC 300
+struct e2b_create_request {
+	json_t *body;               /* template_name points into it */
+	const char *template_name;
+	uint32_t timeout_sec;
+	char *metadata, *env;       /* owned JSON texts, NULL when absent */
+};
+int request_parse_e2b_create(json_t *body, const struct evo_config *cfg,
+			     struct e2b_create_request *out, struct evo_error *err);
+void request_e2b_create_free(struct e2b_create_request *r);
+
+/* The metadata filter of GET /v2/sandboxes: "k1=v1&k2=v2" (the outer
+ * encoding undone), each key and value percent-encoded twice more, as
+ * the SDK sends it (spec §3.3). An object of strings, or NULL with err. */
+json_t *request_e2b_metadata_filter(const char *query, struct evo_error *err);
+
 #endif

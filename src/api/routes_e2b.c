@@ -15,6 +15,7 @@
 #include "api/api.h"
 #include "api/http.h"
 #include "api/json_input.h"
+#include "api/requests.h"
 #include "common/cleanup.h"
 #include "common/text.h"
 #include "core/budget.h"
@@ -22,7 +23,6 @@
 
 /* What we tell the SDK envd is: it gates features client-side (spec §5). */
 #define E2B_ENVD_VERSION "0.6.4"
-#define E2B_DEFAULT_TIMEOUT_SEC 300
 #define E2B_LIST_LIMIT_MAX 100
 
 enum MHD_Result api_e2b_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
@@ -121,61 +121,29 @@ static bool find_sandbox(struct api *api, struct MHD_Connection *c, const char *
 	return true;
 }
 
-/* An object of string values (metadata, envVars) as compact JSON. */
-static int string_map(json_t *body, const char *key, char **out, struct evo_error *err)
-{
-	json_t *v = json_object_get(body, key);
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_object(v) || json_object_size(v) > 256)
-		return evo_error_set(err, EVO_ERR_INVALID, 0,
-				     "%s: must be an object of at most 256 string values", key);
-	const char *k;
-	json_t *val;
-	json_object_foreach(v, k, val)
-		if (!json_is_string(val) || strlen(k) == 0 || strlen(k) > 256 ||
-		    json_string_length(val) > 32768)
-			return evo_error_set(err, EVO_ERR_INVALID, 0,
-					     "%s.%.64s: must be a string (keys of 1 to 256 bytes)", key, k);
-	*out = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
-	return 0;
-}
-
 static enum MHD_Result create(struct api *api, struct MHD_Connection *c, struct api_request *req)
 {
 	enum MHD_Result ret;
 	json_t *body = api_body_object(c, req, &ret);
 	if (body == NULL)
 		return ret;
-	/* Fields this server does not act on (network, mcp, autoPause, ...)
-	 * are accepted, as the SDK sends some by default (spec §9). */
+	struct e2b_create_request cr;
 	struct evo_error err = {0};
-	const char *tmpl = "base";
-	uint64_t timeout = E2B_DEFAULT_TIMEOUT_SEC;
-	char *metadata = NULL, *env = NULL;
-	int r = json_input_string(body, "", "templateID", 64, false, &tmpl, &err);
-	if (r == 0)
-		r = json_input_uint(body, "", "timeout", 1, api->cfg->cloud.max_lifetime_sec, &timeout,
-				    &err);
-	if (r == 0)
-		r = string_map(body, "metadata", &metadata, &err);
-	if (r == 0)
-		r = json_input_env(body, "", "envVars", &env, &err);
-	if (r == 0 && api_check_template("templateID", tmpl, &err) < 0) {
-		/* E2B answers an unknown template with 404 (tmpl lives in body). */
-		ret = api_e2b_error(c, 404, "template \"%.64s\" not found", tmpl);
-		json_decref(body);
-		free(metadata);
-		free(env);
+	int r = request_parse_e2b_create(body, api->cfg, &cr, &err);
+	json_decref(body);
+	if (r == 0 && api_check_template("templateID", cr.template_name, &err) < 0) {
+		/* E2B answers an unknown template with 404. */
+		ret = api_e2b_error(c, 404, "template \"%.64s\" not found", cr.template_name);
+		request_e2b_create_free(&cr);
 		return ret;
 	}
 	struct orch_spawn s = {
 		.agent_type = "sandbox",
-		.template_name = tmpl,
-		.env_json = env,
-		.timeout_sec = (uint32_t)timeout,
+		.template_name = cr.template_name,
+		.env_json = cr.env,
+		.timeout_sec = cr.timeout_sec,
 		.mode = "e2b",
-		.metadata_json = metadata,
+		.metadata_json = cr.metadata,
 		.envd_token = true,
 	};
 	struct agent a;
@@ -183,9 +151,7 @@ static enum MHD_Result create(struct api *api, struct MHD_Connection *c, struct 
 		r = api_caller_spawn(api, req, &s, &err);
 	if (r == 0)
 		r = orch_spawn(api->orch, &s, &a, &err);
-	json_decref(body);
-	free(metadata);
-	free(env);
+	request_e2b_create_free(&cr);
 	if (r < 0)
 		return e2b_evo_error(c, &err);
 	/* E2B answers create once the sandbox can run a command: until then
@@ -227,55 +193,6 @@ enum MHD_Result api_e2b_create_resume(struct api *api, struct MHD_Connection *c,
 	if (!orch_is_pending(api->orch, req->waiting_for))
 		api_wait_wake(api, req->parked);
 	return MHD_YES;
-}
-
-/* Percent-decoding, in place; false on a malformed escape. */
-static bool percent_decode(char *s)
-{
-	char *w = s;
-	for (const char *p = s; *p; p++) {
-		if (*p == '%') {
-			int hi = text_hex_value((unsigned char)p[1]);
-			int lo = hi < 0 ? -1 : text_hex_value((unsigned char)p[2]);
-			if (lo < 0)
-				return false;
-			*w++ = (char)(hi << 4 | lo);
-			p += 2;
-		} else {
-			*w++ = *p == '+' ? ' ' : *p;
-		}
-	}
-	*w = '\0';
-	return true;
-}
-
-/* The SDK's metadata filter: "k1=v1&k2=v2" (libmicrohttpd has undone the
- * outer encoding), each key and value percent-encoded twice more. */
-static json_t *metadata_filter(const char *query, struct evo_error *err)
-{
-	json_t *want = json_object();
-	char *copy = xstrdup(query);
-	char *save = NULL;
-	for (char *pair = strtok_r(copy, "&", &save); pair; pair = strtok_r(NULL, "&", &save)) {
-		char *eq = strchr(pair, '=');
-		if (eq == NULL) {
-			evo_error_set(err, EVO_ERR_INVALID, 0, "metadata: \"%.64s\" is not key=value", pair);
-			json_decref(want);
-			free(copy);
-			return NULL;
-		}
-		*eq = '\0';
-		char *k = pair, *v = eq + 1;
-		if (!percent_decode(k) || !percent_decode(k) || !percent_decode(v) || !percent_decode(v)) {
-			evo_error_set(err, EVO_ERR_INVALID, 0, "metadata: bad percent-encoding");
-			json_decref(want);
-			free(copy);
-			return NULL;
-		}
-		json_object_set_new(want, k, json_string(v));
-	}
-	free(copy);
-	return want;
 }
 
 static bool metadata_matches(const struct agent *a, json_t *want)
@@ -322,7 +239,7 @@ static enum MHD_Result list(struct api *api, struct MHD_Connection *c,
 	bool want_running = any_state || strstr(state, "running") != NULL;
 	bool want_paused = any_state || strstr(state, "paused") != NULL;
 	struct evo_error err = {0};
-	json_t *want_meta = meta ? metadata_filter(meta, &err) : json_object();
+	json_t *want_meta = meta ? request_e2b_metadata_filter(meta, &err) : json_object();
 	if (want_meta == NULL)
 		return e2b_evo_error(c, &err);
 	struct agent *rows = NULL;
@@ -546,12 +463,6 @@ static enum MHD_Result kill_sandbox(struct api *api, struct MHD_Connection *c, c
 						    : e2b_evo_error(c, &err);
 	agent_clear(&a);
 	return no_content(c);
-}
-
-bool api_e2b_path(const char *url)
-{
-	return strcmp(url, "/sandboxes") == 0 || strncmp(url, "/sandboxes/", 11) == 0 ||
-	       strcmp(url, "/v2/sandboxes") == 0 || strncmp(url, "/v2/sandboxes/", 14) == 0;
 }
 
 enum MHD_Result api_e2b_unauthorized(struct MHD_Connection *c, const char *message)

@@ -19,11 +19,6 @@
 #include "core/budget.h"
 #include "store/store.h"
 
-bool api_saas_path(const char *url)
-{
-	return strncmp(url, "/api/saas/", 10) == 0;
-}
-
 static json_t *usd_json(usd_micros v)
 {
 	return json_real((double)v / 1e6);

@@ -103,20 +103,6 @@ int64_t api_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-bool api_path_id(const char *url, const char *prefix, const char *suffix, char *out,
-		 size_t size)
-{
-	size_t lp = strlen(prefix), ls = strlen(suffix), lu = strlen(url);
-	if (lu <= lp + ls || strncmp(url, prefix, lp) != 0 || strcmp(url + lu - ls, suffix) != 0)
-		return false;
-	size_t n = lu - lp - ls;
-	if (n >= size || memchr(url + lp, '/', n) != NULL)
-		return false;
-	memcpy(out, url + lp, n);
-	out[n] = '\0';
-	return true;
-}
-
 json_t *api_body_object(struct MHD_Connection *c, const struct api_request *req,
 			enum MHD_Result *ret)
 {
@@ -183,36 +169,6 @@ static enum MHD_Result too_many(struct MHD_Connection *c, bool e2b, uint32_t ret
 	if (text == NULL)
 		return MHD_NO;
 	return http_send_json_text_with(c, 429, text, len, "Retry-After", seconds);
-}
-
-/* The agent or sandbox id a route acts on, if it names one, and the
- * route's pattern (for metrics and the audit log). */
-static bool url_agent_id(const char *url, char out[AGENT_ID_MAX], const char **pattern)
-{
-	*pattern = NULL;
-	if (api_path_id(url, "/api/agents/", "/logs", out, AGENT_ID_MAX))
-		*pattern = "/api/agents/{id}/logs";
-	else if (strcmp(url, "/api/agents/deploy") != 0 &&
-		 api_path_id(url, "/api/agents/", "", out, AGENT_ID_MAX))
-		*pattern = "/api/agents/{id}";
-	else if (strcmp(url, "/api/cloud/spawn") != 0 && strcmp(url, "/api/cloud/costs") != 0 &&
-		 api_path_id(url, "/api/cloud/", "", out, AGENT_ID_MAX))
-		*pattern = "/api/cloud/{id}";
-	else if (api_path_id(url, "/v2/sandboxes/", "/connect", out, AGENT_ID_MAX))
-		*pattern = "/v2/sandboxes/{id}/connect";
-	if (*pattern)
-		return true;
-	/* /sandboxes/{id} and /sandboxes/{id}/<action> */
-	if (strncmp(url, "/sandboxes/", 11) != 0)
-		return false;
-	const char *id = url + 11, *end = strchr(id, '/');
-	size_t len = end ? (size_t)(end - id) : strlen(id);
-	if (len == 0 || len >= AGENT_ID_MAX)
-		return false;
-	memcpy(out, id, len);
-	out[len] = '\0';
-	*pattern = end ? "/sandboxes/{id}/*" : "/sandboxes/{id}";
-	return true;
 }
 
 /* Is this agent the calling tenant's? Unknown ids are not. */
@@ -301,7 +257,7 @@ static enum MHD_Result route(struct api *api, struct MHD_Connection *c, const ch
 	 * scoped by the routes themselves. */
 	char owned[AGENT_ID_MAX];
 	const char *pattern;
-	if (url_agent_id(url, owned, &pattern)) {
+	if (api_url_agent_id(url, owned, &pattern)) {
 		snprintf(req->target, sizeof req->target, "%s", owned);
 		if (!req->caller.admin && !caller_owns(api, req, owned)) {
 			req->route = pattern;

@@ -4,7 +4,7 @@
 // processes and files as they were. Run by tests/e2e/test_serve_e2b.sh.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Sandbox, SandboxNotFoundError } from 'e2b'
+import { Sandbox, SandboxNotFoundError, FileNotFoundError } from 'e2b'
 
 const opts = { requestTimeoutMs: 30000 }
 
@@ -16,7 +16,16 @@ async function agent(id) {
   return await res.json()
 }
 
-const counter = async (sbx) => Number((await sbx.files.read('/tmp/count')).trim() || '0')
+// The loop's count so far; 0 until its first write (the file may not
+// exist yet, or be caught mid-write).
+const counter = async (sbx) => {
+  try {
+    return Number((await sbx.files.read('/tmp/count')).trim() || '0') || 0
+  } catch (e) {
+    if (e instanceof FileNotFoundError) return 0
+    throw e
+  }
+}
 const waitUntil = async (what, fn, ms = 10000) => {
   const end = Date.now() + ms
   while (!(await fn())) {

@@ -1,0 +1,61 @@
+/* libFuzzer target: taking request paths apart (src/api/paths.c, envd's
+ * method table) and E2B's metadata filter query. Never a crash; an id
+ * found is a whole path segment; a filter is an object of strings. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/envd_rpc.h"
+#include "api/paths.h"
+#include "api/requests.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *url = malloc(size + 1);
+	memcpy(url, data, size);
+	url[size] = '\0';
+
+	char id[AGENT_ID_MAX];
+	const char *pattern;
+	if (api_url_agent_id(url, id, &pattern)) {
+		if (pattern == NULL || id[0] == '\0' || strchr(id, '/') != NULL ||
+		    strlen(id) >= AGENT_ID_MAX || strstr(url, id) == NULL)
+			abort();
+		if (!api_e2b_path(url) && strncmp(url, "/api/", 5) != 0)
+			abort();
+	}
+	static const char *const shapes[][2] = {
+		{"/api/agents/", "/logs"}, {"/api/agents/", ""}, {"/sandboxes/", "/timeout"},
+		{"/v2/sandboxes/", "/connect"}, {"/api/saas/keys/", ""}, {"", ""},
+	};
+	for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+		char small[8];
+		if (api_path_id(url, shapes[i][0], shapes[i][1], id, sizeof id) &&
+		    (strchr(id, '/') != NULL || id[0] == '\0'))
+			abort();
+		if (api_path_id(url, shapes[i][0], shapes[i][1], small, sizeof small) &&
+		    strlen(small) >= sizeof small)
+			abort();
+	}
+	(void)api_saas_path(url);
+	enum envd_method m = envd_method_from_path(url);
+	if (m != ENVD_METHOD_UNKNOWN && strcmp(url + 1, envd_method_name(m)) != 0)
+		abort();
+
+	struct evo_error err = {0};
+	json_t *filter = request_e2b_metadata_filter(url, &err);
+	if (filter == NULL) {
+		if (err.kind != EVO_ERR_INVALID || strncmp(err.msg, "metadata:", 9) != 0)
+			abort();
+	} else {
+		const char *k;
+		json_t *v;
+		json_object_foreach(filter, k, v)
+			if (!json_is_string(v))
+				abort();
+		json_decref(filter);
+	}
+	free(url);
+	return 0;
+}
