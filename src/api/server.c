@@ -478,7 +478,8 @@ int api_serve(const struct evo_config *cfg, struct evo_error *err)
 	struct MHD_Daemon *d = MHD_start_daemon(
 		flags, port, NULL, NULL, handle, &api, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cores > 0 ? cores : 1),
-		MHD_OPTION_CONNECTION_LIMIT, 1024u, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+		MHD_OPTION_CONNECTION_LIMIT, 1024u,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->limits.idle_timeout_sec,
 		/* One address cannot take every connection; request line and
 		 * headers must fit 32 KiB (431 past it). */
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->limits.connections_per_ip,

@@ -162,6 +162,7 @@ static const struct {
 	[CLI_AGENT_RUNTIME] = {">RUNTIME", "runtime_sec", CELL_DURATION},
 	[CLI_AGENT_TOKENS] = {">TOKENS", "tokens_used", CELL_JSON},
 	[CLI_AGENT_COST] = {">COST", "cost_usd", CELL_MONEY},
+	[CLI_AGENT_TENANT] = {"TENANT", "tenant", CELL_STRING},
 };
 
 /* An agent's cell in column, newly allocated; NULL for "-". */
@@ -189,19 +190,30 @@ static char *agent_cell(const json_t *agent, enum cli_agent_column column)
 	return NULL;
 }
 
-void cli_print_agent_table(const json_t *agents, const enum cli_agent_column *columns)
+void cli_print_agent_table(const json_t *agents, const enum cli_agent_column *given)
 {
+	/* The admin's view of tenants' agents gets a tenant column. */
+	bool tenants = false;
+	size_t i;
+	json_t *agent;
+	json_array_foreach(agents, i, agent)
+		tenants |= json_is_string(json_object_get(agent, "tenant"));
+	size_t n = 0;
+	while (given[n] != CLI_AGENT_END)
+		n++;
+	_cleanup_free_ enum cli_agent_column *columns = xcalloc(n + 2, sizeof *columns);
 	size_t count = 0;
-	while (columns[count] != CLI_AGENT_END)
-		count++;
+	for (size_t c = 0; c < n; c++) {
+		columns[count++] = given[c];
+		if (tenants && given[c] == CLI_AGENT_NAME)
+			columns[count++] = CLI_AGENT_TENANT;
+	}
 	_cleanup_free_ const char **headers = xcalloc(count, sizeof *headers);
 	_cleanup_free_ char **cells = xcalloc(count, sizeof *cells);
 	for (size_t c = 0; c < count; c++)
 		headers[c] = agent_columns[columns[c]].header;
 	struct cli_table table;
 	cli_table_init(&table, count, headers);
-	size_t i;
-	json_t *agent;
 	json_array_foreach(agents, i, agent) {
 		for (size_t c = 0; c < count; c++)
 			cells[c] = agent_cell(agent, columns[c]);

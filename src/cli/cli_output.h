@@ -50,6 +50,7 @@ enum cli_agent_column {
 	CLI_AGENT_RUNTIME, /* runtime_sec */
 	CLI_AGENT_TOKENS,
 	CLI_AGENT_COST,
+	CLI_AGENT_TENANT, /* added after NAME by itself when an agent has one */
 };
 
 /* agents (a JSON array of agent objects) on stdout, a row each, in the

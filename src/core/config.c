@@ -28,6 +28,7 @@ void config_defaults(struct evo_config *c)
 	c->limits.ip_burst = 4000;
 	/* The e2b SDK alone opens ~310 to one server (spec §2). */
 	c->limits.connections_per_ip = 600;
+	c->limits.idle_timeout_sec = 30;
 }
 
 static int path_error(struct evo_error *err, const char *source, const char *path,
@@ -168,6 +169,7 @@ int config_parse(struct evo_config *c, const char *json, size_t len, const char 
 		{"ipRequestsPerSec", F_UINT, &c->limits.ip_per_sec, 0, 0, 1000000, NULL, NULL},
 		{"ipBurst", F_UINT, &c->limits.ip_burst, 0, 1, 10000000, NULL, NULL},
 		{"connectionsPerIp", F_UINT, &c->limits.connections_per_ip, 0, 1, 1024, NULL, NULL},
+		{"idleTimeoutSec", F_UINT, &c->limits.idle_timeout_sec, 0, 1, 3600, NULL, NULL},
 		{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
 	};
 	const struct field root[] = {

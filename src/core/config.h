@@ -53,6 +53,7 @@ struct evo_config {
 		uint32_t key_per_sec, key_burst;
 		uint32_t ip_per_sec, ip_burst;
 		uint32_t connections_per_ip; /* of the server's 1024 */
+		uint32_t idle_timeout_sec;   /* a connection silent this long is closed */
 	} limits;
 };
 

@@ -755,6 +755,12 @@ t_serve_saas_cli() {
 	out=$(ev saas keys new 2>/dev/null)
 	third=$(printf '%s\n' "$out" | sed -n 's/^key id: *//p')
 	expect_eq "$third revoked" "$(ev saas keys revoke "$third")"
+	# The tenant's agent shows, with its tenant, in the admin's listing.
+	ev cloud spawn --template minimal -q -- /bin/true >/dev/null
+	unset EVOCLAW_API_KEY
+	listing=$(ev agents list)
+	expect_contains "$listing" "TENANT"
+	expect_contains "$listing" "$tenant"
 	set +e
 	ev saas register --email x >/dev/null 2>&1; rc=$?
 	set -e
@@ -873,6 +879,32 @@ assert r.status == 431, r.status
 print("connection and header limits hold")
 PY
 	# Still serving.
+	expect_eq '{"status":"ok"}' "$(curl -s "$URL/healthz")"
+	serve_done
+}
+
+t_serve_slow_clients_are_cut_off() {
+	serve_with '{"limits":{"idleTimeoutSec":1}}'
+	python3 - "$URL" <<'PY'
+import socket, sys, time, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1])
+# Half a request line, then nothing: the server hangs up, it does not wait.
+s = socket.create_connection((u.hostname, u.port), timeout=10)
+s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+start = time.monotonic()
+data = s.recv(4096)
+waited = time.monotonic() - start
+assert data == b"", data[:80]
+assert waited < 5, "held for %.1f s" % waited
+# A body that trickles in stops the same way.
+s = socket.create_connection((u.hostname, u.port), timeout=10)
+s.sendall(b"POST /api/agents/deploy HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+start = time.monotonic()
+data = s.recv(4096)
+assert data == b"" or b" 408 " in data[:20] or b" 401 " in data[:20], data[:80]
+assert time.monotonic() - start < 5
+print("slow clients cut off after about %.1f s" % waited)
+PY
 	expect_eq '{"status":"ok"}' "$(curl -s "$URL/healthz")"
 	serve_done
 }
