@@ -290,9 +290,10 @@ t_no_leak_after_1000_cycles() {
 	expect_eq "$c0" "$c1" "cgroups"
 	expect_eq "$p0" "$p1" "evoclaw processes"
 	expect_eq "$r0" "$r1" "runtime dir entries"
-	# The system-wide count moves with unrelated activity; a leak of one
-	# descriptor per cycle would show as hundreds.
-	[ $((f1 - f0)) -lt 100 ] || fail "open files grew by $((f1 - f0))"
+	# The system-wide count moves with unrelated activity (a compiler
+	# running meanwhile was seen to add 114); a leak of one descriptor per
+	# cycle would show as the number of cycles.
+	[ $((f1 - f0)) -lt $((n / 2)) ] || fail "open files grew by $((f1 - f0)) over $n cycles"
 }
 
 t_netns_pool() {
