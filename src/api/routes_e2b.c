@@ -338,6 +338,24 @@ static enum MHD_Result answer_sandbox(struct api *api, struct MHD_Connection *c,
 	return http_send_json(c, status, out);
 }
 
+/* Resume a paused sandbox with the body's {"timeout"} (or the time it
+ * had left) and answer 201; a sandbox that is not paused is CONFLICT,
+ * answered 409 unless `running_ok`. false with *ret answered. */
+static bool resume_from_body(struct api *api, struct MHD_Connection *c, struct api_request *req,
+			     const char *id, bool running_ok, enum MHD_Result *ret)
+{
+	uint64_t seconds;
+	struct evo_error err = {0};
+	if (seconds_field(api, c, req, "timeout", 0, &seconds, ret) < 0)
+		return false;
+	if (orch_resume(api->orch, id, (uint32_t)seconds, &err) < 0 &&
+	    !(running_ok && err.kind == EVO_ERR_CONFLICT)) {
+		*ret = e2b_evo_error(c, &err);
+		return false;
+	}
+	return true;
+}
+
 /* Connect resumes a paused sandbox (201), with the body's timeout or the
  * time it had left; a running one's time to live is only ever extended
  * (200). */
@@ -346,24 +364,18 @@ static enum MHD_Result connect_sandbox(struct api *api, struct MHD_Connection *c
 {
 	enum MHD_Result ret;
 	struct agent a;
-	struct evo_error err = {0};
 	if (!find_sandbox(api, c, id, &a, &ret))
 		return ret;
 	bool paused = a.paused_at_ms != 0;
 	agent_clear(&a);
-	unsigned status = 200;
-	if (paused) {
-		uint64_t seconds;
-		if (seconds_field(api, c, req, "timeout", 0, &seconds, &ret) < 0)
-			return ret;
-		if (orch_resume(api->orch, id, (uint32_t)seconds, &err) < 0 &&
-		    err.kind != EVO_ERR_CONFLICT) /* resumed by another request meanwhile */
-			return e2b_evo_error(c, &err);
-		status = 201;
-	} else if (!apply_timeout(api, c, req, id, true, "timeout", &ret)) {
+	/* Resumed by another request meanwhile is as good. */
+	if (paused)
+		return resume_from_body(api, c, req, id, true, &ret)
+			       ? answer_sandbox(api, c, id, 201)
+			       : ret;
+	if (!apply_timeout(api, c, req, id, true, "timeout", &ret))
 		return ret;
-	}
-	return answer_sandbox(api, c, id, status);
+	return answer_sandbox(api, c, id, 200);
 }
 
 /* The older resume call: 201, or 409 when it is not paused. */
@@ -372,16 +384,11 @@ static enum MHD_Result resume_sandbox(struct api *api, struct MHD_Connection *c,
 {
 	enum MHD_Result ret;
 	struct agent a;
-	struct evo_error err = {0};
 	if (!find_sandbox(api, c, id, &a, &ret))
 		return ret;
 	agent_clear(&a);
-	uint64_t seconds;
-	if (seconds_field(api, c, req, "timeout", 0, &seconds, &ret) < 0)
-		return ret;
-	if (orch_resume(api->orch, id, (uint32_t)seconds, &err) < 0)
-		return e2b_evo_error(c, &err);
-	return answer_sandbox(api, c, id, 201);
+	return resume_from_body(api, c, req, id, false, &ret) ? answer_sandbox(api, c, id, 201)
+							       : ret;
 }
 
 /* Pause: 204, or 409 when paused already (the SDK's false). */
