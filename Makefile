@@ -77,7 +77,17 @@ $(EVOCLAW): $(call obj,$(COMMON_SRC) $(CORE_SRC) $(RUNTIME_SRC) $(CLI_SRC))
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) $(SANFLAGS) $(EVOCLAW_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(SERVER): $(call obj,$(COMMON_SRC) $(CORE_SRC) $(RUNTIME_SRC) $(STORE_SRC) $(ORCH_SRC) $(API_SRC))
+# The dashboard's files (web/), compiled into the server.
+WEB_FILES := $(sort $(wildcard web/*.html web/*.js web/*.css web/*.svg))
+$(BUILD)/gen/web_assets.c: tools/embed_web.c $(WEB_FILES)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -O1 -o $(BUILD)/gen/embed_web tools/embed_web.c -lz
+	$(BUILD)/gen/embed_web $@ $(WEB_FILES)
+$(BUILD)/obj/gen/web_assets.o: $(BUILD)/gen/web_assets.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(SERVER): $(call obj,$(COMMON_SRC) $(CORE_SRC) $(RUNTIME_SRC) $(STORE_SRC) $(ORCH_SRC) $(API_SRC)) $(BUILD)/obj/gen/web_assets.o
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS) -lmicrohttpd -lsqlite3 -lz -lsodium -lpthread
 
@@ -117,9 +127,15 @@ $(E2B_SDK): tests/e2b/package-lock.json
 	cd tests/e2b && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# The dashboard's browser tests: playwright-core drives Debian's chromium.
+PLAYWRIGHT := tests/web/node_modules/.package-lock.json
+$(PLAYWRIGHT): tests/web/package-lock.json
+	cd tests/web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 deps:
 	@scripts/install-deps.sh
-	@$(MAKE) --no-print-directory $(E2B_SDK)
+	@$(MAKE) --no-print-directory $(E2B_SDK) $(PLAYWRIGHT)
 
 # test_init drives the real init binary of this build.
 unit: $(UNIT_BINS) $(INIT_DYN)

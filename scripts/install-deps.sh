@@ -4,7 +4,8 @@
 set -eu
 packages="build-essential pkg-config clang libclang-rt-14-dev
 libjansson-dev libseccomp-dev libcriterion-dev libsqlite3-dev libmicrohttpd-dev zlib1g-dev libsodium-dev curl
-busybox-static bubblewrap hyperfine wrk iproute2 procps python3"
+busybox-static bubblewrap hyperfine wrk iproute2 procps python3
+chromium fonts-dejavu-core"
 
 missing=""
 for p in $packages; do

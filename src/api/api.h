@@ -157,6 +157,17 @@ enum MHD_Result api_saas_route(struct api *api, struct MHD_Connection *c, const 
 enum MHD_Result api_audit_list(struct api *api, struct MHD_Connection *c,
 			       const struct api_request *req);
 
+/* GET /api/summary: the dashboard's metric cards, the caller's own. */
+enum MHD_Result api_summary(struct api *api, struct MHD_Connection *c,
+			    const struct api_request *req);
+/* GET /api/cloud/costs/history: cumulative spend over a window. */
+enum MHD_Result api_cloud_costs_history(struct api *api, struct MHD_Connection *c,
+					const struct api_request *req);
+
+/* The dashboard's page and files (routes_dashboard.c); needs no key. */
+enum MHD_Result api_dashboard_route(struct MHD_Connection *c, const char *method,
+				    const char *url, struct api_request *req);
+
 /* HTTP request counters and GET /metrics. */
 struct api_metrics *api_metrics_new(void);
 void api_metrics_free(struct api_metrics *m);

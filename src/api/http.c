@@ -1,4 +1,5 @@
 #include "api/http.h"
+#include "api/json_input.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -73,8 +74,12 @@ enum MHD_Result http_send_error(struct MHD_Connection *c, unsigned status, const
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof message, fmt, ap);
 	va_end(ap);
-	return http_send_json(c, status,
-			      json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", message));
+	json_t *body = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", message);
+	/* A field's error names it apart too, so a form can show it there. */
+	char field[128];
+	if (status == 400 && json_input_error_field(message, field, sizeof field))
+		json_object_set_new(json_object_get(body, "error"), "field", json_string(field));
+	return http_send_json(c, status, body);
 }
 
 enum MHD_Result http_send_evo_error(struct MHD_Connection *c, const struct evo_error *err)

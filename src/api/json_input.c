@@ -1,5 +1,6 @@
 #include "api/json_input.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,4 +161,37 @@ int json_input_object(json_t *obj, const char *prefix, const char *key, size_t m
 	}
 	*out = text;
 	return 0;
+}
+
+bool json_input_error_field(const char *message, char *out, size_t size)
+{
+	/* name ( "." name | "[" digits "]" )* ": " */
+	const char *p = message;
+	bool want_name = true;
+	for (;;) {
+		if (want_name) {
+			if (!(isalpha((unsigned char)*p) || *p == '_'))
+				return false;
+			while (isalnum((unsigned char)*p) || *p == '_')
+				p++;
+			want_name = false;
+		} else if (*p == '.') {
+			p++;
+			want_name = true;
+		} else if (*p == '[' && isdigit((unsigned char)p[1])) {
+			p++;
+			while (isdigit((unsigned char)*p))
+				p++;
+			if (*p++ != ']')
+				return false;
+		} else {
+			break;
+		}
+	}
+	size_t len = (size_t)(p - message);
+	if (p[0] != ':' || p[1] != ' ' || len >= size)
+		return false;
+	memcpy(out, message, len);
+	out[len] = '\0';
+	return true;
 }

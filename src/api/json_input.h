@@ -42,4 +42,9 @@ int json_input_env(json_t *obj, const char *prefix, const char *key, char **out,
 int json_input_object(json_t *obj, const char *prefix, const char *key, size_t max_bytes,
 		      char **out, struct evo_error *err);
 
+/* The JSON path an error message starts with ("config.timeout" of
+ * "config.timeout: must be ..."), copied into out: what the HTTP layer
+ * adds as the error's "field". False when the message names none. */
+bool json_input_error_field(const char *message, char *out, size_t size);
+
 #endif

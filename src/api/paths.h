@@ -23,4 +23,20 @@ bool api_saas_path(const char *url);
  * route's pattern (for metrics and the audit log). */
 bool api_url_agent_id(const char *url, char out[AGENT_ID_MAX], const char **pattern);
 
+/* ---- the dashboard's static files ----------------------------------------- */
+
+/* The web/ file a /dashboard path serves: "index.html" for the pages
+ * (/dashboard, /dashboard/swarms, with or without a trailing slash), the
+ * name after /dashboard/assets/ otherwise. False when the path is neither
+ * or the name is not one plain file name. */
+bool api_dashboard_file(const char *url, char *out, size_t size);
+
+/* Does an Accept-Encoding header allow gzip (a "gzip" or "*" coding whose
+ * q is not 0)? NULL: no. */
+bool api_accepts_gzip(const char *accept_encoding);
+
+/* Does an If-None-Match header name this (quoted) ETag, or "*"? Weak
+ * validators (W/"...") match too, as RFC 9110 says for GET. */
+bool api_etag_matches(const char *if_none_match, const char *etag);
+
 #endif

@@ -35,6 +35,39 @@ int api_query_number(struct MHD_Connection *c, const char *name, long long min, 
 	return 0;
 }
 
+/* The columns a list sorts by (?sort=), as the agent JSON names them. */
+static const char *const sort_names[] = {
+	[STORE_SORT_CREATED] = "created_at", [STORE_SORT_NAME] = "name",
+	[STORE_SORT_STATUS] = "status",      [STORE_SORT_TYPE] = "agent_type",
+	[STORE_SORT_TOKENS] = "tokens_used", [STORE_SORT_COST] = "cost_usd",
+	[STORE_SORT_RUN_TIME] = "execution_time_ms",
+};
+
+/* ?sort= and ?order= into the filter; false with a 400 queued. */
+static bool parse_order(struct MHD_Connection *c, struct store_agent_filter *f,
+			enum MHD_Result *ret)
+{
+	const char *sort = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "sort");
+	const char *order = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "order");
+	size_t i = 0;
+	while (sort && i < sizeof sort_names / sizeof *sort_names && strcmp(sort, sort_names[i]) != 0)
+		i++;
+	if (sort && i == sizeof sort_names / sizeof *sort_names) {
+		*ret = http_send_error(c, 400, "invalid_request",
+				       "sort: \"%.32s\" is not created_at, name, status, agent_type,"
+				       " tokens_used, cost_usd or execution_time_ms",
+				       sort);
+		return false;
+	}
+	if (order && strcmp(order, "asc") != 0 && strcmp(order, "desc") != 0) {
+		*ret = http_send_error(c, 400, "invalid_request", "order: must be asc or desc");
+		return false;
+	}
+	f->sort = (enum store_agent_sort)i % (sizeof sort_names / sizeof *sort_names);
+	f->ascending = order && strcmp(order, "asc") == 0;
+	return true;
+}
+
 enum MHD_Result api_agents_list(struct api *api, struct MHD_Connection *c,
 				const struct api_request *req)
 {
@@ -46,22 +79,35 @@ enum MHD_Result api_agents_list(struct api *api, struct MHD_Connection *c,
 	struct store_agent_filter f = {
 		.status = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "status"),
 		.agent_type = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "type"),
+		.name_contains = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "q"),
 		.tenant = api_caller_tenant(req),
 	};
 	if (f.status && agent_status_parse(f.status) < 0)
 		return http_send_error(c, 400, "invalid_request",
 				       "status: \"%.32s\" is not pending, running, completed or failed",
 				       f.status);
+	if (f.name_contains && strlen(f.name_contains) >= AGENT_NAME_MAX)
+		return http_send_error(c, 400, "invalid_request", "q: at most %d characters",
+				       AGENT_NAME_MAX - 1);
+	if (f.name_contains && *f.name_contains == '\0')
+		f.name_contains = NULL;
+	if (!parse_order(c, &f, &ret))
+		return ret;
 	/* The generation is read before the rows: a write in between makes
 	 * the page kept here stale at once, never a stale page current. */
 	char key[PAGE_CACHE_KEY_MAX];
-	snprintf(key, sizeof key, "agents?limit=%lld&offset=%lld&status=%.32s&type=%.64s&tenant=%s",
-		 limit, offset, f.status ? f.status : "", f.agent_type ? f.agent_type : "",
-		 f.tenant ? f.tenant : "*");
+	int keylen = snprintf(key, sizeof key,
+			      "agents?limit=%lld&offset=%lld&status=%.32s&type=%.64s&tenant=%s&sort=%d"
+			      "&asc=%d&q=%s",
+			      limit, offset, f.status ? f.status : "", f.agent_type ? f.agent_type : "",
+			      f.tenant ? f.tenant : "*", (int)f.sort, (int)f.ascending,
+			      f.name_contains ? f.name_contains : "");
+	/* A search too long to be a key is not cached (two would share one). */
+	bool cacheable = keylen >= 0 && (size_t)keylen < sizeof key;
 	uint64_t generation = store_generation(api->store);
 	int64_t now = api_now_ms();
 	size_t len;
-	char *page = page_cache_get(api->pages, key, generation, now, &len);
+	char *page = cacheable ? page_cache_get(api->pages, key, generation, now, &len) : NULL;
 	if (page)
 		return http_send_json_text(c, 200, page, len);
 	struct agent *list;
@@ -83,8 +129,9 @@ enum MHD_Result api_agents_list(struct api *api, struct MHD_Connection *c,
 	page = (char *)text.data;
 	len = text.len;
 	/* Live agents' cost and run time grow without a write. */
-	page_cache_put(api->pages, key, generation, shows_live ? now + PAGE_CACHE_LIVE_MS : 0, page,
-		       len);
+	if (cacheable)
+		page_cache_put(api->pages, key, generation, shows_live ? now + PAGE_CACHE_LIVE_MS : 0,
+			       page, len);
 	return http_send_json_text(c, 200, page, len);
 }
 

@@ -85,6 +85,24 @@ static double usd(usd_micros v)
 	return (double)v / USD_MICROS_PER_USD;
 }
 
+/* The money and limits the caller answers to: the operator's for the
+ * admin, a tenant's own otherwise. */
+static int caller_costs(struct api *api, const struct api_request *req, struct orch_costs *out,
+			struct evo_error *err)
+{
+	const char *tenant = api_caller_tenant(req);
+	if (tenant == NULL)
+		return orch_costs(api->orch, out, err);
+	struct tenant t;
+	if (store_tenant_get(api->store, tenant, &t, err) < 0)
+		return -1;
+	*out = (struct orch_costs){.budget = t.credit_limit, .max_agents = t.max_agents};
+	if (api_tenant_spend(api, tenant, &out->spent, &out->live_agents, err) < 0)
+		return -1;
+	out->committed = out->spent;
+	return 0;
+}
+
 enum MHD_Result api_cloud_costs(struct api *api, struct MHD_Connection *c,
 				const struct api_request *req)
 {
@@ -92,29 +110,10 @@ enum MHD_Result api_cloud_costs(struct api *api, struct MHD_Connection *c,
 	struct evo_error err = {0};
 	struct agent *list;
 	size_t n;
-	const char *tenant = api_caller_tenant(req);
-	struct store_agent_filter mine = {.tenant = tenant};
-	if (orch_costs(api->orch, &costs, &err) < 0 ||
+	struct store_agent_filter mine = {.tenant = api_caller_tenant(req)};
+	if (caller_costs(api, req, &costs, &err) < 0 ||
 	    orch_list(api->orch, &mine, 0, 100000, &list, &n, NULL, &err) < 0)
 		return http_send_evo_error(c, &err);
-	if (tenant) {
-		/* A tenant's own: its agents, its limits. */
-		struct tenant t;
-		if (store_tenant_get(api->store, tenant, &t, &err) < 0) {
-			for (size_t i = 0; i < n; i++)
-				agent_clear(&list[i]);
-			free(list);
-			return http_send_evo_error(c, &err);
-		}
-		costs = (struct orch_costs){.budget = t.credit_limit, .max_agents = t.max_agents};
-		if (api_tenant_spend(api, tenant, &costs.spent, &costs.live_agents, &err) < 0) {
-			for (size_t i = 0; i < n; i++)
-				agent_clear(&list[i]);
-			free(list);
-			return http_send_evo_error(c, &err);
-		}
-		costs.committed = costs.spent;
-	}
 	json_t *rows = json_array();
 	for (size_t i = 0; i < n; i++) {
 		struct agent *a = &list[i];
@@ -135,6 +134,60 @@ enum MHD_Result api_cloud_costs(struct api *api, struct MHD_Connection *c,
 			  "running_agents", (int)costs.live_agents, "max_agents", (int)costs.max_agents,
 			  "sandbox_usd_per_sec", api->cfg->pricing.sandbox_usd_per_sec, "usd_per_token",
 			  api->cfg->pricing.usd_per_token, "agents", rows));
+}
+
+enum MHD_Result api_summary(struct api *api, struct MHD_Connection *c,
+			    const struct api_request *req)
+{
+	struct orch_costs costs;
+	struct store_agent_summary sum;
+	struct evo_error err = {0};
+	const char *tenant = api_caller_tenant(req);
+	if (caller_costs(api, req, &costs, &err) < 0 ||
+	    store_agent_summarize(api->store, tenant, &sum, &err) < 0)
+		return http_send_evo_error(c, &err);
+	usd_micros remaining = costs.budget > costs.spent ? costs.budget - costs.spent : 0;
+	return http_send_json(
+		c, 200,
+		json_pack("{s:{s:b, s:s?}, s:{s:I, s:I, s:I, s:I, s:I}, s:I, s:I, s:I, s:f, s:f, s:f,"
+			  " s:f, s:i}",
+			  "caller", "admin", req->caller.admin, "tenant", tenant, "agents", "total",
+			  (json_int_t)sum.total, "pending", (json_int_t)sum.pending, "running",
+			  (json_int_t)sum.running, "completed", (json_int_t)sum.completed, "failed",
+			  (json_int_t)sum.failed, "sandboxes_total", (json_int_t)sum.sandboxes,
+			  "active_agents", (json_int_t)(sum.pending + sum.running), "tokens_used",
+			  (json_int_t)sum.tokens, "total_spent_usd", usd(costs.spent), "budget_usd",
+			  usd(costs.budget), "remaining_usd", usd(remaining), "committed_usd",
+			  usd(costs.committed), "max_agents", (int)costs.max_agents));
+}
+
+/* At most this many points in a window, so a week costs what an hour does. */
+#define HISTORY_POINTS 240
+
+enum MHD_Result api_cloud_costs_history(struct api *api, struct MHD_Connection *c,
+					const struct api_request *req)
+{
+	enum MHD_Result ret;
+	long long window;
+	if (api_query_number(c, "window_sec", 60, 30LL * 24 * 3600, 3600, &window, &ret) < 0)
+		return ret;
+	int64_t since = api_now_ms() - window * 1000;
+	struct spend_sample *points;
+	size_t n;
+	struct evo_error err = {0};
+	if (orch_spend_history(api->orch, api_caller_tenant(req), since,
+			       window * 1000 / HISTORY_POINTS, &points, &n, &err) < 0)
+		return http_send_evo_error(c, &err);
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++) {
+		char at[32];
+		agent_format_time(points[i].at_ms, at);
+		json_array_append_new(arr, json_pack("{s:s, s:f}", "at", at, "spent_usd",
+						     usd(points[i].spent)));
+	}
+	free(points);
+	return http_send_json(c, 200,
+			      json_pack("{s:I, s:o}", "window_sec", (json_int_t)window, "points", arr));
 }
 
 enum MHD_Result api_cloud_kill(struct api *api, struct MHD_Connection *c, const char *id)

@@ -203,6 +203,8 @@ static enum MHD_Result route(struct api *api, struct MHD_Connection *c, const ch
 			return wrong_method(c, method, req->route, "GET");
 		return api_metrics_serve(api, c);
 	}
+	if (strcmp(url, "/dashboard") == 0 || strncmp(url, "/dashboard/", 11) == 0)
+		return api_dashboard_route(c, method, url, req);
 	bool e2b = api_e2b_path(url);
 	if (!e2b && strncmp(url, "/api/", 5) != 0) {
 		req->route = "other";
@@ -298,6 +300,18 @@ static enum MHD_Result route(struct api *api, struct MHD_Connection *c, const ch
 		if (!get)
 			return wrong_method(c, method, req->route, "GET");
 		return api_cloud_costs(api, c, req);
+	}
+	if (strcmp(url, "/api/cloud/costs/history") == 0) {
+		req->route = "/api/cloud/costs/history";
+		if (!get)
+			return wrong_method(c, method, req->route, "GET");
+		return api_cloud_costs_history(api, c, req);
+	}
+	if (strcmp(url, "/api/summary") == 0) {
+		req->route = "/api/summary";
+		if (!get)
+			return wrong_method(c, method, req->route, "GET");
+		return api_summary(api, c, req);
 	}
 	if (api_path_id(url, "/api/cloud/", "", id, sizeof id)) {
 		req->route = "/api/cloud/{id}";

@@ -41,10 +41,11 @@ typedef int64_t usd_micros;
 
 #define AGENT_ID_MAX 64
 #define AGENT_TEXT_MAX 4096
+#define AGENT_NAME_MAX 128
 
 struct agent {
 	char id[AGENT_ID_MAX];
-	char name[128];
+	char name[AGENT_NAME_MAX];
 	char tenant[64];        /* "" = the operator */
 	char agent_type[64];
 	char template_name[64];

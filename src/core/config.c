@@ -17,6 +17,7 @@ void config_defaults(struct evo_config *c)
 	c->cloud.credit_budget_usd = 50.0;
 	c->cloud.default_timeout_sec = 600;
 	c->cloud.max_lifetime_sec = 86400;
+	c->cloud.spend_sample_sec = 60;
 	c->pricing.sandbox_usd_per_sec = 0.0001;
 	c->pricing.usd_per_token = 0.0001;
 	c->mqtt.port = 1883;
@@ -143,6 +144,7 @@ int config_parse(struct evo_config *c, const char *json, size_t len, const char 
 		{"creditBudgetUsd", F_MONEY, &c->cloud.credit_budget_usd, 0, 0, 0, NULL, NULL},
 		{"defaultTimeoutSec", F_UINT, &c->cloud.default_timeout_sec, 0, 1, 31u * 24 * 3600, NULL, NULL},
 		{"maxLifetimeSec", F_UINT, &c->cloud.max_lifetime_sec, 0, 1, 366u * 24 * 3600, NULL, NULL},
+		{"spendSampleSec", F_UINT, &c->cloud.spend_sample_sec, 0, 1, 3600, NULL, NULL},
 		{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
 	};
 	const struct field pricing[] = {

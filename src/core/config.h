@@ -34,6 +34,8 @@ struct evo_config {
 		double credit_budget_usd;
 		uint32_t default_timeout_sec;
 		uint32_t max_lifetime_sec;
+		/* How often spend over time is sampled (the dashboard's chart). */
+		uint32_t spend_sample_sec;
 	} cloud;
 	struct {
 		double sandbox_usd_per_sec;

@@ -90,6 +90,12 @@ struct orchestrator {
 	pthread_t monitor, ticker, launchers[LAUNCHERS];
 	int threads_started;
 
+	/* Spend over time: when it is next sampled, and what each scope's
+	 * last recorded sample said (the ticker's alone). */
+	int64_t next_spend_sample_ms;
+	struct spend_sample *spend_marks;
+	size_t spend_mark_count;
+
 	/* spawn-to-running latency histogram */
 	uint64_t latency_counts[LATENCY_BUCKETS + 1];
 	double latency_sum;
@@ -738,6 +744,90 @@ static void tick(struct orchestrator *o)
 	free(ext);
 }
 
+/* ---- spend over time ------------------------------------------------- */
+
+/* Samples are kept this long. */
+#define SPEND_HISTORY_MS (7LL * 24 * 3600 * 1000)
+
+static struct spend_sample *scope_in(struct spend_sample *list, size_t n, const char *scope)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i].scope, scope) == 0)
+			return &list[i];
+	return NULL;
+}
+
+/* Everyone's spend and each tenant's now: finished agents from the store,
+ * live ones as they accrue. Read under the lock, as finish() writes, so
+ * no agent is counted twice or not at all. *out malloc'd, "" first. */
+static int spend_now(struct orchestrator *o, int64_t now, struct spend_sample **out, size_t *n)
+{
+	struct spend_sample *list;
+	size_t count;
+	pthread_mutex_lock(&o->lock);
+	if (store_spend_finished_by_tenant(o->store, &list, &count, NULL) < 0) {
+		pthread_mutex_unlock(&o->lock);
+		return -1;
+	}
+	size_t cap = count;
+	for (struct live *l = o->live; l; l = l->next) {
+		struct spend_sample *e = scope_in(list, count, l->tenant);
+		if (e == NULL) {
+			if (count == cap) {
+				cap = cap ? 2 * cap : 8;
+				list = xrealloc(list, cap * sizeof *list);
+			}
+			e = &list[count++];
+			*e = (struct spend_sample){0};
+			snprintf(e->scope, sizeof e->scope, "%s", l->tenant);
+		}
+		e->spent += live_accrued(o, l, now);
+	}
+	pthread_mutex_unlock(&o->lock);
+	/* Scope "" is everyone's: the operator's own agents so far, so add
+	 * the tenants'. */
+	usd_micros total = 0;
+	for (size_t i = 0; i < count; i++) {
+		total += list[i].spent;
+		list[i].at_ms = now;
+	}
+	struct spend_sample *all = scope_in(list, count, "");
+	if (all == NULL) {
+		list = xrealloc(list, (count + 1) * sizeof *list);
+		all = &list[count++];
+		*all = (struct spend_sample){.at_ms = now};
+	}
+	all->spent = total;
+	*out = list;
+	*n = count;
+	return 0;
+}
+
+/* Record the scopes whose spend changed since their last sample. */
+static void sample_spend(struct orchestrator *o, int64_t now)
+{
+	struct spend_sample *list;
+	size_t n, changed = 0;
+	if (spend_now(o, now, &list, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct spend_sample *mark = scope_in(o->spend_marks, o->spend_mark_count, list[i].scope);
+		if (mark && mark->spent == list[i].spent)
+			continue;
+		if (mark == NULL) {
+			o->spend_marks = xrealloc(o->spend_marks,
+						  (o->spend_mark_count + 1) * sizeof *o->spend_marks);
+			mark = &o->spend_marks[o->spend_mark_count++];
+		}
+		*mark = list[i];
+		list[changed++] = list[i];
+	}
+	struct evo_error err = {0};
+	if (changed && store_spend_record(o->store, list, changed, now - SPEND_HISTORY_MS, &err) < 0)
+		fprintf(stderr, "evoclaw: cannot record spend: %s\n", err.msg);
+	free(list);
+}
+
 static void *ticker_main(void *arg)
 {
 	struct orchestrator *o = arg;
@@ -757,6 +847,11 @@ static void *ticker_main(void *arg)
 			break;
 		pthread_mutex_unlock(&o->lock);
 		tick(o);
+		int64_t now = now_ms();
+		if (now >= o->next_spend_sample_ms) {
+			o->next_spend_sample_ms = now + (int64_t)o->cfg->cloud.spend_sample_sec * 1000;
+			sample_spend(o, now);
+		}
 		pthread_mutex_lock(&o->lock);
 	}
 	pthread_mutex_unlock(&o->lock);
@@ -1193,6 +1288,26 @@ int orch_list(struct orchestrator *o, const struct store_agent_filter *filter, s
 	return 0;
 }
 
+int orch_spend_history(struct orchestrator *o, const char *tenant, int64_t since_ms,
+		       int64_t bucket_ms, struct spend_sample **out, size_t *count,
+		       struct evo_error *err)
+{
+	const char *scope = tenant ? tenant : "";
+	if (store_spend_history(o->store, scope, since_ms, bucket_ms, out, count, err) < 0)
+		return -1;
+	struct spend_sample *now_list;
+	size_t n;
+	int64_t now = now_ms();
+	if (spend_now(o, now, &now_list, &n) < 0)
+		return evo_error_set(err, EVO_ERR_SYSTEM, 0, "read spend: the store failed");
+	struct spend_sample *mine = scope_in(now_list, n, scope);
+	*out = xrealloc(*out, (*count + 1) * sizeof **out);
+	(*out)[(*count)++] = mine ? *mine : (struct spend_sample){.at_ms = now};
+	snprintf((*out)[*count - 1].scope, sizeof (*out)->scope, "%s", scope);
+	free(now_list);
+	return 0;
+}
+
 int orch_costs(struct orchestrator *o, struct orch_costs *out, struct evo_error *err)
 {
 	(void)err;
@@ -1459,5 +1574,6 @@ void orch_close(struct orchestrator *o)
 		close(o->wake_fd);
 	pthread_cond_destroy(&o->changed);
 	pthread_mutex_destroy(&o->lock);
+	free(o->spend_marks);
 	free(o);
 }

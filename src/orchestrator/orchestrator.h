@@ -119,6 +119,13 @@ int orch_list(struct orchestrator *o, const struct store_agent_filter *filter, s
 
 int orch_costs(struct orchestrator *o, struct orch_costs *out, struct evo_error *err);
 
+/* Cumulative spend of everyone (tenant NULL) or one tenant from since_ms
+ * on, at most one sample per bucket_ms, oldest first, ending with now.
+ * *out malloc'd. */
+int orch_spend_history(struct orchestrator *o, const char *tenant, int64_t since_ms,
+		       int64_t bucket_ms, struct spend_sample **out, size_t *count,
+		       struct evo_error *err);
+
 /* Per-agent output, bounded: <data>/logs/<id>.log, rotated to .log.1. */
 void orch_log_path(const struct orchestrator *o, const char *id, bool previous, char *out,
 		   size_t size);

@@ -83,6 +83,11 @@ static const char *const migrations[] = {
 	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
 	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
 	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+	/* 8: spend over time, sampled by the orchestrator, per tenant and
+	 * in all (the dashboard's chart). */
+	"CREATE TABLE spend_samples (scope TEXT NOT NULL, at_ms INTEGER NOT NULL,"
+	" spent_micros INTEGER NOT NULL, PRIMARY KEY (scope, at_ms)) WITHOUT ROWID;"
+	"CREATE INDEX spend_samples_by_time ON spend_samples (at_ms);",
 };
 
 int store_db_error(struct store *s, struct evo_error *err, const char *what)
@@ -400,7 +405,42 @@ static void filter_sql(const struct store_agent_filter *f, char *out, size_t siz
 	if (f && f->agent_type)
 		n += (size_t)snprintf(out + n, size - n, " AND agent_type = ?5");
 	if (f && f->mode)
-		snprintf(out + n, size - n, " AND mode = ?6");
+		n += (size_t)snprintf(out + n, size - n, " AND mode = ?6");
+	if (f && f->name_contains)
+		snprintf(out + n, size - n, " AND name LIKE ?7 ESCAPE '\\'");
+}
+
+/* "%text%" with LIKE's wildcards in text escaped. */
+static char *like_pattern(const char *text)
+{
+	size_t len = strlen(text);
+	char *p = xmalloc(2 * len + 3), *w = p;
+	*w++ = '%';
+	for (const char *c = text; *c; c++) {
+		if (*c == '%' || *c == '_' || *c == '\\')
+			*w++ = '\\';
+		*w++ = *c;
+	}
+	*w++ = '%';
+	*w = '\0';
+	return p;
+}
+
+/* ORDER BY for a list: the column, then id so equal values page stably. */
+static const char *order_sql(const struct store_agent_filter *f)
+{
+	static const char *const columns[][2] = {
+		[STORE_SORT_CREATED] = {"created_at_ms DESC, id", "created_at_ms, id DESC"},
+		[STORE_SORT_NAME] = {"name COLLATE NOCASE DESC, id DESC", "name COLLATE NOCASE, id"},
+		[STORE_SORT_STATUS] = {"status DESC, id DESC", "status, id"},
+		[STORE_SORT_TYPE] = {"agent_type DESC, id DESC", "agent_type, id"},
+		[STORE_SORT_TOKENS] = {"tokens_used DESC, id DESC", "tokens_used, id"},
+		[STORE_SORT_COST] = {"cost_micros DESC, id DESC", "cost_micros, id"},
+		[STORE_SORT_RUN_TIME] = {"execution_time_ms DESC, id DESC", "execution_time_ms, id"},
+	};
+	if (f == NULL || (unsigned)f->sort >= sizeof columns / sizeof *columns)
+		return columns[STORE_SORT_CREATED][0];
+	return columns[f->sort][f->ascending ? 1 : 0];
 }
 
 static void bind_filter(sqlite3_stmt *st, const struct store_agent_filter *f)
@@ -413,6 +453,8 @@ static void bind_filter(sqlite3_stmt *st, const struct store_agent_filter *f)
 		sqlite3_bind_text(st, 5, f->agent_type, -1, SQLITE_TRANSIENT);
 	if (f && f->mode)
 		sqlite3_bind_text(st, 6, f->mode, -1, SQLITE_TRANSIENT);
+	if (f && f->name_contains)
+		sqlite3_bind_text(st, 7, like_pattern(f->name_contains), -1, free);
 }
 
 int store_agent_list(struct store *s, const struct store_agent_filter *filter, size_t offset,
@@ -423,9 +465,8 @@ int store_agent_list(struct store *s, const struct store_agent_filter *filter, s
 	char where[256], sql[1024];
 	filter_sql(filter, where, sizeof where);
 	snprintf(sql, sizeof sql,
-		 "SELECT " AGENT_COLUMNS " FROM agents%s ORDER BY created_at_ms DESC, id"
-		 " LIMIT ?1 OFFSET ?2",
-		 where);
+		 "SELECT " AGENT_COLUMNS " FROM agents%s ORDER BY %s LIMIT ?1 OFFSET ?2", where,
+		 order_sql(filter));
 	pthread_mutex_lock(&s->lock);
 	sqlite3_stmt *st = NULL;
 	int r = -1;
@@ -587,6 +628,42 @@ int store_agent_destroy(struct store *s, const char *id, usd_micros spent, struc
 rollback:
 	store_exec(s, "ROLLBACK;", NULL);
 out:
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+int store_agent_summarize(struct store *s, const char *tenant, struct store_agent_summary *out,
+			  struct evo_error *err)
+{
+	static const char sql[] =
+		"SELECT count(*), coalesce(sum(status = 'pending'), 0),"
+		" coalesce(sum(status = 'running'), 0), coalesce(sum(status = 'completed'), 0),"
+		" coalesce(sum(status = 'failed'), 0), coalesce(sum(sandbox_id != ''), 0),"
+		" coalesce(sum(tokens_used), 0) FROM agents WHERE ?1 IS NULL OR tenant = ?1";
+	pthread_mutex_lock(&s->lock);
+	sqlite3_stmt *st = NULL;
+	int r = -1;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		store_db_error(s, err, "summarize agents");
+		goto out;
+	}
+	bind_text_or_null(st, 1, tenant);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		store_db_error(s, err, "summarize agents");
+		goto out;
+	}
+	*out = (struct store_agent_summary){
+		.total = sqlite3_column_int64(st, 0),
+		.pending = sqlite3_column_int64(st, 1),
+		.running = sqlite3_column_int64(st, 2),
+		.completed = sqlite3_column_int64(st, 3),
+		.failed = sqlite3_column_int64(st, 4),
+		.sandboxes = sqlite3_column_int64(st, 5),
+		.tokens = sqlite3_column_int64(st, 6),
+	};
+	r = 0;
+out:
+	sqlite3_finalize(st);
 	pthread_mutex_unlock(&s->lock);
 	return r;
 }

@@ -36,17 +36,32 @@ int store_agent_update(struct store *s, const struct agent *a, struct evo_error 
 /* NOT_FOUND if absent. */
 int store_agent_delete(struct store *s, const char *id, struct evo_error *err);
 
-/* Which agents a list or count covers; NULL fields match all. */
+/* The column a list is sorted by (then by id, so pages are stable). */
+enum store_agent_sort {
+	STORE_SORT_CREATED = 0, /* the default: newest first */
+	STORE_SORT_NAME,
+	STORE_SORT_STATUS,
+	STORE_SORT_TYPE,
+	STORE_SORT_TOKENS,
+	STORE_SORT_COST,
+	STORE_SORT_RUN_TIME,
+};
+
+/* Which agents a list or count covers (NULL fields match all), and the
+ * order of a list. */
 struct store_agent_filter {
 	const char *tenant;
 	const char *status;     /* "pending", "running", ... */
 	const char *agent_type;
 	const char *mode;       /* "on-demand", "e2b", ... */
+	const char *name_contains; /* case-insensitive (ASCII) substring of the name */
 	bool active_only;       /* pending or running */
+	enum store_agent_sort sort;
+	bool ascending;         /* false: largest (newest) first */
 };
 
-/* Agents newest first, a page at a time. *out is malloc'd (free each
- * with agent_clear, then the array). filter may be NULL. */
+/* Agents in the filter's order, a page at a time. *out is malloc'd (free
+ * each with agent_clear, then the array). filter may be NULL. */
 int store_agent_list(struct store *s, const struct store_agent_filter *filter, size_t offset,
 		     size_t limit, struct agent **out, size_t *count, struct evo_error *err);
 
@@ -58,9 +73,45 @@ int store_agent_count(struct store *s, const struct store_agent_filter *filter, 
 int store_spend_finished(struct store *s, const char *tenant, usd_micros *out,
 			 struct evo_error *err);
 
+/* The dashboard's counts of one tenant's agents (NULL: everyone's). */
+struct store_agent_summary {
+	int64_t total, pending, running, completed, failed;
+	int64_t sandboxes; /* agents that got a sandbox */
+	int64_t tokens;
+};
+int store_agent_summarize(struct store *s, const char *tenant, struct store_agent_summary *out,
+			  struct evo_error *err);
+
 /* Delete an agent's record, keeping what it spent in the ledger: one
  * transaction. NOT_FOUND if absent. */
 int store_agent_destroy(struct store *s, const char *id, usd_micros spent, struct evo_error *err);
+
+/* ---- spend over time (store_spend.c) ---------------------------------------- */
+
+/* Cumulative spend of one scope ("" for everyone, else a tenant id) at a
+ * moment. */
+struct spend_sample {
+	char scope[TENANT_ID_MAX];
+	int64_t at_ms;
+	usd_micros spent;
+};
+
+/* What finished and destroyed agents cost, per tenant (the operator's own
+ * agents under ""): *out malloc'd. */
+int store_spend_finished_by_tenant(struct store *s, struct spend_sample **out, size_t *count,
+				   struct evo_error *err);
+
+/* Record samples and forget those older than keep_after_ms, in one
+ * transaction. */
+int store_spend_record(struct store *s, const struct spend_sample *samples, size_t n,
+		       int64_t keep_after_ms, struct evo_error *err);
+
+/* A scope's samples from since_ms on, at most one per bucket_ms (the last
+ * of each), oldest first, preceded by the last sample before since_ms
+ * (moved to since_ms) when there is one: what a chart of the window
+ * needs. *out malloc'd. */
+int store_spend_history(struct store *s, const char *scope, int64_t since_ms, int64_t bucket_ms,
+			struct spend_sample **out, size_t *count, struct evo_error *err);
 
 /* ---- the audit log (store_audit.c) ------------------------------------------ */
 
