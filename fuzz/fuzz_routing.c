@@ -1,12 +1,15 @@
-/* libFuzzer target: taking request paths apart (src/api/paths.c, envd's
- * method table) and E2B's metadata filter query. Never a crash; an id
- * found is a whole path segment; a filter is an object of strings. */
+/* libFuzzer target: taking request paths and headers apart
+ * (src/api/paths.c, envd's method table), E2B's metadata filter query and
+ * the field an error message names. Never a crash; an id found is a whole
+ * path segment; a dashboard file is one plain name; a filter is an object
+ * of strings; a field is the message's own prefix. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/envd_rpc.h"
+#include "api/json_input.h"
 #include "api/paths.h"
 #include "api/requests.h"
 
@@ -42,6 +45,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum envd_method m = envd_method_from_path(url);
 	if (m != ENVD_METHOD_UNKNOWN && strcmp(url + 1, envd_method_name(m)) != 0)
 		abort();
+
+	char name[64];
+	if (api_dashboard_file(url, name, sizeof name) &&
+	    (name[0] == '\0' || name[0] == '.' || strchr(name, '/') != NULL ||
+	     strncmp(url, "/dashboard", 10) != 0))
+		abort();
+	(void)api_accepts_gzip(url);
+	if (url[0] == '"' && strpbrk(url, ", \t") == NULL && !api_etag_matches(url, url))
+		abort(); /* one quoted tag matches itself */
+	char field[128];
+	if (json_input_error_field(url, field, sizeof field)) {
+		size_t n = strlen(field);
+		if (n == 0 || strncmp(url, field, n) != 0 || url[n] != ':' || url[n + 1] != ' ')
+			abort();
+	}
 
 	struct evo_error err = {0};
 	json_t *filter = request_e2b_metadata_filter(url, &err);

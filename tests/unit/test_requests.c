@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "api/json_input.h"
 #include "api/requests.h"
 
 static struct evo_config cfg;
@@ -149,4 +150,31 @@ Test(requests, register_a_tenant, .init = setup)
 		cr_expect(strstr(err.msg, bad[i][1]) != NULL, "%s: %s", bad[i][0], err.msg);
 		json_decref(b);
 	}
+}
+
+Test(requests, the_field_an_error_names)
+{
+	char field[64];
+	static const struct {
+		const char *message, *field;
+	} named[] = {
+		{"agent_name: must be 1 to 127 characters", "agent_name"},
+		{"config.timeout: must be an integer", "config.timeout"},
+		{"capabilities[1]: must be a string", "capabilities[1]"},
+		{"a.b[0].c_2: x", "a.b[0].c_2"},
+	};
+	for (size_t i = 0; i < sizeof named / sizeof *named; i++) {
+		cr_expect(json_input_error_field(named[i].message, field, sizeof field), "%s",
+			  named[i].message);
+		cr_expect_str_eq(field, named[i].field);
+	}
+	static const char *const unnamed[] = {
+		"body is not valid JSON: x", "body must be a JSON object", "no agent x", ": x",
+		"a.: x", "a[]: x", "a[1: x", "1a: x", "a:x", "Content-Type: x", "",
+	};
+	for (size_t i = 0; i < sizeof unnamed / sizeof *unnamed; i++)
+		cr_expect_not(json_input_error_field(unnamed[i], field, sizeof field), "%s",
+			      unnamed[i]);
+	char small[4];
+	cr_expect_not(json_input_error_field("agent_name: x", small, sizeof small));
 }

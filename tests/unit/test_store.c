@@ -48,7 +48,7 @@ Test(store, agents_round_trip_and_persist, .init = make_dir, .fini = remove_dir)
 	struct store *s;
 	struct evo_error err = {0};
 	cr_assert_eq(store_open(dir, &s, &err), 0, "%s", err.msg);
-	cr_expect_eq(store_schema_version(s), 7);
+	cr_expect_eq(store_schema_version(s), 8);
 	struct agent a = sample("a1", "", 1000);
 	cr_assert_eq(store_agent_insert(s, &a, &err), 0, "%s", err.msg);
 	cr_expect_eq(store_agent_insert(s, &a, &err), -1);
@@ -287,4 +287,155 @@ Test(store, audit_is_append_only_and_filtered, .init = make_dir, .fini = remove_
 	cr_expect_neq(sqlite3_exec(db, "UPDATE audit SET status = 200", NULL, NULL, NULL), SQLITE_OK);
 	cr_expect_neq(sqlite3_exec(db, "DELETE FROM audit", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
+}
+
+/* Names of a list, space-separated, into out. */
+static void list_names(struct store *s, const struct store_agent_filter *f, char *out, size_t size)
+{
+	struct agent *list;
+	size_t n, used = 0;
+	struct evo_error err = {0};
+	cr_assert_eq(store_agent_list(s, f, 0, 100, &list, &n, &err), 0, "%s", err.msg);
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		used += (size_t)snprintf(out + used, size - used, "%s%s", i ? " " : "", list[i].name);
+		agent_clear(&list[i]);
+	}
+	free(list);
+}
+
+Test(store, sorts_searches_and_summarizes, .init = make_dir, .fini = remove_dir)
+{
+	struct store *s;
+	struct evo_error err = {0};
+	cr_assert_eq(store_open(dir, &s, &err), 0, "%s", err.msg);
+	static const struct {
+		const char *name, *tenant;
+		int tokens;
+		bool runs, ends;
+	} rows[] = {
+		{"bravo", "", 30, true, false},    {"Alpha", "acme", 10, true, true},
+		{"char_lie", "", 20, false, false}, {"del%ta", "acme", 0, true, false},
+	};
+	for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "ag%zu", i);
+		struct agent a = sample(id, rows[i].tenant, 1000 + (int64_t)i);
+		snprintf(a.name, sizeof a.name, "%s", rows[i].name);
+		a.tokens_used = rows[i].tokens;
+		if (rows[i].runs) {
+			agent_mark_running(&a, 2000, &err);
+			snprintf(a.sandbox_id, sizeof a.sandbox_id, "sb%zu", i);
+		}
+		if (rows[i].ends)
+			agent_mark_stopped(&a, AGENT_STOP_EXITED, 1, NULL, 3000, &err);
+		cr_assert_eq(store_agent_insert(s, &a, &err), 0, "%s", err.msg);
+		agent_clear(&a);
+	}
+	char names[256];
+	list_names(s, &(struct store_agent_filter){.sort = STORE_SORT_NAME, .ascending = true}, names,
+		   sizeof names);
+	cr_expect_str_eq(names, "Alpha bravo char_lie del%ta"); /* case does not matter */
+	list_names(s, &(struct store_agent_filter){.sort = STORE_SORT_TOKENS}, names, sizeof names);
+	cr_expect_str_eq(names, "bravo char_lie Alpha del%ta");
+	list_names(s, NULL, names, sizeof names);
+	cr_expect_str_eq(names, "del%ta char_lie Alpha bravo"); /* newest first */
+	list_names(s, &(struct store_agent_filter){.sort = STORE_SORT_CREATED, .ascending = true},
+		   names, sizeof names);
+	cr_expect_str_eq(names, "bravo Alpha char_lie del%ta");
+	/* A substring, case-insensitive; LIKE's wildcards are plain text. */
+	list_names(s, &(struct store_agent_filter){.name_contains = "A"}, names, sizeof names);
+	cr_expect_str_eq(names, "del%ta char_lie Alpha bravo");
+	list_names(s, &(struct store_agent_filter){.name_contains = "_"}, names, sizeof names);
+	cr_expect_str_eq(names, "char_lie");
+	list_names(s, &(struct store_agent_filter){.name_contains = "%"}, names, sizeof names);
+	cr_expect_str_eq(names, "del%ta");
+	list_names(s, &(struct store_agent_filter){.name_contains = "l%t"}, names, sizeof names);
+	cr_expect_str_eq(names, "del%ta");
+	list_names(s, &(struct store_agent_filter){.name_contains = "a", .tenant = "acme"}, names,
+		   sizeof names);
+	cr_expect_str_eq(names, "del%ta Alpha");
+
+	struct store_agent_summary sum;
+	cr_assert_eq(store_agent_summarize(s, NULL, &sum, &err), 0, "%s", err.msg);
+	cr_expect_eq(sum.total, 4);
+	cr_expect_eq(sum.pending, 1);
+	cr_expect_eq(sum.running, 2);
+	cr_expect_eq(sum.failed, 1); /* exit status 1 */
+	cr_expect_eq(sum.completed, 0);
+	cr_expect_eq(sum.sandboxes, 3);
+	cr_expect_eq(sum.tokens, 60);
+	cr_assert_eq(store_agent_summarize(s, "acme", &sum, &err), 0, "%s", err.msg);
+	cr_expect_eq(sum.total, 2);
+	cr_expect_eq(sum.tokens, 10);
+	cr_assert_eq(store_agent_summarize(s, "nobody", &sum, &err), 0, "%s", err.msg);
+	cr_expect_eq(sum.total, 0);
+	cr_expect_eq(sum.tokens, 0);
+	store_close(s);
+}
+
+Test(store, spend_samples_by_tenant_and_window, .init = make_dir, .fini = remove_dir)
+{
+	struct store *s;
+	struct evo_error err = {0};
+	cr_assert_eq(store_open(dir, &s, &err), 0, "%s", err.msg);
+	/* Finished spend per tenant: records, and the ledger of destroyed ones. */
+	const char *tenants[] = {"", "acme", "acme", "beta"};
+	for (int i = 0; i < 4; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "ag%d", i);
+		struct agent a = sample(id, tenants[i], 1000 + i);
+		agent_mark_running(&a, 2000, &err);
+		agent_mark_stopped(&a, AGENT_STOP_EXITED, 0, NULL, 3000, &err);
+		a.cost = 100 * (i + 1);
+		cr_assert_eq(store_agent_insert(s, &a, &err), 0, "%s", err.msg);
+		agent_clear(&a);
+	}
+	cr_assert_eq(store_agent_destroy(s, "ag1", 200, &err), 0, "%s", err.msg);
+	cr_assert_eq(store_agent_destroy(s, "ag0", 100, &err), 0, "%s", err.msg);
+	struct spend_sample *by;
+	size_t n;
+	cr_assert_eq(store_spend_finished_by_tenant(s, &by, &n, &err), 0, "%s", err.msg);
+	usd_micros own = -1, acme = -1, beta = -1;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(by[i].scope, "") == 0)
+			own = by[i].spent;
+		else if (strcmp(by[i].scope, "acme") == 0)
+			acme = by[i].spent;
+		else if (strcmp(by[i].scope, "beta") == 0)
+			beta = by[i].spent;
+	}
+	free(by);
+	cr_expect_eq(own, 100);
+	cr_expect_eq(acme, 500); /* 300 live on + 200 destroyed */
+	cr_expect_eq(beta, 400);
+
+	/* Samples: old ones are forgotten; a window gets the level it starts
+	 * at, then one sample per bucket (the last). */
+	struct spend_sample in[] = {
+		{"", 1000, 1}, {"", 50000, 5}, {"", 60000, 6}, {"", 61000, 7},
+		{"", 75000, 9}, {"acme", 60000, 3},
+	};
+	cr_assert_eq(store_spend_record(s, in, 6, 2000, &err), 0, "%s", err.msg);
+	struct spend_sample *h;
+	cr_assert_eq(store_spend_history(s, "", 55000, 10000, &h, &n, &err), 0, "%s", err.msg);
+	cr_assert_eq(n, 3);
+	cr_expect_eq(h[0].at_ms, 55000); /* the level before the window, at its start */
+	cr_expect_eq(h[0].spent, 5);
+	cr_expect_eq(h[1].at_ms, 61000); /* 60000 and 61000 share a bucket */
+	cr_expect_eq(h[1].spent, 7);
+	cr_expect_eq(h[2].at_ms, 75000);
+	free(h);
+	/* The sample at 1000 was pruned: nothing before 50000 now. */
+	cr_assert_eq(store_spend_history(s, "", 0, 1, &h, &n, &err), 0, "%s", err.msg);
+	cr_expect_eq(n, 5 - 1);
+	cr_expect_eq(h[0].at_ms, 50000);
+	free(h);
+	cr_assert_eq(store_spend_history(s, "acme", 0, 1, &h, &n, &err), 0, "%s", err.msg);
+	cr_expect_eq(n, 1);
+	free(h);
+	cr_assert_eq(store_spend_history(s, "nobody", 0, 1, &h, &n, &err), 0, "%s", err.msg);
+	cr_expect_eq(n, 0);
+	free(h);
+	store_close(s);
 }
