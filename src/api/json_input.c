@@ -165,19 +165,21 @@ int json_input_object(json_t *obj, const char *prefix, const char *key, size_t m
 
 bool json_input_error_field(const char *message, char *out, size_t size)
 {
-	/* name ( "." name | "[" digits "]" )* ": " */
+	/* name ( "." key | "[" digits "]" )* ": ", where a key after a dot may
+	 * be any text but ".[:" (an environment variable's name as given:
+	 * "environment.BAD NAME: not a variable name"). */
 	const char *p = message;
-	bool want_name = true;
+	if (!(isalpha((unsigned char)*p) || *p == '_'))
+		return false;
+	while (isalnum((unsigned char)*p) || *p == '_')
+		p++;
 	for (;;) {
-		if (want_name) {
-			if (!(isalpha((unsigned char)*p) || *p == '_'))
-				return false;
-			while (isalnum((unsigned char)*p) || *p == '_')
+		if (*p == '.') {
+			const char *key = ++p;
+			while (*p && !strchr(".[:", *p) && !iscntrl((unsigned char)*p))
 				p++;
-			want_name = false;
-		} else if (*p == '.') {
-			p++;
-			want_name = true;
+			if (p == key)
+				return false;
 		} else if (*p == '[' && isdigit((unsigned char)p[1])) {
 			p++;
 			while (isdigit((unsigned char)*p))

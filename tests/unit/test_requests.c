@@ -162,6 +162,7 @@ Test(requests, the_field_an_error_names)
 		{"config.timeout: must be an integer", "config.timeout"},
 		{"capabilities[1]: must be a string", "capabilities[1]"},
 		{"a.b[0].c_2: x", "a.b[0].c_2"},
+		{"environment.BAD NAME: not a variable name", "environment.BAD NAME"},
 	};
 	for (size_t i = 0; i < sizeof named / sizeof *named; i++) {
 		cr_expect(json_input_error_field(named[i].message, field, sizeof field), "%s",

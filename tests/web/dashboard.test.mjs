@@ -294,11 +294,11 @@ test('auto-refresh keeps filters, selection, an open dialog and what was typed',
   await row(page, keep).locator('input[data-select]').check();
   await page.click('#deploy-open');
   await page.fill('#deploy-name', 'half-typed');
-  // An agent made elsewhere shows up by itself: a refresh happened.
-  const late = await deployApi('refresh-late', null);
+  // An agent made elsewhere shows up by itself: refreshes happened.
   const before = await page.locator('[data-testid=updated-at]').innerText();
+  const late = await deployApi('refresh-late', null);
   await until(async () => (await row(page, late).count()) === 1, 'the refresh to bring the new agent', 20000);
-  assert.notEqual(await page.locator('[data-testid=updated-at]').innerText(), before);
+  await until(async () => (await page.locator('[data-testid=updated-at]').innerText()) !== before, 'the refresh time to move', 20000);
   assert.equal(await page.locator('#deploy').isVisible(), true, 'the dialog is still open');
   assert.equal(await page.inputValue('#deploy-name'), 'half-typed');
   assert.equal(await page.inputValue('#filter-status'), 'running');
@@ -317,9 +317,13 @@ test('auto-refresh keeps filters, selection, an open dialog and what was typed',
 
 test('filter, sort and page through many agents', async () => {
   // 55 short-lived agents, so there are two pages of 50 (and more besides).
+  // In batches, each let finish, so maxAgents (40) is never in the way.
   const made = [];
-  for (let i = 0; i < 55; i++) made.push(await deployApi(`page-${String(i).padStart(2, '0')}`, 'true'));
-  await until(async () => (await api('GET', '/api/agents?q=page-&status=completed&limit=1')).body.total === 55, 'all 55 completed', 30000);
+  for (let i = 0; i < 55; i++) {
+    made.push(await deployApi(`page-${String(i).padStart(2, '0')}`, 'true'));
+    if (made.length % 11 === 0)
+      await until(async () => (await api('GET', '/api/agents?q=page-&status=completed&limit=1')).body.total === made.length, `${made.length} completed`, 30000);
+  }
   const page = await openPage();
   await signIn(page, ADMIN);
   await search(page, 'page-');
@@ -329,10 +333,11 @@ test('filter, sort and page through many agents', async () => {
   await page.click('button[data-sort=name]');
   await until(async () => (await page.locator('th:has(button[data-sort=name])').getAttribute('aria-sort')) !== 'none', 'sorted');
   if ((await page.locator('th:has(button[data-sort=name])').getAttribute('aria-sort')) !== 'ascending') await page.click('button[data-sort=name]');
-  await until(async () => (await page.locator('#agents tbody tr[data-agent-id] td[data-col=name] >> nth=0').innerText()).trim() === 'page-00', 'page-00 first');
+  const nameAt = async (n) => (await page.locator(`#agents tbody tr[data-agent-id] td[data-col=name] .agent-name >> nth=${n}`).innerText()).trim();
+  await until(async () => (await nameAt(0)) === 'page-00', 'page-00 first');
   await page.click('#page-next');
   await until(async () => (await page.locator('#agents tbody tr[data-agent-id]').count()) === 5, 'the second page');
-  assert.equal((await page.locator('#agents tbody tr[data-agent-id] td[data-col=name] >> nth=4').innerText()).trim(), 'page-54');
+  assert.equal(await nameAt(4), 'page-54');
   await page.click('#page-prev');
   await until(async () => (await page.locator('#agents tbody tr[data-agent-id]').count()) === 50, 'back to the first page');
   // Filters by status and type.
