@@ -32,6 +32,64 @@ static struct spend_sample *find_scope(struct spend_sample *list, size_t n, cons
 	return NULL;
 }
 
+/* Run one query into *list (caller holds the lock). Its parameters, as
+ * many as it has: ?1 scope, ?2 since_ms, ?3 bucket_ms. With scope NULL its
+ * rows are (scope, spent), summed per scope; else (at_ms, spent) of that
+ * scope, appended. */
+static int collect(struct store *s, const char *sql, const char *scope, int64_t since_ms,
+		   int64_t bucket_ms, struct spend_sample **list, size_t *n, size_t *cap,
+		   struct evo_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return store_db_error(s, err, "read spend");
+	int params = sqlite3_bind_parameter_count(st);
+	if (params >= 1)
+		sqlite3_bind_text(st, 1, scope, -1, SQLITE_TRANSIENT);
+	if (params >= 2)
+		sqlite3_bind_int64(st, 2, since_ms);
+	if (params >= 3)
+		sqlite3_bind_int64(st, 3, bucket_ms);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		usd_micros spent = sqlite3_column_int64(st, 1);
+		if (scope) {
+			push(list, n, cap, scope, sqlite3_column_int64(st, 0), spent);
+			continue;
+		}
+		const char *row_scope = (const char *)sqlite3_column_text(st, 0);
+		struct spend_sample *e = find_scope(*list, *n, row_scope ? row_scope : "");
+		if (e)
+			e->spent += spent;
+		else
+			push(list, n, cap, row_scope ? row_scope : "", 0, spent);
+	}
+	int r = rc == SQLITE_DONE ? 0 : store_db_error(s, err, "read spend");
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* Run queries in turn into a new list. */
+static int collect_all(struct store *s, const char *const *queries, size_t count,
+		       const char *scope, int64_t since_ms, int64_t bucket_ms,
+		       struct spend_sample **out, size_t *n, struct evo_error *err)
+{
+	struct spend_sample *list = NULL;
+	size_t got = 0, cap = 0;
+	int r = 0;
+	pthread_mutex_lock(&s->lock);
+	for (size_t q = 0; q < count && r == 0; q++)
+		r = collect(s, queries[q], scope, since_ms, bucket_ms, &list, &got, &cap, err);
+	pthread_mutex_unlock(&s->lock);
+	if (r < 0) {
+		free(list);
+		return -1;
+	}
+	*out = list;
+	*n = got;
+	return 0;
+}
+
 int store_spend_finished_by_tenant(struct store *s, struct spend_sample **out, size_t *count,
 				   struct evo_error *err)
 {
@@ -45,38 +103,8 @@ int store_spend_finished_by_tenant(struct store *s, struct spend_sample **out, s
 		"SELECT '', micros - (SELECT coalesce(sum(micros), 0) FROM ledger"
 		" WHERE name LIKE 'tenant:%') FROM ledger WHERE name = 'destroyed_agents_spend'",
 	};
-	struct spend_sample *list = NULL;
-	size_t n = 0, cap = 0;
-	pthread_mutex_lock(&s->lock);
-	int r = 0;
-	for (size_t q = 0; q < sizeof queries / sizeof *queries && r == 0; q++) {
-		sqlite3_stmt *st = NULL;
-		if (sqlite3_prepare_v2(s->db, queries[q], -1, &st, NULL) != SQLITE_OK) {
-			r = store_db_error(s, err, "sum spend by tenant");
-			break;
-		}
-		int rc;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			const char *scope = (const char *)sqlite3_column_text(st, 0);
-			usd_micros spent = sqlite3_column_int64(st, 1);
-			struct spend_sample *e = find_scope(list, n, scope ? scope : "");
-			if (e)
-				e->spent += spent;
-			else
-				push(&list, &n, &cap, scope ? scope : "", 0, spent);
-		}
-		if (rc != SQLITE_DONE)
-			r = store_db_error(s, err, "sum spend by tenant");
-		sqlite3_finalize(st);
-	}
-	pthread_mutex_unlock(&s->lock);
-	if (r < 0) {
-		free(list);
-		return -1;
-	}
-	*out = list;
-	*count = n;
-	return 0;
+	return collect_all(s, queries, sizeof queries / sizeof *queries, NULL, 0, 0, out, count,
+			   err);
 }
 
 int store_spend_record(struct store *s, const struct spend_sample *samples, size_t n,
@@ -135,36 +163,6 @@ int store_spend_history(struct store *s, const char *scope, int64_t since_ms, in
 		"SELECT max(at_ms), max(spent_micros) FROM spend_samples"
 		" WHERE scope = ?1 AND at_ms >= ?2 GROUP BY (at_ms - ?2) / ?3 ORDER BY 1",
 	};
-	struct spend_sample *list = NULL;
-	size_t n = 0, cap = 0;
-	if (bucket_ms < 1)
-		bucket_ms = 1;
-	pthread_mutex_lock(&s->lock);
-	int r = 0;
-	for (size_t q = 0; q < sizeof queries / sizeof *queries && r == 0; q++) {
-		sqlite3_stmt *st = NULL;
-		if (sqlite3_prepare_v2(s->db, queries[q], -1, &st, NULL) != SQLITE_OK) {
-			r = store_db_error(s, err, "read spend history");
-			break;
-		}
-		sqlite3_bind_text(st, 1, scope, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(st, 2, since_ms);
-		if (sqlite3_bind_parameter_count(st) >= 3)
-			sqlite3_bind_int64(st, 3, bucket_ms);
-		int rc;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-			push(&list, &n, &cap, scope, sqlite3_column_int64(st, 0),
-			     sqlite3_column_int64(st, 1));
-		if (rc != SQLITE_DONE)
-			r = store_db_error(s, err, "read spend history");
-		sqlite3_finalize(st);
-	}
-	pthread_mutex_unlock(&s->lock);
-	if (r < 0) {
-		free(list);
-		return -1;
-	}
-	*out = list;
-	*count = n;
-	return 0;
+	return collect_all(s, queries, sizeof queries / sizeof *queries, scope, since_ms,
+			   bucket_ms < 1 ? 1 : bucket_ms, out, count, err);
 }
