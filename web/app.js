@@ -1,869 +1,1730 @@
 // evoclaw dashboard: one script, no framework, no build step.
 //
-// The page holds no data of its own. Everything comes from the API with
-// the key the user signs in with (X-API-Key, never a cookie), kept in this
-// tab's sessionStorage. Every value from the server is put in the page as
-// text (textContent), never as markup.
+// The page holds no data of its own. Everything comes from the API with the
+// key the user signs in with (sent as X-API-Key, never a cookie), kept in this
+// tab's sessionStorage. Every value from the server reaches the page as text
+// (textContent, attributes), never as markup, so names, tasks and logs cannot
+// inject anything. The server's Content-Security-Policy forbids inline script
+// and style: styling goes through classes, and geometry through the CSSOM.
+//
+// Sections: constants and DOM helpers · formatting · API client · state ·
+// session (sign-in/out) · refresh loop · cards · agents table · selection and
+// paging · confirmations and actions · deploy dialog · detail view · log
+// follower · spend chart · toasts and banner · wiring.
 'use strict';
 
 (() => {
+  // ---- constants and DOM helpers ----------------------------------------------
+
   const KEY_STORAGE = 'evoclaw.apiKey';
   const REFRESH_MS = 5000;
   const PAGE_SIZE = 50;
   const LOG_LINES_KEPT = 2000;
-  const AGENT_TYPES = ['researcher', 'coder', 'analyst', 'tester', 'trader', 'monitor', 'sensor'];
-  // Text columns sort A→Z first, numbers and times largest first.
+  const LOG_RECONNECT_MS = 3000;
+  const SEARCH_DEBOUNCE_MS = 250;
+  const BULK_CONCURRENCY = 6;
+  // Text columns read best A→Z first; numbers and times largest/newest first.
   const ASCENDING_FIRST = new Set(['name', 'status', 'agent_type']);
+  const SORT_LABELS = {
+    created_at: 'created', name: 'name', status: 'status', agent_type: 'type',
+    tokens_used: 'tokens', cost_usd: 'cost', execution_time_ms: 'run time',
+  };
+  const RANGE_LABELS = { 3600: 'the last hour', 86400: 'the last 24 hours', 604800: 'the last 7 days' };
+  const MASK = '••••••';
 
   const $ = (selector, root = document) => root.querySelector(selector);
   const $$ = (selector, root = document) => Array.from(root.querySelectorAll(selector));
 
-  const state = {
-    key: null,
-    caller: null,
-    summary: null,
-    agents: [],
-    total: 0,
-    offset: 0,
-    filters: { status: '', type: '', q: '' },
-    sort: 'created_at',
-    order: 'desc',
-    selected: new Set(),
-    autoRefresh: true,
-    timer: null,
-    listRequest: 0, // only the newest list answer is drawn
-    range: 3600,
-    showTenant: false,
-    detail: null, // {id, abort, lines, ended}
-    templatesLoaded: false,
-  };
+  // Build an element. `text` sets textContent; other keys are attributes
+  // (true → present and empty, false/null → absent). Never innerHTML.
+  function el(tag, attrs = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs)) {
+      if (name === 'class') node.className = value;
+      else if (name === 'text') node.textContent = value;
+      else if (value === true) node.setAttribute(name, '');
+      else if (value !== false && value !== null && value !== undefined) node.setAttribute(name, String(value));
+    }
+    for (const child of children) if (child !== null && child !== undefined && child !== false) node.append(child);
+    return node;
+  }
 
-  // ---- the API ---------------------------------------------------------
+  // Writes only when the text changes, so refreshes do not disturb a
+  // selection of text, a screen reader or layout.
+  function setText(node, text) {
+    const value = text === null || text === undefined ? '' : String(text);
+    if (node.textContent !== value) node.textContent = value;
+  }
+  function setAttr(node, name, value) {
+    if (value === null || value === undefined || value === false) {
+      if (node.hasAttribute(name)) node.removeAttribute(name);
+    } else if (node.getAttribute(name) !== String(value)) {
+      node.setAttribute(name, String(value));
+    }
+  }
+  function setHidden(node, hidden) {
+    if (node.hidden !== hidden) node.hidden = hidden;
+  }
 
+  function debounce(fn, ms) {
+    let timer = null;
+    return (...args) => {
+      clearTimeout(timer);
+      timer = setTimeout(() => fn(...args), ms);
+    };
+  }
+
+  // ---- formatting ----------------------------------------------------------------
+
+  const integerFormat = new Intl.NumberFormat('en-US');
+  const formatInt = (n) => integerFormat.format(Math.round(Number(n) || 0));
+
+  // $0.0123 below a dollar (agents cost fractions of a cent), else $12.34.
+  function formatMoney(value) {
+    const n = Number(value) || 0;
+    if (Math.abs(n) < 1) return `$${n.toFixed(4)}`;
+    return `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+  }
+
+  // 850 ms · 42s · 1m 05s · 2h 03m · 3d 04h.
+  function formatDuration(ms) {
+    if (ms === null || ms === undefined) return '—';
+    const n = Math.max(0, Number(ms) || 0);
+    if (n < 1000) return `${Math.round(n)} ms`;
+    const seconds = Math.floor(n / 1000);
+    if (seconds < 60) return `${seconds}s`;
+    const minutes = Math.floor(seconds / 60);
+    if (minutes < 60) return `${minutes}m ${pad2(seconds % 60)}s`;
+    const hours = Math.floor(minutes / 60);
+    if (hours < 24) return `${hours}h ${pad2(minutes % 60)}m`;
+    return `${Math.floor(hours / 24)}d ${pad2(hours % 24)}h`;
+  }
+
+  const pad2 = (n) => String(n).padStart(2, '0');
+
+  // Local hh:mm:ss, whatever the browser's locale (24-hour, no AM/PM).
+  function formatClock(value) {
+    const d = value instanceof Date ? value : new Date(value);
+    if (Number.isNaN(d.getTime())) return '—';
+    return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+  }
+
+  // hh:mm:ss for today; "Nov 21, hh:mm:ss" otherwise (a week of agents
+  // would be ambiguous by the clock alone).
+  function formatWhen(iso) {
+    const d = new Date(iso);
+    if (!iso || Number.isNaN(d.getTime())) return '—';
+    const today = new Date();
+    const sameDay = d.toDateString() === today.toDateString();
+    return sameDay ? formatClock(d) : `${d.toLocaleDateString('en-US', { month: 'short', day: 'numeric' })}, ${formatClock(d)}`;
+  }
+
+  // A <time> whose title is the full ISO timestamp.
+  function timeElement(iso, text = formatWhen(iso)) {
+    return el('time', { datetime: iso || null, title: iso || null, text });
+  }
+  function updateTime(node, iso) {
+    setText(node, iso ? formatWhen(iso) : '—');
+    setAttr(node, 'datetime', iso || null);
+    setAttr(node, 'title', iso || null);
+  }
+
+  const plural = (n, one, many = `${one}s`) => `${formatInt(n)} ${n === 1 ? one : many}`;
+  const isFinished = (agent) => agent.status === 'completed' || agent.status === 'failed';
+
+  // ---- API client ------------------------------------------------------------------
+
+  // An answer that is not 2xx, with the API's error code, message and field.
   class ApiError extends Error {
     constructor(status, code, message, field) {
       super(message);
+      this.name = 'ApiError';
       this.status = status;
       this.code = code;
       this.field = field || null;
     }
   }
-  // The server could not be reached at all (not an HTTP error).
-  class NetworkError extends Error {}
+  // The server could not be reached at all (fetch threw): not an HTTP error.
+  class NetworkError extends Error {
+    constructor(message) {
+      super(message);
+      this.name = 'NetworkError';
+    }
+  }
+  const isAbort = (e) => e && e.name === 'AbortError';
 
-  async function request(method, path, body, { key = state.key, signal } = {}) {
-    const headers = { 'X-API-Key': key };
+  // One signal that aborts when any of `signals` does (sign-out aborts every
+  // request of the session; closing the detail view aborts its own).
+  function anySignal(signals) {
+    const list = signals.filter(Boolean);
+    if (list.length <= 1) return list[0];
+    if (typeof AbortSignal.any === 'function') return AbortSignal.any(list);
+    const controller = new AbortController();
+    for (const s of list) {
+      if (s.aborted) { controller.abort(); break; }
+      s.addEventListener('abort', () => controller.abort(), { once: true });
+    }
+    return controller.signal;
+  }
+
+  // A raw request with the key. `key` defaults to the session's; a request
+  // made with an explicit key (the sign-in check) belongs to no session.
+  async function apiFetch(path, { method = 'GET', body, key, signal } = {}) {
+    const useSession = key === undefined;
+    const headers = { 'X-API-Key': useSession ? state.key : key };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
-    let res;
     try {
-      res = await fetch(path, {
-        method, headers, signal, cache: 'no-store', credentials: 'omit',
+      return await fetch(path, {
+        method,
+        headers,
         body: body === undefined ? undefined : JSON.stringify(body),
+        cache: 'no-store',
+        credentials: 'omit',
+        signal: anySignal([useSession && state.session ? state.session.signal : null, signal]),
       });
     } catch (e) {
-      if (e.name === 'AbortError') throw e;
-      throw new NetworkError(e.message);
+      if (isAbort(e)) throw e;
+      throw new NetworkError(e.message || 'network error');
     }
-    return res;
   }
 
-  async function api(method, path, body, options) {
-    const res = await request(method, path, body, options);
-    const text = await res.text();
+  // A JSON request. Errors become ApiError; a 401 on the session's key (it
+  // was revoked or rotated while signed in) signs the tab out, saying why.
+  async function apiJson(path, options = {}) {
+    const res = await apiFetch(path, options);
     let data = null;
+    const text = await res.text();
     try { data = text ? JSON.parse(text) : null; } catch { data = null; }
-    if (!res.ok) {
-      const err = (data && data.error) || {};
-      const e = new ApiError(res.status, err.code || 'error', err.message || `HTTP ${res.status}`, err.field);
-      // A key that stops working while signed in (revoked, rotated)
-      // signs the tab out, saying why.
-      if (res.status === 401 && state.key && (!options || options.key === undefined)) signOut(`API key rejected: ${e.message}`);
-      throw e;
-    }
-    return data;
+    if (res.ok) return data;
+    const err = (data && data.error) || {};
+    const error = new ApiError(res.status, err.code || 'error', err.message || `HTTP ${res.status}`, err.field);
+    if (res.status === 401 && options.key === undefined && state.key) expireSession(error.message);
+    throw error;
   }
 
-  const query = (params) => {
+  // Query string without empty parameters (the API wants them omitted).
+  function queryString(params) {
     const q = new URLSearchParams();
-    for (const [k, v] of Object.entries(params)) if (v !== '' && v !== null && v !== undefined) q.set(k, String(v));
+    for (const [name, value] of Object.entries(params)) {
+      if (value !== '' && value !== null && value !== undefined) q.set(name, String(value));
+    }
     return q.toString();
+  }
+
+  const agentPath = (id) => `/api/agents/${encodeURIComponent(id)}`;
+
+  // ---- state -----------------------------------------------------------------------
+
+  const state = {
+    key: null,
+    session: null, // AbortController of the signed-in session
+    caller: null,
+    summary: null,
+    agents: [], // the page shown, in order
+    total: 0,
+    loaded: false, // a first page has arrived (no "empty" flash before it)
+    offset: 0,
+    filters: { status: '', type: '', q: '' },
+    sort: 'created_at',
+    order: 'desc',
+    selected: new Set(),
+    showTenant: false,
+    listTicket: 0, // only the newest list request is drawn
+    autoRefresh: true,
+    timer: null,
+    refreshing: false,
+    refreshAgain: false,
+    serverDown: false,
+    lastRefreshError: '',
+    updatedAt: null,
+    templates: null, // loaded once a session, when the deploy dialog first opens
+    detail: null, // { id, controller, agent, log }
+    chart: { range: 3600, points: [], geometry: null, active: -1 },
   };
 
-  // ---- formatting --------------------------------------------------------
+  // ---- session: sign-in and sign-out ------------------------------------------------
 
-  const nf = new Intl.NumberFormat('en-US');
-  function money(v) {
-    const n = Number(v) || 0;
-    return n < 1 ? `$${n.toFixed(4)}` : `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
-  }
-  function duration(ms) {
-    const n = Math.max(0, Number(ms) || 0);
-    if (n < 1000) return `${Math.round(n)} ms`;
-    const s = Math.floor(n / 1000);
-    if (s < 60) return `${(n / 1000).toFixed(1)} s`;
-    const m = Math.floor(s / 60);
-    if (m < 60) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
-    const h = Math.floor(m / 60);
-    if (h < 48) return `${h}h ${String(m % 60).padStart(2, '0')}m`;
-    return `${Math.floor(h / 24)}d ${String(h % 24).padStart(2, '0')}h`;
-  }
-  const clock = (iso) => (iso ? new Date(iso).toLocaleTimeString('en-GB', { hour12: false }) : '—');
-  function timeEl(iso) {
-    const t = document.createElement('time');
-    if (iso) { t.dateTime = iso; t.title = iso; }
-    t.textContent = clock(iso);
-    return t;
-  }
-  function el(tag, attrs = {}, ...children) {
-    const e = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs)) {
-      if (k === 'class') e.className = v;
-      else if (k === 'text') e.textContent = v;
-      else if (v !== false && v !== null && v !== undefined) e.setAttribute(k, v === true ? '' : v);
-    }
-    for (const c of children) if (c !== null && c !== undefined) e.append(c);
-    return e;
-  }
-  const setText = (node, text) => { if (node.textContent !== text) node.textContent = text; };
-
-  // ---- toasts and the banner ---------------------------------------------
-
-  let toastTimer = null;
-  function toast(message, isError = false) {
-    const t = $('[data-testid=toast]');
-    t.textContent = message;
-    t.classList.toggle('error', isError);
-    t.classList.add('show');
-    clearTimeout(toastTimer);
-    toastTimer = setTimeout(() => t.classList.remove('show'), 4000);
-  }
-  const setBanner = (down) => { $('[data-testid=banner]').hidden = !down; };
-
-  // ---- sign-in and sign-out ----------------------------------------------
-
+  // Checks the key with GET /api/summary before anything is kept or shown.
   async function signIn(key) {
     const error = $('[data-testid=signin-error]');
-    error.hidden = true;
+    setHidden(error, true);
     if (!key) {
-      error.textContent = 'Enter an API key.';
-      error.hidden = false;
+      showSigninError('Enter an API key.');
+      $('#api-key').focus();
       return;
     }
-    $('#signin-submit').disabled = true;
+    const button = $('#signin-submit');
+    button.disabled = true;
+    setText(button, 'Checking key…');
     try {
-      // The key is checked before anything is kept or shown.
-      const summary = await api('GET', '/api/summary', undefined, { key });
-      state.key = key;
-      sessionStorage.setItem(KEY_STORAGE, key);
-      $('#api-key').value = '';
-      showApp(summary);
+      const summary = await apiJson('/api/summary', { key });
+      startSession(key, summary);
     } catch (e) {
-      error.textContent = e instanceof ApiError && e.status === 401
-        ? `API key rejected: ${e.message}`
-        : e instanceof NetworkError ? 'Cannot reach the evoclaw server.' : `Sign-in failed: ${e.message}`;
-      error.hidden = false;
+      if (e instanceof ApiError && e.status === 401) showSigninError(`API key rejected: ${e.message}`);
+      else if (e instanceof NetworkError) showSigninError('Cannot reach the evoclaw server. Check that it is running, then try again.');
+      else showSigninError(`Sign-in failed: ${e.message}`);
+      $('#api-key').select();
     } finally {
-      $('#signin-submit').disabled = false;
+      button.disabled = false;
+      setText(button, 'Sign in');
     }
   }
 
+  function showSigninError(message) {
+    const error = $('[data-testid=signin-error]');
+    error.textContent = message;
+    setHidden(error, false);
+  }
+
+  function startSession(key, summary) {
+    state.key = key;
+    state.session = new AbortController();
+    sessionStorage.setItem(KEY_STORAGE, key);
+    $('#api-key').value = '';
+    setHidden($('[data-testid=signin-error]'), true);
+    setHidden($('#signin-view'), true);
+    setHidden($('#app-view'), false);
+    setHidden($('#session'), false);
+    if (summary) applySummary(summary);
+    refreshAll();
+  }
+
+  // A key kept from earlier in this tab: show the (empty) shell at once and
+  // let the refresh loop fill it, show the banner or sign out on a 401.
+  function resumeSession(key) {
+    startSession(key, null);
+  }
+
+  function expireSession(message) {
+    signOut(`API key rejected: ${message}. Sign in again with a valid key.`);
+  }
+
+  // Forget the key and everything it showed: no data stays in the DOM.
   function signOut(reason) {
     sessionStorage.removeItem(KEY_STORAGE);
-    state.key = null;
-    state.caller = null;
-    state.summary = null;
-    state.agents = [];
-    state.total = 0;
-    state.offset = 0;
-    state.selected.clear();
-    state.templatesLoaded = false;
+    if (state.session) state.session.abort();
     clearTimeout(state.timer);
-    state.timer = null;
+    Object.assign(state, {
+      key: null, session: null, caller: null, summary: null, agents: [], total: 0, loaded: false,
+      offset: 0, filters: { status: '', type: '', q: '' }, sort: 'created_at', order: 'desc',
+      showTenant: false, timer: null, refreshing: false, refreshAgain: false, serverDown: false,
+      lastRefreshError: '', updatedAt: null, templates: null,
+    });
+    state.selected.clear();
+    state.chart.points = [];
+    state.chart.geometry = null;
     closeDetail();
-    for (const d of $$('dialog')) if (d.open) d.close();
-    // Nothing of what was shown stays in the page.
-    $('#agents tbody').replaceChildren();
-    for (const v of $$('.metric .value, .metric-sub')) v.textContent = '';
-    $('#spend-chart').replaceChildren();
-    $('#who').textContent = '';
-    setBanner(false);
-    $('#app-view').hidden = true;
-    $('#session').hidden = true;
-    $('#signin-view').hidden = false;
-    const error = $('[data-testid=signin-error]');
-    error.textContent = reason || '';
-    error.hidden = !reason;
+    for (const dialog of $$('dialog')) if (dialog.open) dialog.close();
+    clearAllData();
+    setHidden($('#app-view'), true);
+    setHidden($('#session'), true);
+    setHidden($('#signin-view'), false);
+    if (reason) showSigninError(reason);
+    else setHidden($('[data-testid=signin-error]'), true);
     $('#api-key').focus();
   }
 
-  function showApp(summary) {
-    $('#signin-view').hidden = true;
-    $('#app-view').hidden = false;
-    $('#session').hidden = false;
-    applySummary(summary);
-    refresh();
+  function clearAllData() {
+    // The table, cards and chart.
+    $('#agents tbody').replaceChildren();
+    for (const node of $$('.metric .value, .metric .metric-sub')) node.textContent = '';
+    $('[data-testid=card-budget] .meter-fill').style.width = '0';
+    $('#spend-chart').replaceChildren();
+    for (const id of ['#chart-summary', '#agents-sub', '[data-testid=page-info]', '[data-testid=updated-at]', '#who', '#scope-text', '#chart-tip']) {
+      $(id).textContent = '';
+    }
+    setHidden($('#who'), true);
+    setHidden($('#chart-tip'), true);
+    setHidden($('#chart-legend'), true);
+    setHidden($('[data-testid=chart-empty]'), true);
+    setHidden($('[data-testid=empty]'), true);
+    setHidden($('[data-testid=banner]'), true);
+    setText($('[data-testid=selection-count]'), '0 selected');
+    $('#select-all').checked = false;
+    $('#select-all').indeterminate = false;
+    $('#bulk-terminate').disabled = true;
+    $('#bulk-destroy').disabled = true;
+    $('#page-prev').disabled = true;
+    $('#page-next').disabled = true;
+    // Filters and sort go back to their defaults for whoever signs in next.
+    $('#search').value = '';
+    $('#filter-status').value = '';
+    $('#filter-type').value = '';
+    renderSortHeaders();
+    clearDetailView();
+    resetDeployForm();
+    $('#deploy-template').replaceChildren(el('option', { value: '', text: 'Server default' }));
+    setText($('#template-hint'), '');
+    $('#confirm-text').textContent = '';
+    const toast = $('[data-testid=toast]');
+    toast.textContent = '';
+    toast.classList.remove('show', 'error');
   }
 
-  // ---- refreshing ----------------------------------------------------------
+  // ---- refresh loop ------------------------------------------------------------------
 
-  // One round: cards, the table page, the chart and an open detail view.
-  // Then the next round in REFRESH_MS (also after a failure: the banner
-  // says the server is away and goes when it answers again).
-  async function refresh() {
+  // One round: the cards, the table page, the chart and an open detail view,
+  // side by side. Rounds never overlap: a call during one queues the next.
+  async function refreshAll() {
+    if (!state.key) return;
+    if (state.refreshing) {
+      state.refreshAgain = true;
+      return;
+    }
     clearTimeout(state.timer);
     state.timer = null;
-    if (!state.key) return;
-    try {
-      const [summary] = await Promise.all([
-        api('GET', '/api/summary'), loadAgents(), loadChart(), refreshDetail(),
-      ]);
-      if (!state.key) return;
-      applySummary(summary);
-      setBanner(false);
-      setText($('[data-testid=updated-at]'), `Updated ${new Date().toLocaleTimeString('en-GB', { hour12: false })}`);
-    } catch (e) {
-      if (!state.key) return;
-      if (e instanceof NetworkError) setBanner(true);
-      else if (!(e instanceof ApiError && e.status === 401)) toast(`Refresh failed: ${e.message}`, true);
+    state.refreshing = true;
+    const session = state.session;
+    const results = await Promise.allSettled([loadSummary(), loadAgents(), loadChart(), refreshDetail()]);
+    if (session !== state.session) return; // signed out meanwhile
+    state.refreshing = false;
+    const errors = results.filter((r) => r.status === 'rejected' && !isAbort(r.reason)).map((r) => r.reason);
+    const down = errors.some((e) => e instanceof NetworkError);
+    setServerDown(down);
+    if (!down) {
+      state.updatedAt = new Date();
+      renderUpdatedAt();
     }
-    if (state.key && state.autoRefresh) state.timer = setTimeout(refresh, REFRESH_MS);
+    // Other failures (a 500, a 503) are said once, not every 5 s.
+    const other = errors.find((e) => e instanceof ApiError && e.status !== 401);
+    const message = other ? other.message : '';
+    if (message && message !== state.lastRefreshError) toast(`Refresh failed: ${message}`, true);
+    state.lastRefreshError = message;
+    if (state.refreshAgain) {
+      state.refreshAgain = false;
+      refreshAll();
+    } else {
+      scheduleRefresh();
+    }
+  }
+
+  // The next round in REFRESH_MS while auto-refresh is on, and also while
+  // the server is away even when paused (the banner promises a retry).
+  function scheduleRefresh() {
+    clearTimeout(state.timer);
+    state.timer = null;
+    if (state.key && (state.autoRefresh || state.serverDown)) state.timer = setTimeout(refreshAll, REFRESH_MS);
+  }
+
+  function setAutoRefresh(on) {
+    state.autoRefresh = on;
+    setAttr($('#refresh-toggle'), 'aria-pressed', String(on));
+    renderUpdatedAt();
+    if (on) refreshAll();
+    else scheduleRefresh();
+  }
+
+  function renderUpdatedAt() {
+    const node = $('[data-testid=updated-at]');
+    if (!state.updatedAt) {
+      setText(node, state.autoRefresh ? '' : 'Paused');
+      return;
+    }
+    const clock = formatClock(state.updatedAt);
+    setText(node, state.autoRefresh ? `Updated ${clock}` : `Paused · updated ${clock}`);
+    setAttr(node, 'title', state.updatedAt.toISOString());
+    node.classList.toggle('paused', !state.autoRefresh);
+  }
+
+  // ---- metric cards ---------------------------------------------------------------------
+
+  async function loadSummary() {
+    const session = state.session;
+    const summary = await apiJson('/api/summary');
+    if (session === state.session) applySummary(summary);
   }
 
   function applySummary(s) {
+    const adminBefore = state.caller && state.caller.admin;
     state.summary = s;
-    state.caller = s.caller;
-    setText($('#who'), s.caller.admin ? 'admin' : `tenant ${s.caller.tenant}`);
-    const card = (id, value, sub) => {
-      setText($(`[data-testid=${id}] .value`), value);
-      setText($(`[data-testid=${id}] .metric-sub`), sub);
-    };
-    const a = s.agents;
-    card('card-sandboxes', nf.format(s.sandboxes_total), `${nf.format(a.total)} agents on record`);
-    card('card-active', nf.format(s.active_agents), `${a.running} running · ${a.pending} pending · max ${s.max_agents}`);
-    card('card-tokens', nf.format(s.tokens_used), 'reported by agents');
-    card('card-cost', money(s.total_spent_usd), `${a.completed} completed · ${a.failed} failed`);
-    card('card-budget', money(s.remaining_usd), `of ${money(s.budget_usd)}`);
-    const used = s.budget_usd > 0 ? Math.min(1, s.total_spent_usd / s.budget_usd) : 1;
+    state.caller = s.caller || { admin: false, tenant: null };
+    renderCaller();
+    const a = s.agents || {};
+    setCard('card-sandboxes', formatInt(s.sandboxes_total), `${plural(a.total || 0, 'agent')} on record`);
+    setCard('card-active', formatInt(s.active_agents),
+      `${formatInt(a.running)} running · ${formatInt(a.pending)} pending${s.max_agents ? ` · limit ${formatInt(s.max_agents)}` : ''}`);
+    setCard('card-tokens', formatInt(s.tokens_used), `${formatInt(a.completed)} completed · ${formatInt(a.failed)} failed`);
+    setCard('card-cost', formatMoney(s.total_spent_usd), `${formatMoney(s.committed_usd)} committed by live agents`);
+    const budget = Number(s.budget_usd) || 0;
+    const used = budget > 0 ? Math.min(1, Math.max(0, (budget - (Number(s.remaining_usd) || 0)) / budget)) : 0;
+    setCard('card-budget', formatMoney(s.remaining_usd), budget > 0 ? `of ${formatMoney(budget)} · ${Math.round(used * 100)}% used` : 'no budget set');
     const fill = $('[data-testid=card-budget] .meter-fill');
-    fill.style.width = `${Math.round(used * 100)}%`;
+    fill.style.width = `${(used * 100).toFixed(1)}%`;
     fill.classList.toggle('warn', used >= 0.75 && used < 0.9);
     fill.classList.toggle('bad', used >= 0.9);
-    chartBudget = s.budget_usd;
+    // The budget line of the chart follows the latest summary.
+    if (state.chart.points.length && budget !== state.chart.budget) drawChart();
+    state.chart.budget = budget;
+    // The tenant column depends on who the caller is.
+    if (Boolean(state.caller.admin) !== Boolean(adminBefore) && state.loaded) renderAgents();
   }
 
-  // ---- the agents table ----------------------------------------------------
+  function setCard(testid, value, sub) {
+    const card = $(`[data-testid=${testid}]`);
+    setText($('.value', card), value);
+    setText($('.metric-sub', card), sub);
+  }
 
-  async function loadAgents() {
-    const ticket = ++state.listRequest;
-    const data = await api('GET', `/api/agents?${query({
+  function renderCaller() {
+    const who = $('#who');
+    const c = state.caller;
+    setText(who, c.admin ? 'Admin' : `Tenant ${c.tenant || ''}`.trim());
+    who.classList.toggle('who-admin', Boolean(c.admin));
+    setHidden(who, false);
+    setText($('#scope-text'), c.admin
+      ? 'Every agent, sandbox and dollar on this orchestrator.'
+      : `Your tenant’s agents, spend and limits (${c.tenant}).`);
+  }
+
+  // ---- agents table -------------------------------------------------------------------------
+
+  function listQuery() {
+    return queryString({
       limit: PAGE_SIZE, offset: state.offset, status: state.filters.status, type: state.filters.type,
       q: state.filters.q, sort: state.sort, order: state.order,
-    })}`);
-    if (ticket !== state.listRequest || !state.key) return; // a newer request was made
-    // Past the end (agents destroyed elsewhere): back to the last page.
+    });
+  }
+
+  // Fetch the page the filters, sort and offset name, and draw it. A newer
+  // request (the user typed again) makes an older answer moot.
+  async function loadAgents() {
+    const ticket = ++state.listTicket;
+    const session = state.session;
+    $('#agents').setAttribute('aria-busy', 'true');
+    let data;
+    try {
+      data = await apiJson(`/api/agents?${listQuery()}`);
+    } finally {
+      if (ticket === state.listTicket) $('#agents').removeAttribute('aria-busy');
+    }
+    if (ticket !== state.listTicket || session !== state.session) return;
+    // Past the end (agents destroyed meanwhile): go to the last page there is.
     if (data.agents.length === 0 && data.total > 0 && state.offset > 0) {
-      state.offset = Math.max(0, Math.floor((data.total - 1) / PAGE_SIZE) * PAGE_SIZE);
-      return loadAgents();
+      state.offset = Math.floor((data.total - 1) / PAGE_SIZE) * PAGE_SIZE;
+      await loadAgents();
+      return;
     }
     state.agents = data.agents;
     state.total = data.total;
+    state.loaded = true;
     renderAgents();
   }
 
-  // A row's cells, made once; renderRow fills them.
-  function buildRow(a) {
-    const tr = el('tr', { 'data-agent-id': a.id });
-    tr.dataset.tenantCol = String(state.showTenant);
-    const check = el('input', { type: 'checkbox', 'data-select': true, 'aria-label': `Select ${a.name}` });
-    tr.append(el('td', { class: 'col-select' }, check));
-    tr.append(el('td', { 'data-col': 'name' }, el('span', { class: 'agent-name' }), el('span', { class: 'agent-type' })));
-    if (state.showTenant) tr.append(el('td', { 'data-col': 'tenant', class: 'mono' }));
-    tr.append(el('td', { 'data-col': 'status' }, el('span', { class: 'badge' })));
-    tr.append(el('td', { 'data-col': 'sandbox', class: 'mono' }));
-    tr.append(el('td', { 'data-col': 'task' }, el('span', { class: 'task-text' })));
-    tr.append(el('td', { 'data-col': 'tokens', class: 'num' }));
-    tr.append(el('td', { 'data-col': 'runtime', class: 'num' }));
-    tr.append(el('td', { 'data-col': 'cost', class: 'num' }));
-    tr.append(el('td', { 'data-col': 'created' }, el('time')));
-    tr.append(el('td', { 'data-col': 'actions' },
-      el('button', { type: 'button', class: 'btn btn-small', 'data-action': 'view', text: 'View' }),
-      el('button', { type: 'button', class: 'btn btn-small', 'data-action': 'terminate', text: 'Terminate' }),
-      el('button', { type: 'button', class: 'btn btn-small btn-danger-outline', 'data-action': 'destroy', text: 'Destroy' })));
-    return tr;
+  // Filters, search, sort and paging ask the server again at once.
+  function reloadAgents() {
+    loadAgents().catch(handleError);
   }
 
-  function renderRow(tr, a) {
-    const cell = (col) => tr.querySelector(`td[data-col=${col}]`);
-    setText(cell('name').firstChild, a.name);
-    setText(cell('name').lastChild, a.agent_type);
-    if (state.showTenant) setText(cell('tenant'), a.tenant || '—');
-    const badge = cell('status').firstChild;
-    setText(badge, a.status);
-    const cls = `badge badge-${a.status}`;
-    if (badge.className !== cls) badge.className = cls;
-    badge.title = a.stop_reason ? `stopped: ${a.stop_reason}` : '';
-    setText(cell('sandbox'), a.sandbox_id || '—');
-    cell('sandbox').title = a.sandbox_id || '';
-    setText(cell('task').firstChild, a.task_description || '—');
-    cell('task').title = a.task_description || '';
-    setText(cell('tokens'), nf.format(a.tokens_used));
-    setText(cell('runtime'), duration(a.execution_time_ms));
-    setText(cell('cost'), money(a.cost_usd));
-    const created = cell('created').firstChild;
-    setText(created, clock(a.created_at));
-    created.title = a.created_at || '';
-    const finished = a.status === 'completed' || a.status === 'failed';
-    const terminate = tr.querySelector('[data-action=terminate]');
-    if (terminate.disabled !== finished) terminate.disabled = finished;
-    terminate.title = finished ? 'already stopped' : '';
-    const checked = state.selected.has(a.id);
-    const box = tr.querySelector('input[data-select]');
-    if (box.checked !== checked) box.checked = checked;
-    tr.classList.toggle('selected', checked);
-  }
-
-  // Rows are kept and updated in place by agent id, so a refresh does not
-  // disturb focus, a checkbox being clicked or the scroll position.
+  // Rows are kept and updated in place by agent id: a refresh does not take
+  // focus away, reset a checkbox being clicked or move the scroll position.
   function renderAgents() {
     const tenantColumn = Boolean(state.caller && state.caller.admin && state.agents.some((a) => a.tenant));
     if (tenantColumn !== state.showTenant) {
       state.showTenant = tenantColumn;
-      $('th.col-tenant').hidden = !tenantColumn;
+      setHidden($('#agents th.col-tenant'), !tenantColumn);
     }
     const tbody = $('#agents tbody');
-    const old = new Map($$('tr[data-agent-id]', tbody).map((tr) => [tr.dataset.agentId, tr]));
-    // The selection is of agents on this page.
-    const onPage = new Set(state.agents.map((a) => a.id));
-    for (const id of state.selected) if (!onPage.has(id)) state.selected.delete(id);
+    const existing = new Map($$('tr[data-agent-id]', tbody).map((tr) => [tr.dataset.agentId, tr]));
     let previous = null;
-    for (const a of state.agents) {
-      let tr = old.get(a.id);
-      old.delete(a.id);
-      if (tr && tr.dataset.tenantCol !== String(state.showTenant)) { tr.remove(); tr = null; }
-      if (!tr) tr = buildRow(a);
-      renderRow(tr, a);
-      const wanted = previous ? previous.nextSibling : tbody.firstChild;
+    for (const agent of state.agents) {
+      let tr = existing.get(agent.id);
+      existing.delete(agent.id);
+      // A row made before the tenant column came or went is made again.
+      if (tr && tr.dataset.tenantColumn !== String(state.showTenant)) {
+        tr.remove();
+        tr = null;
+      }
+      if (!tr) tr = buildRow(agent);
+      fillRow(tr, agent);
+      // Move a row only when it is out of place, so a focused row stays put.
+      const wanted = previous ? previous.nextElementSibling : tbody.firstElementChild;
       if (wanted !== tr) tbody.insertBefore(tr, wanted);
       previous = tr;
     }
-    for (const tr of old.values()) tr.remove();
-
-    const filtered = state.filters.status || state.filters.type || state.filters.q;
-    $('[data-testid=empty]').hidden = state.agents.length > 0;
-    setText($('#empty-hint'), filtered ? 'No agent matches these filters.' : 'Deploy one to see it run.');
-    const first = state.total ? state.offset + 1 : 0;
-    const last = state.offset + state.agents.length;
-    setText($('[data-testid=page-info]'), state.total ? `${nf.format(first)}–${nf.format(last)} of ${nf.format(state.total)}` : '0 agents');
-    $('#page-prev').disabled = state.offset === 0;
-    $('#page-next').disabled = last >= state.total;
+    for (const tr of existing.values()) tr.remove();
+    renderEmptyState();
+    renderPager();
     renderSelection();
     renderSortHeaders();
   }
 
-  function renderSelection() {
-    const n = state.selected.size;
-    setText($('[data-testid=selection-count]'), `${n} selected`);
-    $('#bulk-terminate').disabled = n === 0;
-    $('#bulk-destroy').disabled = n === 0;
-    const all = $('#select-all');
-    all.checked = n > 0 && n === state.agents.length;
-    all.indeterminate = n > 0 && n < state.agents.length;
+  // A row's cells, made once; fillRow writes what changes.
+  function buildRow(agent) {
+    const tr = el('tr', { 'data-agent-id': agent.id });
+    tr.dataset.tenantColumn = String(state.showTenant);
+    const cells = [
+      el('td', { class: 'col-select' }, el('input', { type: 'checkbox', 'data-select': true })),
+      el('td', { 'data-col': 'name' }, el('span', { class: 'agent-name' }), el('span', { class: 'agent-type' })),
+      state.showTenant ? el('td', { 'data-col': 'tenant' }, el('span', { class: 'mono' })) : null,
+      el('td', { 'data-col': 'status' }, el('span', { class: 'badge' })),
+      el('td', { 'data-col': 'sandbox' }, el('span', { class: 'mono truncate' })),
+      el('td', { 'data-col': 'task' }, el('span', { class: 'task-text' })),
+      el('td', { 'data-col': 'tokens', class: 'num' }),
+      el('td', { 'data-col': 'runtime', class: 'num' }),
+      el('td', { 'data-col': 'cost', class: 'num' }),
+      el('td', { 'data-col': 'created' }, el('time')),
+      el('td', { 'data-col': 'actions' }, el('div', { class: 'row-actions' },
+        el('button', { type: 'button', class: 'btn btn-sm btn-ghost', 'data-action': 'view', text: 'View' }),
+        el('button', { type: 'button', class: 'btn btn-sm btn-ghost', 'data-action': 'terminate', text: 'Terminate' }),
+        el('button', { type: 'button', class: 'btn btn-sm btn-ghost btn-danger-ghost', 'data-action': 'destroy', text: 'Destroy' }))),
+    ];
+    tr.append(...cells.filter(Boolean));
+    return tr;
+  }
+
+  function fillRow(tr, a) {
+    const cell = (col) => tr.querySelector(`td[data-col=${col}]`);
+    const name = cell('name');
+    setText(name.firstChild, a.name);
+    setText(name.lastChild, a.agent_type);
+    if (state.showTenant) {
+      const tenant = cell('tenant').firstChild;
+      setText(tenant, a.tenant || '—');
+      setAttr(tenant, 'title', a.tenant ? `tenant ${a.tenant}` : 'the operator’s own');
+    }
+    const badge = cell('status').firstChild;
+    setText(badge, a.status);
+    const badgeClass = `badge badge-${a.status}`;
+    if (badge.className !== badgeClass) badge.className = badgeClass;
+    setAttr(badge, 'title', stopReasonText(a) || null);
+    const sandbox = cell('sandbox').firstChild;
+    setText(sandbox, a.sandbox_id || '—');
+    setAttr(sandbox, 'title', a.sandbox_id || null);
+    const task = cell('task').firstChild;
+    setText(task, a.task_description || '—');
+    setAttr(task, 'title', a.task_description || null);
+    task.classList.toggle('muted', !a.task_description);
+    setText(cell('tokens'), formatInt(a.tokens_used));
+    setText(cell('runtime'), a.status === 'pending' && !a.execution_time_ms ? '—' : formatDuration(a.execution_time_ms));
+    setText(cell('cost'), formatMoney(a.cost_usd));
+    updateTime(cell('created').firstChild, a.created_at);
+    const finished = isFinished(a);
+    const terminate = tr.querySelector('[data-action=terminate]');
+    if (terminate.disabled !== finished) terminate.disabled = finished;
+    setAttr(terminate, 'title', finished ? 'Already finished' : null);
+    setAttr(tr.querySelector('[data-action=view]'), 'aria-label', `View ${a.name}`);
+    setAttr(terminate, 'aria-label', `Terminate ${a.name}`);
+    setAttr(tr.querySelector('[data-action=destroy]'), 'aria-label', `Destroy ${a.name}`);
+    const box = tr.querySelector('input[data-select]');
+    setAttr(box, 'aria-label', `Select ${a.name}`);
+    const checked = state.selected.has(a.id);
+    if (box.checked !== checked) box.checked = checked;
+    tr.classList.toggle('selected', checked);
+  }
+
+  // "terminated", "exited · exit code 0", "error · exit code 3".
+  function stopReasonText(a) {
+    const parts = [];
+    if (a.stop_reason) parts.push(a.stop_reason);
+    if (a.exit_code !== null && a.exit_code !== undefined) parts.push(`exit code ${a.exit_code}`);
+    return parts.join(' · ');
+  }
+
+  const hasFilters = () => Boolean(state.filters.status || state.filters.type || state.filters.q);
+
+  function renderEmptyState() {
+    const empty = $('[data-testid=empty]');
+    setHidden(empty, !state.loaded || state.agents.length > 0);
+    const filtered = hasFilters();
+    setText($('#empty-title'), filtered ? 'No agents match these filters' : 'No agents yet — deploy one');
+    setText($('#empty-hint'), filtered ? 'Try another status, type or name.' : 'Agents you deploy appear here, live.');
+    setText($('#empty-action'), filtered ? 'Clear filters' : 'Deploy agent');
+  }
+
+  function renderPager() {
+    const first = state.total ? state.offset + 1 : 0;
+    const last = state.offset + state.agents.length;
+    setText($('[data-testid=page-info]'), state.total
+      ? `${formatInt(first)}–${formatInt(last)} of ${formatInt(state.total)}`
+      : '0 agents');
+    $('#page-prev').disabled = state.offset === 0;
+    $('#page-next').disabled = last >= state.total;
+    const order = state.order === 'asc' ? 'ascending' : 'descending';
+    setText($('#agents-sub'), `${plural(state.total, 'agent')}${hasFilters() ? ' match' : ''} · sorted by ${SORT_LABELS[state.sort]}, ${order}`);
   }
 
   function renderSortHeaders() {
-    for (const b of $$('th button[data-sort]')) {
-      const th = b.closest('th');
-      const sort = b.dataset.sort === state.sort ? (state.order === 'asc' ? 'ascending' : 'descending') : 'none';
-      if (th.getAttribute('aria-sort') !== sort) th.setAttribute('aria-sort', sort);
+    for (const button of $$('#agents th button[data-sort]')) {
+      const active = button.dataset.sort === state.sort;
+      setAttr(button.closest('th'), 'aria-sort', active ? (state.order === 'asc' ? 'ascending' : 'descending') : 'none');
     }
   }
 
-  // Filters, search, sort and paging ask the server again at once. The
-  // selection keeps the agents still listed (renderAgents drops the rest).
-  function reload() {
-    loadAgents().catch(handleActionError);
+  function sortBy(column) {
+    if (state.sort === column) state.order = state.order === 'asc' ? 'desc' : 'asc';
+    else {
+      state.sort = column;
+      state.order = ASCENDING_FIRST.has(column) ? 'asc' : 'desc';
+    }
+    state.offset = 0;
+    renderSortHeaders();
+    reloadAgents();
   }
 
-  function handleActionError(e) {
-    if (e instanceof NetworkError) { setBanner(true); return; }
-    if (e instanceof ApiError && e.status === 401) return; // signed out already
-    if (e.name !== 'AbortError') toast(e.message, true);
+  // A new query (filter, search, sort) starts at the first page; what was
+  // selected stays selected (the bulk bar says how many).
+  function setFilter(name, value) {
+    if (state.filters[name] === value) return;
+    state.filters[name] = value;
+    state.offset = 0;
+    reloadAgents();
   }
 
-  // ---- confirmation ----------------------------------------------------------
+  function clearFilters() {
+    $('#search').value = '';
+    $('#filter-status').value = '';
+    $('#filter-type').value = '';
+    state.filters = { status: '', type: '', q: '' };
+    state.offset = 0;
+    reloadAgents();
+  }
 
-  function confirmAction(title, text, okLabel) {
+  function goToPage(delta) {
+    const next = state.offset + delta * PAGE_SIZE;
+    if (next < 0 || next >= state.total) return;
+    state.offset = next;
+    reloadAgents();
+    // A new page is read from its top: bring the table's head into view.
+    const panel = $('#agents').closest('.panel');
+    if (panel.getBoundingClientRect().top < 0) panel.scrollIntoView({ block: 'start' });
+  }
+
+  // ---- selection -----------------------------------------------------------------------------
+
+  // The selection is a set of agent ids. It survives refreshes (rows are
+  // updated, not rebuilt) and is cleared by a bulk action or a destroy.
+  function renderSelection() {
+    const n = state.selected.size;
+    setText($('[data-testid=selection-count]'), `${formatInt(n)} selected`);
+    $('[data-testid=selection-count]').classList.toggle('has-selection', n > 0);
+    $('#bulk-terminate').disabled = n === 0;
+    $('#bulk-destroy').disabled = n === 0;
+    const onPage = state.agents.filter((a) => state.selected.has(a.id)).length;
+    const all = $('#select-all');
+    all.checked = onPage > 0 && onPage === state.agents.length;
+    all.indeterminate = onPage > 0 && onPage < state.agents.length;
+  }
+
+  function selectRow(tr, checked) {
+    if (checked) state.selected.add(tr.dataset.agentId);
+    else state.selected.delete(tr.dataset.agentId);
+    tr.classList.toggle('selected', checked);
+    renderSelection();
+  }
+
+  function selectPage(checked) {
+    for (const a of state.agents) {
+      if (checked) state.selected.add(a.id);
+      else state.selected.delete(a.id);
+    }
+    for (const tr of $$('#agents tbody tr[data-agent-id]')) {
+      const on = state.selected.has(tr.dataset.agentId);
+      tr.querySelector('input[data-select]').checked = on;
+      tr.classList.toggle('selected', on);
+    }
+    renderSelection();
+  }
+
+  // ---- confirmations --------------------------------------------------------------------------
+
+  let confirmResolve = null;
+
+  // Ask in the #confirm dialog; resolves true for OK, false for Cancel,
+  // Escape or closing. Focus starts on Cancel: Enter alone destroys nothing.
+  function confirmAction({ title, text, ok }) {
     const dialog = $('#confirm');
     setText($('#confirm-title'), title);
     setText($('#confirm-text'), text);
-    setText($('#confirm-ok'), okLabel);
+    setText($('#confirm-ok'), ok);
+    if (confirmResolve) confirmResolve(false);
     return new Promise((resolve) => {
-      const done = (answer) => {
-        $('#confirm-ok').removeEventListener('click', ok);
-        $('#confirm-cancel').removeEventListener('click', cancel);
-        dialog.removeEventListener('close', cancel);
-        if (dialog.open) dialog.close();
-        resolve(answer);
-      };
-      const ok = () => done(true);
-      const cancel = () => done(false);
-      $('#confirm-ok').addEventListener('click', ok);
-      $('#confirm-cancel').addEventListener('click', cancel);
-      dialog.addEventListener('close', cancel);
-      dialog.showModal();
+      confirmResolve = resolve;
+      dialog.returnValue = '';
+      openDialog(dialog);
       $('#confirm-cancel').focus();
     });
   }
 
-  // ---- actions on agents -----------------------------------------------------
-
-  const terminate = (id) => api('DELETE', `/api/agents/${encodeURIComponent(id)}?terminate_only=true`);
-  const destroy = (id) => api('DELETE', `/api/agents/${encodeURIComponent(id)}`);
-
-  async function actOn(action, agent) {
-    const what = action === 'terminate'
-      ? ['Terminate agent', `Stop ${agent.name} (${agent.id})? Its record and logs are kept.`, 'Terminate']
-      : ['Destroy agent', `Stop ${agent.name} (${agent.id}) and delete its record and logs? This cannot be undone.`, 'Destroy'];
-    if (!(await confirmAction(...what))) return;
-    try {
-      await (action === 'terminate' ? terminate(agent.id) : destroy(agent.id));
-      toast(action === 'terminate' ? `Terminated ${agent.name}` : `Destroyed ${agent.name}`);
-      if (action === 'destroy' && state.detail && state.detail.id === agent.id) $('#detail').close();
-    } catch (e) {
-      handleActionError(e);
-    }
-    refresh();
+  function onConfirmClosed() {
+    const resolve = confirmResolve;
+    confirmResolve = null;
+    if (resolve) resolve($('#confirm').returnValue === 'ok');
   }
 
+  // ---- actions on agents ------------------------------------------------------------------------
+
+  const terminateAgent = (id) => apiJson(`${agentPath(id)}?terminate_only=true`, { method: 'DELETE' });
+  const destroyAgent = (id) => apiJson(agentPath(id), { method: 'DELETE' });
+
+  function describeAction(action, name) {
+    return action === 'terminate'
+      ? { title: `Terminate ${name}?`, text: 'The agent is stopped now. Its record, usage and logs are kept.', ok: 'Terminate' }
+      : { title: `Destroy ${name}?`, text: 'The sandbox is stopped and the record and logs are deleted. This cannot be undone.', ok: 'Destroy' };
+  }
+
+  async function actOn(action, id) {
+    const known = state.agents.find((a) => a.id === id) || (state.detail && state.detail.agent && state.detail.agent.id === id ? state.detail.agent : null);
+    const name = known ? known.name : id;
+    if (!(await confirmAction(describeAction(action, name)))) return;
+    try {
+      if (action === 'terminate') {
+        const agent = await terminateAgent(id);
+        if (agent && agent.id) replaceAgent(agent);
+        toast(`Terminated ${name}`);
+      } else {
+        await destroyAgent(id);
+        forgetAgent(id);
+        toast(`Destroyed ${name}`);
+      }
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 409) toast(`${name} has already finished.`, true);
+      else if (e instanceof ApiError && e.status === 404) { forgetAgent(id); toast(`${name} no longer exists.`, true); }
+      else handleError(e);
+    }
+    refreshAll();
+  }
+
+  // Show a changed agent (from a DELETE answer) before the next refresh.
+  function replaceAgent(agent) {
+    const i = state.agents.findIndex((a) => a.id === agent.id);
+    if (i >= 0) {
+      state.agents[i] = agent;
+      renderAgents();
+    }
+    if (state.detail && state.detail.id === agent.id) renderDetail({ ...state.detail.agent, ...agent });
+  }
+
+  // A destroyed agent leaves the table, the selection and the detail view.
+  function forgetAgent(id) {
+    const before = state.agents.length;
+    state.agents = state.agents.filter((a) => a.id !== id);
+    if (state.agents.length !== before) state.total = Math.max(0, state.total - 1);
+    state.selected.delete(id);
+    renderAgents();
+    if (state.detail && state.detail.id === id) $('#detail').close();
+  }
+
+  // Terminate or destroy every selected agent after one confirmation, a few
+  // at a time, and say how many succeeded and failed.
   async function bulk(action) {
     const ids = [...state.selected];
     if (ids.length === 0) return;
-    const label = action === 'terminate' ? 'Terminate' : 'Destroy';
-    const text = action === 'terminate'
-      ? `Stop ${ids.length} agent${ids.length > 1 ? 's' : ''}? Their records and logs are kept.`
-      : `Stop ${ids.length} agent${ids.length > 1 ? 's' : ''} and delete their records and logs? This cannot be undone.`;
-    if (!(await confirmAction(`${label} ${ids.length} agent${ids.length > 1 ? 's' : ''}`, text, label))) return;
-    const results = await Promise.allSettled(ids.map((id) => (action === 'terminate' ? terminate(id) : destroy(id))));
-    const failed = results.filter((r) => r.status === 'rejected');
-    // Terminating a finished agent is refused (409): not a failure worth
-    // more than a mention.
-    const ok = results.length - failed.length;
-    const verb = action === 'terminate' ? 'terminated' : 'destroyed';
-    if (failed.length) toast(`${ok} ${verb}, ${failed.length} failed: ${failed[0].reason.message}`, true);
-    else toast(`${ok} ${verb}`);
+    const count = plural(ids.length, 'agent');
+    const ok = await confirmAction(action === 'terminate'
+      ? { title: `Terminate ${count}?`, text: 'They are stopped now. Their records, usage and logs are kept. Agents that have already finished are skipped.', ok: `Terminate ${count}` }
+      : { title: `Destroy ${count}?`, text: 'Their sandboxes are stopped and their records and logs are deleted. This cannot be undone.', ok: `Destroy ${count}` });
+    if (!ok) return;
+    const verb = action === 'terminate' ? 'Terminating' : 'Destroying';
+    toast(`${verb} ${count}…`);
+    const outcome = { done: 0, skipped: 0, failed: 0, firstError: '' };
+    const queue = ids.slice();
+    const worker = async () => {
+      while (queue.length && state.key) {
+        const id = queue.shift();
+        try {
+          if (action === 'terminate') await terminateAgent(id);
+          else await destroyAgent(id);
+          outcome.done++;
+          if (action === 'destroy') state.selected.delete(id);
+        } catch (e) {
+          if (e instanceof ApiError && e.status === 401) return;
+          if (action === 'terminate' && e instanceof ApiError && e.status === 409) outcome.skipped++;
+          else {
+            outcome.failed++;
+            outcome.firstError = outcome.firstError || e.message;
+          }
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(BULK_CONCURRENCY, ids.length) }, worker));
+    if (!state.key) return;
+    const past = action === 'terminate' ? 'Terminated' : 'Destroyed';
+    let message = `${past} ${formatInt(outcome.done)} of ${count}`;
+    if (outcome.skipped) message += ` · ${formatInt(outcome.skipped)} already finished`;
+    if (outcome.failed) message += ` · ${formatInt(outcome.failed)} failed (${outcome.firstError})`;
+    toast(message, outcome.failed > 0);
     state.selected.clear();
-    refresh();
+    renderSelection();
+    refreshAll();
   }
 
-  // ---- deploying -------------------------------------------------------------
+  function handleError(e) {
+    if (isAbort(e)) return;
+    if (e instanceof NetworkError) setServerDown(true);
+    else if (e instanceof ApiError && e.status === 401) return; // signed out already
+    else toast(e.message, true);
+  }
 
-  function addEnvRow(key = '', value = '') {
+  // ---- dialogs (shared) ------------------------------------------------------------------------------
+
+  // Focus goes back where it was when a dialog closes (or to the table when
+  // that control is gone, e.g. the row of a destroyed agent).
+  const dialogOpeners = new WeakMap();
+  function openDialog(dialog) {
+    if (!dialog.open) {
+      dialogOpeners.set(dialog, document.activeElement);
+      dialog.showModal();
+    }
+  }
+  function restoreFocus(dialog) {
+    const opener = dialogOpeners.get(dialog);
+    dialogOpeners.delete(dialog);
+    if (!state.key) return;
+    if (opener && opener.isConnected && !opener.disabled && opener !== document.body) opener.focus();
+    else if (!$('dialog[open]')) $('#table-wrap').focus();
+  }
+
+  // ---- deploy dialog -----------------------------------------------------------------------------------
+
+  function openDeploy() {
+    clearDeployErrors();
+    openDialog($('#deploy'));
+    $('#deploy-name').focus();
+    loadTemplates();
+  }
+
+  // The template list, once a session (templates change with a server restart).
+  async function loadTemplates() {
+    if (state.templates) return;
+    try {
+      const data = await apiJson('/api/templates');
+      state.templates = data.templates || [];
+      const select = $('#deploy-template');
+      const chosen = select.value;
+      select.replaceChildren(el('option', { value: '', text: 'Server default' }),
+        ...state.templates.map((t) => el('option', { value: t.name, text: t.name })));
+      select.value = state.templates.some((t) => t.name === chosen) ? chosen : '';
+      renderTemplateHint();
+    } catch (e) {
+      if (e instanceof NetworkError) showDeployError('Cannot reach the evoclaw server to list templates; the server default is used.');
+      else handleError(e);
+    }
+  }
+
+  function renderTemplateHint() {
+    const name = $('#deploy-template').value;
+    const t = (state.templates || []).find((x) => x.name === name);
+    setText($('#template-hint'), t
+      ? `${t.description ? `${t.description} · ` : ''}${t.vcpu} vCPU · ${formatInt(t.memory_mb)} MB RAM · ${formatInt(t.disk_mb)} MB disk`
+      : 'The server’s default template.');
+  }
+
+  // One key/value row. Values are masked like passwords, with a toggle.
+  function addEnvRow() {
+    const index = $$('#env-rows .env-row').length + 1;
+    const value = el('input', { class: 'env-value', type: 'password', placeholder: 'value', autocomplete: 'off', spellcheck: 'false', 'aria-label': `Value of variable ${index}` });
+    const reveal = el('button', { type: 'button', class: 'icon-btn reveal', 'aria-pressed': 'false', 'aria-label': `Show value of variable ${index}`, title: 'Show value' }, eyeIcon());
+    const remove = el('button', { type: 'button', class: 'icon-btn env-remove', 'aria-label': `Remove variable ${index}`, title: 'Remove' }, closeIcon());
     const row = el('div', { class: 'env-row' },
-      el('input', { class: 'env-key', placeholder: 'NAME', 'aria-label': 'Variable name', autocomplete: 'off', spellcheck: 'false' }),
-      el('input', { class: 'env-value', type: 'password', placeholder: 'value', 'aria-label': 'Variable value', autocomplete: 'off' }),
-      el('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Remove variable', text: '×' }));
-    row.querySelector('.env-key').value = key;
-    row.querySelector('.env-value').value = value;
-    row.lastChild.addEventListener('click', () => {
-      row.remove();
-      if (!$('#env-rows .env-row')) addEnvRow();
+      el('input', { class: 'env-key mono', placeholder: 'NAME', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'characters', 'aria-label': `Name of variable ${index}` }),
+      el('div', { class: 'secret' }, value, reveal),
+      remove);
+    reveal.addEventListener('click', () => {
+      const show = value.type === 'password';
+      value.type = show ? 'text' : 'password';
+      reveal.setAttribute('aria-pressed', String(show));
+      reveal.title = show ? 'Hide value' : 'Show value';
     });
+    remove.addEventListener('click', () => removeEnvRow(row));
     $('#env-rows').append(row);
     return row;
   }
 
-  async function loadTemplates() {
-    if (state.templatesLoaded) return;
-    const data = await api('GET', '/api/templates');
-    const select = $('#deploy-template');
-    select.replaceChildren(el('option', { value: '', text: 'Server default' }));
-    for (const t of data.templates) {
-      select.append(el('option', { value: t.name, text: `${t.name} — ${t.vcpu} vCPU, ${t.memory_mb} MB` }));
-    }
-    state.templatesLoaded = true;
+  // There is always one row to type in; focus moves to a neighbour.
+  function removeEnvRow(row) {
+    const next = row.nextElementSibling || row.previousElementSibling;
+    row.remove();
+    if (!$('#env-rows .env-row')) addEnvRow().querySelector('.env-key').focus();
+    else if (next) next.querySelector('.env-key').focus();
+    clearFieldError('environment');
   }
 
-  function clearDeployErrors() {
-    for (const e of $$('#deploy [data-error-for]')) { e.textContent = ''; e.hidden = true; }
-    const general = $('[data-testid=deploy-error]');
-    general.textContent = '';
-    general.hidden = true;
-    for (const i of $$('#deploy [aria-invalid]')) i.removeAttribute('aria-invalid');
+  function svgIcon(paths) {
+    const svg = document.createElementNS(SVG_NS, 'svg');
+    svg.setAttribute('viewBox', '0 0 16 16');
+    svg.setAttribute('class', 'icon');
+    svg.setAttribute('aria-hidden', 'true');
+    svg.setAttribute('focusable', 'false');
+    for (const d of paths) svg.append(svgEl('path', { d, fill: 'none', stroke: 'currentColor', 'stroke-width': 1.5, 'stroke-linecap': 'round', 'stroke-linejoin': 'round' }));
+    return svg;
   }
+  const eyeIcon = () => svgIcon(['M1.5 8s2.4-4.5 6.5-4.5S14.5 8 14.5 8s-2.4 4.5-6.5 4.5S1.5 8 1.5 8Z', 'M8 6.2a1.8 1.8 0 1 0 0 3.6 1.8 1.8 0 0 0 0-3.6Z']);
+  const closeIcon = () => svgIcon(['M4 4l8 8M12 4l-8 8']);
 
-  // The element that shows an error about `field` ("config.timeout",
-  // "environment.X", "capabilities[1]"), or null.
-  function errorSlot(field) {
-    if (!field) return null;
-    const candidates = [field, field.split(/[.[]/)[0]];
-    if (field.startsWith('config.')) candidates.splice(1, 0, field.split('[')[0]);
-    for (const c of candidates) {
-      const slot = $(`#deploy [data-error-for="${CSS.escape(c)}"]`);
-      if (slot) return slot;
-    }
-    return null;
-  }
-
-  function openDeploy() {
-    const dialog = $('#deploy');
-    if (!$('#env-rows .env-row')) addEnvRow();
-    clearDeployErrors();
-    dialog.showModal();
-    $('#deploy-name').focus();
-    loadTemplates().catch(handleActionError);
-  }
-
-  function resetDeploy() {
+  function resetDeployForm() {
     $('#deploy-form').reset();
+    $('#deploy-type').value = 'coder';
     $('#env-rows').replaceChildren();
     addEnvRow();
     clearDeployErrors();
+    renderTemplateHint();
   }
 
-  async function submitDeploy() {
-    clearDeployErrors();
+  // The request body: empty optional fields are left out (server defaults).
+  // Returns { body } or { field, message } for what the API cannot be asked.
+  function collectDeploy() {
     const body = { agent_name: $('#deploy-name').value.trim(), agent_type: $('#deploy-type').value };
     const task = $('#deploy-task').value.trim();
     if (task) body.task_description = task;
     const template = $('#deploy-template').value;
     if (template) body.template = template;
-    const env = {};
+    const environment = {};
     for (const row of $$('#env-rows .env-row')) {
-      const k = row.querySelector('.env-key').value.trim();
-      if (k) env[k] = row.querySelector('.env-value').value;
+      const key = row.querySelector('.env-key').value.trim();
+      const value = row.querySelector('.env-value').value;
+      if (!key && !value) continue;
+      // A value without a name would be silently dropped: say so instead.
+      if (!key) return { field: 'environment', message: 'environment: a variable has a value but no name', row };
+      if (Object.prototype.hasOwnProperty.call(environment, key)) return { field: `environment.${key}`, message: `environment.${key}: given twice`, row };
+      environment[key] = value;
     }
-    if (Object.keys(env).length) body.environment = env;
-    const caps = $('#deploy-capabilities').value.split(',').map((c) => c.trim()).filter(Boolean);
-    if (caps.length) body.capabilities = caps;
-    const timeout = $('#deploy-timeout').value.trim();
-    if (timeout) body.config = { timeout: /^\d+$/.test(timeout) ? Number(timeout) : timeout };
+    if (Object.keys(environment).length) body.environment = environment;
+    const capabilities = $('#deploy-capabilities').value.split(',').map((c) => c.trim()).filter(Boolean);
+    if (capabilities.length) body.capabilities = capabilities;
+    const timeout = $('#deploy-timeout');
+    if (timeout.validity.badInput) return { field: 'config.timeout', message: 'config.timeout: must be a whole number of seconds' };
+    if (timeout.value.trim() !== '') body.config = { timeout: Number(timeout.value) };
+    return { body };
+  }
+
+  async function submitDeploy() {
+    clearDeployErrors();
+    const collected = collectDeploy();
+    if (!collected.body) {
+      showFieldError(collected.field, collected.message, collected.row);
+      return;
+    }
+    const body = collected.body;
     const submit = $('#deploy-submit');
     submit.disabled = true;
+    setText(submit, 'Deploying…');
     try {
-      const created = await api('POST', '/api/agents/deploy', body);
+      const created = await apiJson('/api/agents/deploy', { method: 'POST', body });
       $('#deploy').close();
-      resetDeploy();
-      toast(`Deployed ${body.agent_name} (${created.agent_id})`);
-      // Shown at once: the newest agent tops the default order.
-      refresh();
+      resetDeployForm();
+      toast(`Deployed ${body.agent_name} — pending`);
+      showDeployedAgent(created, body);
+      refreshAll();
     } catch (e) {
-      if (e instanceof ApiError && e.status !== 401) {
-        const slot = errorSlot(e.field);
-        const target = slot || $('[data-testid=deploy-error]');
-        target.textContent = e.message;
-        target.hidden = false;
-        const input = slot && slot.closest('.field') && slot.closest('.field').querySelector('input, select, textarea');
-        if (input) { input.setAttribute('aria-invalid', 'true'); input.focus(); }
-      } else if (e instanceof NetworkError) {
-        const general = $('[data-testid=deploy-error]');
-        general.textContent = 'Cannot reach the evoclaw server; nothing was deployed.';
-        general.hidden = false;
-      }
+      if (isAbort(e) || (e instanceof ApiError && e.status === 401)) return;
+      if (e instanceof NetworkError) showDeployError('Cannot reach the evoclaw server; nothing was deployed. Try again when it is back.');
+      else if (e instanceof ApiError && e.field && errorSlot(e.field)) showFieldError(e.field, e.message);
+      else showDeployError(e.message);
     } finally {
       submit.disabled = false;
+      setText(submit, 'Deploy');
     }
   }
 
-  // ---- the detail view ---------------------------------------------------------
+  // The new agent is listed at once as pending, at the top of the first
+  // page when the list is in its default order and the filters would show
+  // it; the refresh that follows puts it where the server says.
+  function showDeployedAgent(created, body) {
+    const f = state.filters;
+    const visible = state.offset === 0 && state.sort === 'created_at' && state.order === 'desc'
+      && (!f.status || f.status === 'pending') && (!f.type || f.type === body.agent_type)
+      && (!f.q || body.agent_name.toLowerCase().includes(f.q.toLowerCase()));
+    if (!visible || state.agents.some((a) => a.id === created.agent_id)) return;
+    const now = new Date().toISOString();
+    state.agents.unshift({
+      id: created.agent_id, name: body.agent_name, agent_type: body.agent_type, tenant: state.caller ? state.caller.tenant : null,
+      template: body.template || '', sandbox_id: created.sandbox_id || null, status: created.status || 'pending', stop_reason: null,
+      task_description: body.task_description || '', tokens_used: 0, cost_usd: 0, execution_time_ms: 0, exit_code: null,
+      created_at: now, started_at: null, completed_at: null,
+    });
+    if (state.agents.length > PAGE_SIZE) state.agents.length = PAGE_SIZE;
+    state.total += 1;
+    state.loaded = true;
+    renderAgents();
+  }
+
+  // The error slot for an API field path: "config.timeout" is its own,
+  // "environment.X" goes to the environment rows, "capabilities[1]" to the
+  // capabilities input, and so on.
+  function errorSlot(field) {
+    if (!field) return null;
+    const exact = $$('#deploy [data-error-for]').find((s) => s.dataset.errorFor === field);
+    if (exact) return exact;
+    const root = field.split(/[.[]/)[0];
+    return $$('#deploy [data-error-for]').find((s) => s.dataset.errorFor === root) || null;
+  }
+
+  // The control an error is about, to mark invalid and focus.
+  function errorControl(slot, field, row) {
+    const name = slot.dataset.errorFor;
+    if (name === 'environment') {
+      const key = field.startsWith('environment.') ? field.slice('environment.'.length) : null;
+      const rows = $$('#env-rows .env-row');
+      const match = row || rows.find((r) => key !== null && r.querySelector('.env-key').value.trim() === key) || rows[0];
+      return match ? match.querySelector('.env-key') : null;
+    }
+    const ids = {
+      agent_name: '#deploy-name', agent_type: '#deploy-type', template: '#deploy-template',
+      task_description: '#deploy-task', capabilities: '#deploy-capabilities', 'config.timeout': '#deploy-timeout',
+    };
+    return ids[name] ? $(ids[name]) : null;
+  }
+
+  function showFieldError(field, message, row) {
+    const slot = errorSlot(field);
+    if (!slot) {
+      showDeployError(message);
+      return;
+    }
+    slot.textContent = message;
+    setHidden(slot, false);
+    const control = errorControl(slot, field, row);
+    if (control) {
+      control.setAttribute('aria-invalid', 'true');
+      control.focus();
+    }
+  }
+
+  function showDeployError(message) {
+    const general = $('[data-testid=deploy-error]');
+    general.textContent = message;
+    setHidden(general, false);
+  }
+
+  function clearFieldError(name) {
+    const slot = $$('#deploy [data-error-for]').find((s) => s.dataset.errorFor === name);
+    if (slot && !slot.hidden) {
+      slot.textContent = '';
+      slot.hidden = true;
+    }
+  }
+
+  function clearDeployErrors() {
+    for (const slot of $$('#deploy [data-error-for]')) {
+      slot.textContent = '';
+      slot.hidden = true;
+    }
+    const general = $('[data-testid=deploy-error]');
+    general.textContent = '';
+    general.hidden = true;
+    for (const input of $$('#deploy [aria-invalid]')) input.removeAttribute('aria-invalid');
+  }
+
+  // Typing in a field takes its (now stale) error away.
+  function onDeployInput(e) {
+    const target = e.target;
+    if (target.hasAttribute('aria-invalid')) target.removeAttribute('aria-invalid');
+    const field = target.closest('.field');
+    const slot = field && $('[data-error-for]', field);
+    if (slot) clearFieldError(slot.dataset.errorFor);
+  }
+
+  // ---- detail view ------------------------------------------------------------------------------------
 
   async function openDetail(id) {
     closeDetail();
-    state.detail = { id, abort: new AbortController(), lines: [''], ended: false, agent: null };
-    $('[data-testid=detail-logs]').textContent = '';
-    setText($('#detail-log-state'), 'connecting…');
-    $('[data-testid=detail-error]').hidden = true;
-    const dialog = $('#detail');
-    if (!dialog.open) dialog.showModal();
+    clearDetailView();
+    const row = state.agents.find((a) => a.id === id);
+    const detail = { id, controller: new AbortController(), agent: null, log: null };
+    state.detail = detail;
+    setText($('#detail-title'), row ? row.name : id);
+    setText($('#detail-id'), id);
+    if (row) renderDetail(row);
+    setLogState('loading…');
+    openDialog($('#detail'));
     $('#detail-close').focus();
     try {
       await refreshDetail();
     } catch (e) {
-      handleActionError(e);
-      return;
+      handleError(e);
     }
-    followLog(state.detail);
+    if (state.detail === detail) followLog(detail);
   }
 
   function closeDetail() {
-    if (state.detail) state.detail.abort.abort();
+    if (!state.detail) return;
+    state.detail.controller.abort();
+    clearTimeout(state.detail.reconnectTimer);
     state.detail = null;
   }
 
-  // The record again (status, history, usage) while the view is open.
+  // The record again (status, history, usage) while the view is open. A
+  // 404 means it was destroyed: the view closes and says so.
   async function refreshDetail() {
-    const d = state.detail;
-    if (!d) return;
+    const detail = state.detail;
+    if (!detail) return;
     let agent;
     try {
-      agent = await api('GET', `/api/agents/${encodeURIComponent(d.id)}`, undefined, { signal: d.abort.signal });
+      agent = await apiJson(agentPath(detail.id), { signal: detail.controller.signal });
     } catch (e) {
-      if (e instanceof ApiError && e.status === 404 && state.detail === d) {
+      if (e instanceof ApiError && e.status === 404 && state.detail === detail) {
+        const name = detail.agent ? detail.agent.name : detail.id;
         $('#detail').close();
-        toast('That agent no longer exists.', true);
+        toast(`${name} no longer exists (destroyed).`, true);
         return;
       }
-      if (e.name === 'AbortError') return;
       throw e;
     }
-    if (state.detail !== d) return;
-    d.agent = agent;
+    if (state.detail !== detail) return;
+    detail.agent = agent;
     renderDetail(agent);
+  }
+
+  function clearDetailView() {
+    for (const sel of ['#detail-title', '#detail-id', '[data-testid=detail-task]', '[data-testid=detail-template]', '#detail-sandbox',
+      '#detail-tokens', '#detail-runtime', '#detail-cost', '#detail-log-state']) setText($(sel), '');
+    for (const sel of ['[data-testid=detail-status]', '[data-testid=detail-config]', '[data-testid=detail-capabilities]',
+      '[data-testid=detail-env]', '[data-testid=detail-history]']) $(sel).replaceChildren();
+    $('[data-testid=detail-history]').dataset.signature = '';
+    $('[data-testid=detail-logs]').textContent = '';
+    const error = $('[data-testid=detail-error]');
+    error.textContent = '';
+    error.hidden = true;
+    setHidden($('#log-jump'), true);
+    for (const b of $$('#detail [data-detail-action]')) b.disabled = false;
   }
 
   function renderDetail(a) {
     setText($('#detail-title'), a.name);
-    setText($('#detail-id'), `${a.id} · ${a.agent_type}${a.tenant ? ` · tenant ${a.tenant}` : ''}`);
+    setText($('#detail-id'), [a.id, a.agent_type, a.tenant ? `tenant ${a.tenant}` : null].filter(Boolean).join(' · '));
     const status = $('[data-testid=detail-status]');
-    status.replaceChildren(el('span', { class: `badge badge-${a.status}`, text: a.status }));
-    setText($('[data-testid=detail-task]'), a.task_description || '—');
-    setText($('[data-testid=detail-template]'), `${a.template} (${a.provider}${a.sandbox_id ? `, sandbox ${a.sandbox_id}` : ''})`);
-    const cfg = a.config || {};
-    const command = Array.isArray(cfg.command) ? cfg.command.join(' ') : 'the template\'s entrypoint';
-    setText($('[data-testid=detail-config]'),
-      `timeout ${cfg.timeout ?? a.timeout_sec} s · keep-alive ${cfg.keep_alive ? 'on' : 'off'} · mode ${a.mode}\ncommand: ${command}`);
-    setText($('[data-testid=detail-capabilities]'), a.capabilities && a.capabilities.length ? a.capabilities.join(', ') : '—');
-    const env = $('[data-testid=detail-env]');
-    const keys = a.environment_keys || [];
+    const badgeClass = `badge badge-${a.status}`;
+    const badge = status.firstElementChild;
+    if (!badge || badge.className !== badgeClass || badge.textContent !== a.status) status.replaceChildren(el('span', { class: badgeClass, text: a.status }));
+
+    setText($('#detail-tokens'), formatInt(a.tokens_used));
+    setText($('#detail-runtime'), formatDuration(a.execution_time_ms));
+    setText($('#detail-cost'), formatMoney(a.cost_usd));
+
+    const task = $('[data-testid=detail-task]');
+    setText(task, a.task_description || 'No task given');
+    task.classList.toggle('muted', !a.task_description);
+    setText($('[data-testid=detail-template]'), [a.template, a.provider ? `on ${a.provider}` : null].filter(Boolean).join(' '));
+    setText($('#detail-sandbox'), a.sandbox_id || 'not started yet');
+
+    renderKeyValues($('[data-testid=detail-config]'), configLines(a));
+    renderCapabilities(a.capabilities || []);
     // Values never leave the server: only the names are known here.
-    const envText = keys.length ? keys.map((k) => `${k} = ••••••`) : ['none'];
-    if ($$('li', env).map((li) => li.textContent).join('\n') !== envText.join('\n')) {
-      env.replaceChildren(...envText.map((t) => el('li', { class: keys.length ? '' : 'muted', text: t })));
-    }
-    setText($('#detail-usage'), `${nf.format(a.tokens_used)} tokens · ${duration(a.execution_time_ms)} · ${money(a.cost_usd)}`);
-    const history = [];
-    history.push({ cls: 's-pending', text: 'pending — created', at: a.created_at });
-    if (a.started_at) history.push({ cls: 's-running', text: 'running — sandbox started', at: a.started_at });
-    if (a.completed_at) {
-      const why = [a.stop_reason, a.exit_code !== null && a.exit_code !== undefined ? `exit code ${a.exit_code}` : null].filter(Boolean).join(', ');
-      history.push({ cls: `s-${a.status}`, text: `${a.status}${why ? ` — ${why}` : ''}`, at: a.completed_at });
-    } else if (a.deadline_at) {
-      history.push({ cls: '', text: `times out at ${clock(a.deadline_at)} unless extended`, at: null });
-    }
-    const list = $('[data-testid=detail-history]');
-    const signature = history.map((h) => `${h.text}@${h.at}`).join('|');
-    if (list.dataset.signature !== signature) {
-      list.dataset.signature = signature;
-      list.replaceChildren(...history.map((h) => el('li', { class: h.cls }, h.text, h.at ? timeEl(h.at) : null)));
-    }
+    renderKeyValues($('[data-testid=detail-env]'), (a.environment_keys || []).map((k) => [k, MASK]), ' = ');
+    renderHistory(a);
+
     const error = $('[data-testid=detail-error]');
-    setText(error, a.error_message ? `Error: ${a.error_message}` : '');
-    error.hidden = !a.error_message;
+    setText(error, a.error_message || '');
+    setHidden(error, !a.error_message);
+    const finished = isFinished(a);
+    const terminate = $('#detail [data-detail-action=terminate]');
+    terminate.disabled = finished;
+    setAttr(terminate, 'title', finished ? 'Already finished' : null);
   }
 
-  // Follow the agent's output as a stream until it ends (or the view
-  // closes). EventSource cannot send the key header; fetch can.
-  async function followLog(d) {
-    const pre = $('[data-testid=detail-logs]');
+  // The agent's configuration as name/value lines.
+  function configLines(a) {
+    const config = a.config || {};
+    const timeout = config.timeout !== undefined ? config.timeout : a.timeout_sec;
+    const command = Array.isArray(config.command) ? config.command : a.command;
+    const keepAlive = config.keep_alive !== undefined ? config.keep_alive : a.keep_alive;
+    const lines = [
+      ['timeout', timeout !== undefined && timeout !== null ? `${formatInt(timeout)} s` : 'server default'],
+      ['keep_alive', keepAlive ? 'on' : 'off'],
+      ['command', Array.isArray(command) && command.length ? command.map(shellQuote).join(' ') : 'the template’s entrypoint'],
+    ];
+    if (a.mode) lines.push(['mode', a.mode]);
+    if (a.deadline_at && !isFinished(a)) lines.push(['deadline', `${formatWhen(a.deadline_at)}`]);
+    return lines;
+  }
+
+  // Shown as a shell would read it, so arguments with spaces stay legible.
+  const shellQuote = (arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${String(arg).replace(/'/g, "'\\''")}'`);
+
+  // <li><span class="k">name</span>sep<span class="v">value</span></li>,
+  // rebuilt only when the text changes (a refresh keeps a text selection).
+  function renderKeyValues(list, pairs, separator = ' ') {
+    const signature = JSON.stringify(pairs);
+    if (list.dataset.signature === signature) return;
+    list.dataset.signature = signature;
+    list.replaceChildren(...pairs.map(([k, v]) => el('li', {}, el('span', { class: 'k', text: k }), separator, el('span', { class: 'v', text: v }))));
+  }
+
+  function renderCapabilities(capabilities) {
+    const node = $('[data-testid=detail-capabilities]');
+    const signature = JSON.stringify(capabilities);
+    if (node.dataset.signature === signature) return;
+    node.dataset.signature = signature;
+    node.replaceChildren(...(capabilities.length
+      ? capabilities.map((c) => el('span', { class: 'chip', text: c }))
+      : [el('span', { class: 'muted', text: 'None' })]));
+  }
+
+  // One <li> per state reached, from the record's timestamps: created →
+  // pending, started → running, completed → completed/failed with the stop
+  // reason and exit code.
+  function renderHistory(a) {
+    const steps = [{ status: 'pending', note: 'created', at: a.created_at }];
+    if (a.started_at) steps.push({ status: 'running', note: a.sandbox_id ? `sandbox ${a.sandbox_id} started` : 'sandbox started', at: a.started_at });
+    if (isFinished(a)) {
+      const why = stopReasonText(a);
+      steps.push({ status: a.status, note: why ? `stop reason: ${why}` : '', at: a.completed_at });
+    }
+    const list = $('[data-testid=detail-history]');
+    const signature = JSON.stringify(steps);
+    if (list.dataset.signature === signature) return;
+    list.dataset.signature = signature;
+    list.replaceChildren(...steps.map((s) => el('li', { class: `step step-${s.status}` },
+      el('span', { class: 'step-status', text: s.status }),
+      s.note ? el('span', { class: 'step-note', text: s.note }) : null,
+      s.at ? timeElement(s.at) : null)));
+  }
+
+  // ---- log follower ---------------------------------------------------------------------------------------
+
+  // Follows GET /api/agents/{id}/logs?follow=1: everything kept so far, then
+  // live output until the agent ends and the server closes the stream.
+  // EventSource cannot send the key header, so this reads fetch's body.
+  async function followLog(detail) {
+    clearTimeout(detail.reconnectTimer);
     let res;
     try {
-      res = await request('GET', `/api/agents/${encodeURIComponent(d.id)}/logs?follow=1`, undefined, { signal: d.abort.signal });
+      res = await apiFetch(`${agentPath(detail.id)}/logs?follow=1`, { signal: detail.controller.signal });
     } catch (e) {
-      if (state.detail === d) setText($('#detail-log-state'), 'log unavailable');
+      if (!isAbort(e) && state.detail === detail) reconnectLog(detail);
+      return;
+    }
+    if (state.detail !== detail) return;
+    if (res.status === 401) {
+      expireSession('the key was refused');
       return;
     }
     if (!res.ok) {
-      if (state.detail === d) setText($('#detail-log-state'), `log unavailable (${res.status})`);
+      setLogState(res.status === 404 ? 'log unavailable: the agent is gone' : `log unavailable (HTTP ${res.status})`);
       return;
     }
-    setText($('#detail-log-state'), 'following');
+    // The stream starts with everything kept so far: start from empty.
+    detail.log = { lines: [''], pending: '', frame: 0 };
+    setLogText(detail, '');
+    setLogState('following', 'live');
     const reader = res.body.getReader();
     const decoder = new TextDecoder();
     try {
       for (;;) {
         const { value, done } = await reader.read();
-        if (done || state.detail !== d) break;
-        appendLog(d, pre, decoder.decode(value, { stream: true }));
+        if (done) break;
+        if (state.detail !== detail) return;
+        queueLogText(detail, decoder.decode(value, { stream: true }));
       }
+      queueLogText(detail, decoder.decode());
     } catch (e) {
-      if (e.name === 'AbortError' || state.detail !== d) return;
+      if (!isAbort(e) && state.detail === detail) reconnectLog(detail);
+      return;
     }
-    if (state.detail !== d) return;
-    d.ended = true;
-    setText($('#detail-log-state'), 'agent ended');
-    refreshDetail().catch(handleActionError);
+    if (state.detail !== detail) return;
+    flushLog(detail);
+    await logStreamEnded(detail);
   }
 
-  function appendLog(d, pre, text) {
-    // Stay at the bottom unless the reader scrolled up.
-    const atBottom = pre.scrollHeight - pre.scrollTop - pre.clientHeight < 24;
-    const parts = text.split('\n');
-    d.lines[d.lines.length - 1] += parts[0];
-    for (let i = 1; i < parts.length; i++) d.lines.push(parts[i]);
-    if (d.lines.length > LOG_LINES_KEPT) d.lines.splice(0, d.lines.length - LOG_LINES_KEPT);
-    pre.textContent = d.lines.join('\n');
+  // The server closes the stream when the agent ends. Check the record: if
+  // it is somehow still live (the connection was cut), follow again.
+  async function logStreamEnded(detail) {
+    try {
+      await refreshDetail();
+    } catch (e) {
+      if (state.detail === detail && e instanceof NetworkError) {
+        reconnectLog(detail);
+        return;
+      }
+    }
+    if (state.detail !== detail) return;
+    if (detail.agent && !isFinished(detail.agent)) reconnectLog(detail);
+    else setLogState('agent ended', 'ended');
+  }
+
+  function reconnectLog(detail) {
+    setLogState('connection lost — reconnecting…', 'warn');
+    clearTimeout(detail.reconnectTimer);
+    detail.reconnectTimer = setTimeout(() => {
+      if (state.detail === detail) followLog(detail);
+    }, LOG_RECONNECT_MS);
+  }
+
+  function setLogState(text, kind = '') {
+    const node = $('#detail-log-state');
+    setText(node, text);
+    node.className = `log-state${kind ? ` log-${kind}` : ''}`;
+  }
+
+  // Chunks arrive faster than the page needs to paint: join them and draw
+  // once per frame.
+  function queueLogText(detail, text) {
+    if (!text || !detail.log) return;
+    detail.log.pending += text;
+    if (!detail.log.frame) detail.log.frame = requestAnimationFrame(() => flushLog(detail));
+  }
+
+  function flushLog(detail) {
+    const log = detail.log;
+    if (!log) return;
+    cancelAnimationFrame(log.frame);
+    log.frame = 0;
+    if (!log.pending || state.detail !== detail) return;
+    const parts = log.pending.split('\n');
+    log.pending = '';
+    log.lines[log.lines.length - 1] += parts[0];
+    for (let i = 1; i < parts.length; i++) log.lines.push(parts[i]);
+    // At most LOG_LINES_KEPT lines (the last one may still be growing).
+    if (log.lines.length > LOG_LINES_KEPT + 1) log.lines.splice(0, log.lines.length - LOG_LINES_KEPT - 1);
+    setLogText(detail, log.lines.join('\n'));
+  }
+
+  // Stays at the bottom unless the reader scrolled up to read something.
+  function setLogText(detail, text) {
+    const pre = $('[data-testid=detail-logs]');
+    const atBottom = pre.scrollHeight - pre.scrollTop - pre.clientHeight < 32;
+    pre.textContent = text;
     if (atBottom) pre.scrollTop = pre.scrollHeight;
+    setHidden($('#log-jump'), atBottom || !text);
   }
 
-  // ---- the spend chart ---------------------------------------------------------
+  function onLogScroll() {
+    const pre = $('[data-testid=detail-logs]');
+    if (pre.scrollHeight - pre.scrollTop - pre.clientHeight < 32) setHidden($('#log-jump'), true);
+  }
 
-  let chartBudget = 0;
-  const SVG = 'http://www.w3.org/2000/svg';
-  function svg(tag, attrs = {}, text) {
-    const e = document.createElementNS(SVG, tag);
-    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
-    if (text !== undefined) e.textContent = text;
-    return e;
+  // ---- spend chart ----------------------------------------------------------------------------------------
+
+  const SVG_NS = 'http://www.w3.org/2000/svg';
+  function svgEl(tag, attrs = {}, text) {
+    const node = document.createElementNS(SVG_NS, tag);
+    for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
+    if (text !== undefined) node.textContent = text;
+    return node;
   }
 
   async function loadChart() {
-    const data = await api('GET', `/api/cloud/costs/history?window_sec=${state.range}`);
-    if (state.key) drawChart(data.points || []);
+    const session = state.session;
+    const range = state.chart.range;
+    const data = await apiJson(`/api/cloud/costs/history?window_sec=${range}`);
+    if (session !== state.session || range !== state.chart.range) return;
+    state.chart.points = (data.points || [])
+      .map((p) => ({ t: Date.parse(p.at), v: Number(p.spent_usd) || 0, at: p.at }))
+      .filter((p) => !Number.isNaN(p.t));
+    drawChart();
   }
 
-  function drawChart(points) {
+  function setRange(range) {
+    state.chart.range = range;
+    state.chart.active = -1;
+    for (const b of $$('button[data-range]')) setAttr(b, 'aria-pressed', String(Number(b.dataset.range) === range));
+    loadChart().catch(handleError);
+  }
+
+  // A round step for about four gridlines: 1, 2, 2.5 or 5 × 10^n.
+  function niceStep(max) {
+    const rough = max / 4;
+    const power = 10 ** Math.floor(Math.log10(rough));
+    const m = rough / power;
+    return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 2.5 ? 2.5 : m <= 5 ? 5 : 10) * power;
+  }
+
+  // Axis money: whole dollars for whole steps, else cents, else as many
+  // decimals as a sub-cent step needs (up to 4, as elsewhere).
+  function axisMoney(value, step) {
+    if (value === 0) return '$0';
+    let decimals = 0;
+    if (step < 1 || !Number.isInteger(step)) {
+      decimals = 2;
+      while (decimals < 4 && Math.abs(Math.round(step * 10 ** decimals) - step * 10 ** decimals) > 1e-9) decimals++;
+    }
+    return `$${value.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals })}`;
+  }
+
+  // Time ticks on local boundaries: every 10 min (1h), 3 h (24h), a day (7d).
+  function timeTicks(t0, t1, range, narrow) {
+    const base = { 3600: 600e3, 86400: 3 * 3600e3, 604800: 86400e3 }[range] || range * 1000 / 6;
+    const step = narrow ? base * 2 : base;
+    const offset = -new Date(t0).getTimezoneOffset() * 60e3;
+    const ticks = [];
+    for (let t = Math.ceil((t0 + offset) / step) * step - offset; t <= t1; t += step) ticks.push(t);
+    return ticks;
+  }
+
+  function tickLabel(t, range) {
+    const d = new Date(t);
+    if (range > 86400) return d.toLocaleDateString('en-US', { weekday: 'short', day: 'numeric' });
+    return `${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+  }
+
+  // Draws the cumulative spend as a line over the window, with gridlines,
+  // axis labels, the budget as a dashed line when it is on the same scale,
+  // and a tooltip for the point under the pointer or the keyboard.
+  function drawChart() {
     const chart = $('#spend-chart');
-    const width = Math.max(280, Math.round(chart.getBoundingClientRect().width) || 800);
-    const height = 220;
-    const pad = { left: 62, right: 14, top: 14, bottom: 28 };
+    const { points, range } = state.chart;
+    const width = Math.max(280, Math.round(chart.clientWidth) || 800);
+    const narrow = width < 520;
+    const height = narrow ? 190 : 230;
     chart.setAttribute('viewBox', `0 0 ${width} ${height}`);
-    const now = Date.now();
-    const t0 = now - state.range * 1000;
-    const spent = points.map((p) => ({ t: Date.parse(p.at), v: Number(p.spent_usd) || 0 }))
-      .filter((p) => !Number.isNaN(p.t));
-    const max = spent.reduce((m, p) => Math.max(m, p.v), 0);
-    $('[data-testid=chart-empty]').hidden = max > 0;
-    const nodes = [];
-    // Show the budget line when it is on the same scale as the spend.
-    const showBudget = chartBudget > 0 && max > 0 && chartBudget <= max * 4;
-    const top = Math.max(showBudget ? chartBudget * 1.05 : 0, max * 1.15, 0.0001);
-    const x = (t) => pad.left + ((Math.min(Math.max(t, t0), now) - t0) / (now - t0)) * (width - pad.left - pad.right);
+    const max = points.reduce((m, p) => Math.max(m, p.v), 0);
+    const empty = points.length === 0 || max <= 0;
+    setHidden($('[data-testid=chart-empty]'), !empty);
+    setHidden($('#chart-legend'), empty);
+    hideChartTip();
+
+    // The window ends at the last point (the server's "now").
+    const t1 = points.length ? points[points.length - 1].t : Date.now();
+    const t0 = t1 - range * 1000;
+    const budget = state.summary ? Number(state.summary.budget_usd) || 0 : 0;
+    // The budget joins the scale only when the spend is within a third of
+    // it; a line far above the data would flatten the curve.
+    const budgetOnScale = !empty && budget > 0 && budget <= max * 3;
+    const step = niceStep(Math.max(budgetOnScale ? budget : max, 0.0001) * 1.08);
+    const top = Math.ceil((Math.max(budgetOnScale ? budget : max, 0.0001) * 1.08) / step) * step;
+    const yLabels = [];
+    for (let v = 0; v <= top + step / 2; v += step) yLabels.push(v);
+    const labelWidth = Math.max(...yLabels.map((v) => axisMoney(v, step).length)) * 6.6 + 14;
+    const pad = { left: Math.round(labelWidth), right: 12, top: 12, bottom: 26 };
+    const x = (t) => pad.left + ((Math.min(Math.max(t, t0), t1) - t0) / (t1 - t0 || 1)) * (width - pad.left - pad.right);
     const y = (v) => height - pad.bottom - (v / top) * (height - pad.top - pad.bottom);
-    for (let i = 0; i <= 4; i++) {
-      const v = (top * i) / 4;
-      nodes.push(svg('line', { class: 'axis', x1: pad.left, x2: width - pad.right, y1: y(v), y2: y(v) }));
-      nodes.push(svg('text', { class: 'tick', x: pad.left - 8, y: y(v) + 4, 'text-anchor': 'end' }, money(v)));
+
+    const nodes = [];
+    const defs = svgEl('defs');
+    const gradient = svgEl('linearGradient', { id: 'spend-fill', x1: 0, y1: 0, x2: 0, y2: 1 });
+    gradient.append(svgEl('stop', { offset: '0%', class: 'fill-top' }), svgEl('stop', { offset: '100%', class: 'fill-bottom' }));
+    defs.append(gradient);
+    nodes.push(defs);
+    for (const v of yLabels) {
+      nodes.push(svgEl('line', { class: v === 0 ? 'axis' : 'grid', x1: pad.left, x2: width - pad.right, y1: y(v), y2: y(v) }));
+      nodes.push(svgEl('text', { class: 'tick', x: pad.left - 8, y: y(v) + 4, 'text-anchor': 'end' }, axisMoney(v, step)));
     }
-    const labelTime = (t) => new Date(t).toLocaleString('en-GB', state.range > 86400
-      ? { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false }
-      : { hour: '2-digit', minute: '2-digit', hour12: false });
-    for (const f of [0, 0.5, 1]) {
-      const t = t0 + f * (now - t0);
-      nodes.push(svg('text', { class: 'tick', x: x(t), y: height - 8, 'text-anchor': f === 0 ? 'start' : f === 1 ? 'end' : 'middle' }, labelTime(t)));
+    for (const t of timeTicks(t0, t1, range, narrow)) {
+      const px = x(t);
+      if (px < pad.left + 16 || px > width - pad.right - 16) continue;
+      nodes.push(svgEl('line', { class: 'grid grid-x', x1: px, x2: px, y1: pad.top, y2: height - pad.bottom }));
+      nodes.push(svgEl('text', { class: 'tick', x: px, y: height - 8, 'text-anchor': 'middle' }, tickLabel(t, range)));
     }
-    if (showBudget) {
-      nodes.push(svg('line', { class: 'budget', x1: pad.left, x2: width - pad.right, y1: y(chartBudget), y2: y(chartBudget) }));
-      nodes.push(svg('text', { class: 'budget-label', x: width - pad.right, y: y(chartBudget) - 5, 'text-anchor': 'end' }, `budget ${money(chartBudget)}`));
+    if (budgetOnScale) {
+      nodes.push(svgEl('line', { class: 'budget', x1: pad.left, x2: width - pad.right, y1: y(budget), y2: y(budget) }));
+      nodes.push(svgEl('text', { class: 'budget-label', x: width - pad.right - 4, y: y(budget) - 6, 'text-anchor': 'end' }, `Budget ${formatMoney(budget)}`));
     }
-    if (max > 0 && spent.length) {
-      // Cumulative spend holds its value until the next sample: steps.
-      let d = `M ${x(spent[0].t)} ${y(spent[0].v)}`;
-      for (let i = 1; i < spent.length; i++) d += ` H ${x(spent[i].t)} V ${y(spent[i].v)}`;
-      d += ` H ${x(now)}`;
-      const base = y(0);
-      nodes.push(svg('path', { class: 'area', d: `${d} V ${base} H ${x(spent[0].t)} Z` }));
-      nodes.push(svg('path', { class: 'line', d }));
-      for (const p of spent) {
-        const dot = svg('circle', { class: 'dot', cx: x(p.t), cy: y(p.v), r: 3.5, tabindex: 0 });
-        dot.append(svg('title', {}, `${new Date(p.t).toLocaleString('en-GB', { hour12: false })}: ${money(p.v)}`));
-        nodes.push(dot);
+    setText($('#legend-budget-text'), budget > 0 ? `Budget ${formatMoney(budget)}${budgetOnScale ? '' : ' (above this scale)'}` : 'No budget set');
+    $('#legend-budget').classList.toggle('off-scale', !budgetOnScale);
+
+    let geometry = null;
+    if (!empty) {
+      const coords = points.map((p) => ({ ...p, px: x(p.t), py: y(p.v) }));
+      const line = coords.map((c, i) => `${i ? 'L' : 'M'}${c.px.toFixed(1)},${c.py.toFixed(1)}`).join(' ');
+      const base = y(0).toFixed(1);
+      nodes.push(svgEl('path', { class: 'area', d: `${line} L${coords[coords.length - 1].px.toFixed(1)},${base} L${coords[0].px.toFixed(1)},${base} Z` }));
+      nodes.push(svgEl('path', { class: 'line', d: line }));
+      // Each sample, with its value as a <title> (read by assistive tech).
+      const dots = svgEl('g', { class: 'points' });
+      for (const c of coords) {
+        const dot = svgEl('circle', { class: 'pt', cx: c.px.toFixed(1), cy: c.py.toFixed(1), r: 2.5 });
+        dot.append(svgEl('title', {}, `${formatWhen(c.at)} — ${formatMoney(c.v)}`));
+        dots.append(dot);
       }
+      nodes.push(dots);
+      const crosshair = svgEl('line', { class: 'crosshair', x1: 0, x2: 0, y1: pad.top, y2: height - pad.bottom, visibility: 'hidden' });
+      const marker = svgEl('circle', { class: 'marker', cx: 0, cy: 0, r: 4.5, visibility: 'hidden' });
+      nodes.push(crosshair, marker);
+      geometry = { coords, width, height, crosshair, marker };
     }
     chart.replaceChildren(...nodes);
-    chart.setAttribute('aria-label', `Cumulative spend over the last ${state.range / 3600} hours: ${money(max)}`);
+    state.chart.geometry = geometry;
+
+    const first = points.length ? points[0].v : 0;
+    const last = points.length ? points[points.length - 1].v : 0;
+    setText($('#chart-summary'), empty ? `No spend in ${RANGE_LABELS[range]}` : `${formatMoney(last)} spent in total · +${formatMoney(Math.max(0, last - first))} in ${RANGE_LABELS[range]}`);
+    setAttr(chart, 'aria-label', empty
+      ? `Spend chart: no spend in ${RANGE_LABELS[range]}`
+      : `Spend chart: cumulative spend rose from ${formatMoney(first)} to ${formatMoney(last)} in ${RANGE_LABELS[range]}. Use the arrow keys to read each sample.`);
+    // Keep the point being read (by time) across redraws.
+    if (geometry && state.chart.active >= 0 && state.chart.activeAt !== undefined) {
+      showChartPoint(nearestIndex(geometry.coords, state.chart.activeAt, 't'));
+    }
   }
 
-  // ---- wiring --------------------------------------------------------------------
-
-  function debounce(fn, ms) {
-    let t = null;
-    return (...args) => { clearTimeout(t); t = setTimeout(() => fn(...args), ms); };
+  function nearestIndex(coords, value, key) {
+    let best = 0;
+    for (let i = 1; i < coords.length; i++) if (Math.abs(coords[i][key] - value) < Math.abs(coords[best][key] - value)) best = i;
+    return best;
   }
 
-  function agentById(id) {
-    return state.agents.find((a) => a.id === id);
+  function showChartPoint(index) {
+    const g = state.chart.geometry;
+    if (!g || !g.coords.length) return;
+    const i = Math.max(0, Math.min(g.coords.length - 1, index));
+    const c = g.coords[i];
+    state.chart.active = i;
+    state.chart.activeAt = c.t;
+    for (const [node, attrs] of [[g.crosshair, { x1: c.px, x2: c.px }], [g.marker, { cx: c.px, cy: c.py }]]) {
+      for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v.toFixed(1));
+      node.setAttribute('visibility', 'visible');
+    }
+    const tip = $('#chart-tip');
+    tip.replaceChildren(el('strong', { text: formatMoney(c.v) }), el('span', { text: formatWhen(c.at) }));
+    setHidden(tip, false);
+    // Place it beside the point, inside the chart (CSSOM, allowed by the CSP).
+    const svg = $('#spend-chart');
+    const scale = svg.clientWidth / g.width;
+    const px = svg.offsetLeft + c.px * scale;
+    const py = svg.offsetTop + c.py * scale;
+    const wrapWidth = $('#chart-wrap').clientWidth;
+    const tipWidth = tip.offsetWidth;
+    const left = px + 12 + tipWidth > wrapWidth ? px - 12 - tipWidth : px + 12;
+    tip.style.left = `${Math.max(4, left)}px`;
+    tip.style.top = `${Math.max(4, py - tip.offsetHeight - 8)}px`;
   }
+
+  function hideChartTip() {
+    const g = state.chart.geometry;
+    if (g) {
+      g.crosshair.setAttribute('visibility', 'hidden');
+      g.marker.setAttribute('visibility', 'hidden');
+    }
+    setHidden($('#chart-tip'), true);
+  }
+
+  function onChartPointer(e) {
+    const g = state.chart.geometry;
+    if (!g) return;
+    const rect = e.currentTarget.getBoundingClientRect();
+    const vx = ((e.clientX - rect.left) / rect.width) * g.width;
+    showChartPoint(nearestIndex(g.coords, vx, 'px'));
+  }
+
+  function onChartKey(e) {
+    const g = state.chart.geometry;
+    if (!g) return;
+    const last = g.coords.length - 1;
+    const current = state.chart.active >= 0 ? state.chart.active : last;
+    const moves = { ArrowLeft: current - 1, ArrowRight: current + 1, Home: 0, End: last };
+    if (e.key in moves) {
+      e.preventDefault();
+      showChartPoint(moves[e.key]);
+    } else if (e.key === 'Escape' && state.chart.active >= 0) {
+      e.stopPropagation();
+      state.chart.active = -1;
+      hideChartTip();
+    }
+  }
+
+  // ---- toasts and the banner ------------------------------------------------------------------------------
+
+  let toastTimer = null;
+  // Says what happened in the polite live region; errors stay longer.
+  function toast(message, isError = false) {
+    const node = $('[data-testid=toast]');
+    node.textContent = message;
+    node.classList.toggle('error', isError);
+    node.classList.add('show');
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => node.classList.remove('show'), isError ? 8000 : 5000);
+  }
+
+  function setServerDown(down) {
+    const changed = state.serverDown !== down;
+    state.serverDown = down;
+    setHidden($('[data-testid=banner]'), !down);
+    if (changed && down) scheduleRefresh();
+  }
+
+  // ---- wiring -------------------------------------------------------------------------------------------------
 
   function wire() {
-    for (const t of AGENT_TYPES) {
-      $('#filter-type').append(el('option', { value: t, text: t }));
-      $('#deploy-type').append(el('option', { value: t, text: t }));
-    }
-    $('#deploy-type').value = 'coder';
-
     $('#signin').addEventListener('submit', (e) => {
       e.preventDefault();
       signIn($('#api-key').value.trim());
     });
     $('#signout').addEventListener('click', () => signOut());
-    $('#refresh-toggle').addEventListener('click', () => {
-      state.autoRefresh = !state.autoRefresh;
-      const b = $('#refresh-toggle');
-      b.setAttribute('aria-pressed', String(state.autoRefresh));
-      b.textContent = `Auto-refresh: ${state.autoRefresh ? 'on' : 'paused'}`;
-      if (state.autoRefresh) refresh();
-      else { clearTimeout(state.timer); state.timer = null; }
-    });
+    $('#refresh-toggle').addEventListener('click', () => setAutoRefresh(!state.autoRefresh));
 
-    $('#filter-status').addEventListener('change', (e) => { state.filters.status = e.target.value; state.offset = 0; reload(); });
-    $('#filter-type').addEventListener('change', (e) => { state.filters.type = e.target.value; state.offset = 0; reload(); });
-    $('#search').addEventListener('input', debounce((e) => { state.filters.q = e.target.value.trim(); state.offset = 0; reload(); }, 250));
-    for (const b of $$('th button[data-sort]')) {
-      b.addEventListener('click', () => {
-        const column = b.dataset.sort;
-        if (state.sort === column) state.order = state.order === 'asc' ? 'desc' : 'asc';
-        else { state.sort = column; state.order = ASCENDING_FIRST.has(column) ? 'asc' : 'desc'; }
-        state.offset = 0;
-        renderSortHeaders();
-        reload();
-      });
-    }
-    $('#page-prev').addEventListener('click', () => { state.offset = Math.max(0, state.offset - PAGE_SIZE); reload(); });
-    $('#page-next').addEventListener('click', () => { if (state.offset + PAGE_SIZE < state.total) { state.offset += PAGE_SIZE; reload(); } });
+    $('#filter-status').addEventListener('change', (e) => setFilter('status', e.target.value));
+    $('#filter-type').addEventListener('change', (e) => setFilter('type', e.target.value));
+    const search = debounce((value) => setFilter('q', value), SEARCH_DEBOUNCE_MS);
+    $('#search').addEventListener('input', (e) => search(e.target.value.trim()));
+    for (const button of $$('#agents th button[data-sort]')) button.addEventListener('click', () => sortBy(button.dataset.sort));
+    $('#page-prev').addEventListener('click', () => goToPage(-1));
+    $('#page-next').addEventListener('click', () => goToPage(1));
+    $('#empty-action').addEventListener('click', () => (hasFilters() ? clearFilters() : openDeploy()));
 
     const tbody = $('#agents tbody');
     tbody.addEventListener('click', (e) => {
       const button = e.target.closest('button[data-action]');
-      if (!button) return;
+      if (!button || button.disabled) return;
       const id = button.closest('tr').dataset.agentId;
-      const agent = agentById(id) || { id, name: id };
       if (button.dataset.action === 'view') openDetail(id);
-      else actOn(button.dataset.action, agent);
+      else actOn(button.dataset.action, id);
     });
     tbody.addEventListener('change', (e) => {
-      if (!e.target.matches('input[data-select]')) return;
-      const tr = e.target.closest('tr');
-      if (e.target.checked) state.selected.add(tr.dataset.agentId);
-      else state.selected.delete(tr.dataset.agentId);
-      tr.classList.toggle('selected', e.target.checked);
-      renderSelection();
+      if (e.target.matches('input[data-select]')) selectRow(e.target.closest('tr'), e.target.checked);
     });
-    $('#select-all').addEventListener('change', (e) => {
-      state.selected.clear();
-      if (e.target.checked) for (const a of state.agents) state.selected.add(a.id);
-      for (const tr of $$('tr[data-agent-id]', tbody)) {
-        const on = state.selected.has(tr.dataset.agentId);
-        tr.querySelector('input[data-select]').checked = on;
-        tr.classList.toggle('selected', on);
-      }
-      renderSelection();
-    });
+    $('#select-all').addEventListener('change', (e) => selectPage(e.target.checked));
     $('#bulk-terminate').addEventListener('click', () => bulk('terminate'));
     $('#bulk-destroy').addEventListener('click', () => bulk('destroy'));
 
+    const confirm = $('#confirm');
+    $('#confirm-ok').addEventListener('click', () => confirm.close('ok'));
+    $('#confirm-cancel').addEventListener('click', () => confirm.close('cancel'));
+    confirm.addEventListener('close', () => {
+      onConfirmClosed();
+      restoreFocus(confirm);
+    });
+
+    const deploy = $('#deploy');
     $('#deploy-open').addEventListener('click', openDeploy);
-    $('#deploy-close').addEventListener('click', () => $('#deploy').close());
-    $('#deploy-cancel').addEventListener('click', () => $('#deploy').close());
+    $('#deploy-close').addEventListener('click', () => deploy.close());
+    $('#deploy-cancel').addEventListener('click', () => deploy.close());
     $('#env-add').addEventListener('click', () => addEnvRow().querySelector('.env-key').focus());
-    $('#deploy-form').addEventListener('submit', (e) => { e.preventDefault(); submitDeploy(); });
+    $('#deploy-template').addEventListener('change', renderTemplateHint);
+    $('#deploy-form').addEventListener('input', onDeployInput);
+    $('#deploy-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      submitDeploy();
+    });
+    deploy.addEventListener('close', () => restoreFocus(deploy));
 
-    $('#detail-close').addEventListener('click', () => $('#detail').close());
-    $('#detail').addEventListener('close', closeDetail);
-
-    for (const b of $$('button[data-range]')) {
-      b.addEventListener('click', () => {
-        state.range = Number(b.dataset.range);
-        for (const o of $$('button[data-range]')) o.setAttribute('aria-pressed', String(o === b));
-        loadChart().catch(handleActionError);
+    const detail = $('#detail');
+    $('#detail-close').addEventListener('click', () => detail.close());
+    detail.addEventListener('close', () => {
+      closeDetail();
+      restoreFocus(detail);
+    });
+    for (const button of $$('#detail [data-detail-action]')) {
+      button.addEventListener('click', () => {
+        if (state.detail) actOn(button.dataset.detailAction, state.detail.id);
       });
     }
-    window.addEventListener('resize', debounce(() => { if (state.key) loadChart().catch(handleActionError); }, 200));
+    $('[data-testid=detail-logs]').addEventListener('scroll', onLogScroll, { passive: true });
+    $('#log-jump').addEventListener('click', () => {
+      const pre = $('[data-testid=detail-logs]');
+      pre.scrollTop = pre.scrollHeight;
+      setHidden($('#log-jump'), true);
+      pre.focus();
+    });
+
+    for (const button of $$('button[data-range]')) button.addEventListener('click', () => setRange(Number(button.dataset.range)));
+    const chart = $('#spend-chart');
+    chart.addEventListener('pointermove', onChartPointer);
+    chart.addEventListener('pointerleave', () => {
+      if (document.activeElement !== chart) {
+        state.chart.active = -1;
+        hideChartTip();
+      }
+    });
+    chart.addEventListener('keydown', onChartKey);
+    chart.addEventListener('focus', () => {
+      const g = state.chart.geometry;
+      if (g) showChartPoint(state.chart.active >= 0 ? state.chart.active : g.coords.length - 1);
+    });
+    chart.addEventListener('blur', () => {
+      state.chart.active = -1;
+      hideChartTip();
+    });
+    // Redraw from the points already here; no request for a resize.
+    window.addEventListener('resize', debounce(() => { if (state.key) drawChart(); }, 150));
   }
 
   function start() {
     wire();
     addEnvRow();
+    renderTemplateHint();
+    renderSortHeaders();
     const key = sessionStorage.getItem(KEY_STORAGE);
-    if (key) signIn(key);
+    if (key) resumeSession(key);
     else $('#api-key').focus();
   }
 
