@@ -123,11 +123,6 @@
   function timeElement(iso, text = formatWhen(iso)) {
     return el('time', { datetime: iso || null, title: iso || null, text });
   }
-  function updateTime(node, iso) {
-    setText(node, iso ? formatWhen(iso) : '—');
-    setAttr(node, 'datetime', iso || null);
-    setAttr(node, 'title', iso || null);
-  }
 
   const plural = (n, one, many = `${one}s`) => `${formatInt(n)} ${n === 1 ? one : many}`;
   const isFinished = (agent) => agent.status === 'completed' || agent.status === 'failed';
@@ -562,11 +557,15 @@
       el('td', { 'data-col': 'tokens', class: 'num' }),
       el('td', { 'data-col': 'runtime', class: 'num' }),
       el('td', { 'data-col': 'cost', class: 'num' }),
-      el('td', { 'data-col': 'created' }, el('time')),
+      el('td', { 'data-col': 'created' }, el('time', {}, el('span', { class: 'clock' }), el('span', { class: 'date' }))),
+      // Terminate and Destroy are icons (with their name as text for
+      // assistive tech and a tooltip) so the row fits 1280 px.
       el('td', { 'data-col': 'actions' }, el('div', { class: 'row-actions' },
-        el('button', { type: 'button', class: 'btn btn-sm btn-ghost', 'data-action': 'view', text: 'View' }),
-        el('button', { type: 'button', class: 'btn btn-sm btn-ghost', 'data-action': 'terminate', text: 'Terminate' }),
-        el('button', { type: 'button', class: 'btn btn-sm btn-ghost btn-danger-ghost', 'data-action': 'destroy', text: 'Destroy' }))),
+        el('button', { type: 'button', class: 'btn btn-sm', 'data-action': 'view', text: 'View' }),
+        el('button', { type: 'button', class: 'icon-btn row-icon', 'data-action': 'terminate', title: 'Terminate' },
+          stopIcon(), el('span', { class: 'sr-only', text: 'Terminate' })),
+        el('button', { type: 'button', class: 'icon-btn row-icon danger', 'data-action': 'destroy', title: 'Destroy' },
+          trashIcon(), el('span', { class: 'sr-only', text: 'Destroy' })))),
     ];
     tr.append(...cells.filter(Boolean));
     return tr;
@@ -597,11 +596,11 @@
     setText(cell('tokens'), formatInt(a.tokens_used));
     setText(cell('runtime'), a.status === 'pending' && !a.execution_time_ms ? '—' : formatDuration(a.execution_time_ms));
     setText(cell('cost'), formatMoney(a.cost_usd));
-    updateTime(cell('created').firstChild, a.created_at);
+    fillCreated(cell('created').firstChild, a.created_at);
     const finished = isFinished(a);
     const terminate = tr.querySelector('[data-action=terminate]');
     if (terminate.disabled !== finished) terminate.disabled = finished;
-    setAttr(terminate, 'title', finished ? 'Already finished' : null);
+    setAttr(terminate, 'title', finished ? 'Already finished' : 'Terminate');
     setAttr(tr.querySelector('[data-action=view]'), 'aria-label', `View ${a.name}`);
     setAttr(terminate, 'aria-label', `Terminate ${a.name}`);
     setAttr(tr.querySelector('[data-action=destroy]'), 'aria-label', `Destroy ${a.name}`);
@@ -610,6 +609,17 @@
     const checked = state.selected.has(a.id);
     if (box.checked !== checked) box.checked = checked;
     tr.classList.toggle('selected', checked);
+  }
+
+  // The clock on top, the day below ("today" or "Nov 21"), ISO as title.
+  function fillCreated(time, iso) {
+    const d = new Date(iso);
+    const valid = iso && !Number.isNaN(d.getTime());
+    setText(time.firstChild, valid ? formatClock(d) : '—');
+    const sameDay = valid && d.toDateString() === new Date().toDateString();
+    setText(time.lastChild, !valid ? '' : sameDay ? 'today' : d.toLocaleDateString('en-US', { month: 'short', day: 'numeric' }));
+    setAttr(time, 'datetime', valid ? iso : null);
+    setAttr(time, 'title', valid ? iso : null);
   }
 
   // "terminated", "exited · exit code 0", "error · exit code 3".
@@ -948,6 +958,8 @@
     for (const d of paths) svg.append(svgEl('path', { d, fill: 'none', stroke: 'currentColor', 'stroke-width': 1.5, 'stroke-linecap': 'round', 'stroke-linejoin': 'round' }));
     return svg;
   }
+  const stopIcon = () => svgIcon(['M8 1.75a6.25 6.25 0 1 0 0 12.5 6.25 6.25 0 0 0 0-12.5Z', 'M6 6h4v4H6Z']);
+  const trashIcon = () => svgIcon(['M2.75 4.25h10.5', 'M6.25 4.25V2.75h3.5v1.5', 'M4 4.25l.6 8.6a1 1 0 0 0 1 .9h4.8a1 1 0 0 0 1-.9l.6-8.6', 'M6.75 7v4M9.25 7v4']);
   const eyeIcon = () => svgIcon(['M1.5 8s2.4-4.5 6.5-4.5S14.5 8 14.5 8s-2.4 4.5-6.5 4.5S1.5 8 1.5 8Z', 'M8 6.2a1.8 1.8 0 1 0 0 3.6 1.8 1.8 0 0 0 0-3.6Z']);
   const closeIcon = () => svgIcon(['M4 4l8 8M12 4l-8 8']);
 
