@@ -439,7 +439,7 @@
     setCard('card-active', formatInt(s.active_agents),
       `${formatInt(a.running)} running · ${formatInt(a.pending)} pending${s.max_agents ? ` · limit ${formatInt(s.max_agents)}` : ''}`);
     setCard('card-tokens', formatInt(s.tokens_used), `${formatInt(a.completed)} completed · ${formatInt(a.failed)} failed`);
-    setCard('card-cost', formatMoney(s.total_spent_usd), `${formatMoney(s.committed_usd)} committed by live agents`);
+    setCard('card-cost', formatMoney(s.total_spent_usd), `${formatMoney(s.committed_usd)} committed`);
     const budget = Number(s.budget_usd) || 0;
     const used = budget > 0 ? Math.min(1, Math.max(0, (budget - (Number(s.remaining_usd) || 0)) / budget)) : 0;
     setCard('card-budget', formatMoney(s.remaining_usd), budget > 0 ? `of ${formatMoney(budget)} · ${Math.round(used * 100)}% used` : 'no budget set');
@@ -1455,7 +1455,7 @@
 
   function tickLabel(t, range) {
     const d = new Date(t);
-    if (range > 86400) return d.toLocaleDateString('en-US', { weekday: 'short', day: 'numeric' });
+    if (range > 86400) return `${d.toLocaleDateString('en-US', { weekday: 'short' })} ${d.getDate()}`;
     return `${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
   }
 
@@ -1482,8 +1482,10 @@
     // The budget joins the scale only when the spend is within a third of
     // it; a line far above the data would flatten the curve.
     const budgetOnScale = !empty && budget > 0 && budget <= max * 3;
-    const step = niceStep(Math.max(budgetOnScale ? budget : max, 0.0001) * 1.08);
-    const top = Math.ceil((Math.max(budgetOnScale ? budget : max, 0.0001) * 1.08) / step) * step;
+    // An empty chart still gets a plain $0–$1 frame behind its message.
+    const scaleMax = empty ? 1 : Math.max(budgetOnScale ? budget : max, 0.0001) * 1.08;
+    const step = niceStep(scaleMax);
+    const top = Math.ceil(scaleMax / step - 1e-9) * step;
     const yLabels = [];
     for (let v = 0; v <= top + step / 2; v += step) yLabels.push(v);
     const labelWidth = Math.max(...yLabels.map((v) => axisMoney(v, step).length)) * 6.6 + 14;
@@ -1509,7 +1511,8 @@
     }
     if (budgetOnScale) {
       nodes.push(svgEl('line', { class: 'budget', x1: pad.left, x2: width - pad.right, y1: y(budget), y2: y(budget) }));
-      nodes.push(svgEl('text', { class: 'budget-label', x: width - pad.right - 4, y: y(budget) - 6, 'text-anchor': 'end' }, `Budget ${formatMoney(budget)}`));
+      // Labelled at the left: the spend line usually climbs on the right.
+      nodes.push(svgEl('text', { class: 'budget-label', x: pad.left + 6, y: y(budget) - 6, 'text-anchor': 'start' }, `Budget ${formatMoney(budget)}`));
     }
     setText($('#legend-budget-text'), budget > 0 ? `Budget ${formatMoney(budget)}${budgetOnScale ? '' : ' (above this scale)'}` : 'No budget set');
     $('#legend-budget').classList.toggle('off-scale', !budgetOnScale);
@@ -1569,16 +1572,17 @@
     const tip = $('#chart-tip');
     tip.replaceChildren(el('strong', { text: formatMoney(c.v) }), el('span', { text: formatWhen(c.at) }));
     setHidden(tip, false);
-    // Place it beside the point, inside the chart (CSSOM, allowed by the CSP).
-    const svg = $('#spend-chart');
-    const scale = svg.clientWidth / g.width;
-    const px = svg.offsetLeft + c.px * scale;
-    const py = svg.offsetTop + c.py * scale;
-    const wrapWidth = $('#chart-wrap').clientWidth;
+    // Place it beside the point, inside the chart (CSSOM, allowed by the
+    // CSP). An <svg> has no offsetTop: measure both boxes instead.
+    const box = $('#spend-chart').getBoundingClientRect();
+    const wrap = $('#chart-wrap').getBoundingClientRect();
+    const scale = box.width / g.width;
+    const px = box.left - wrap.left + c.px * scale;
+    const py = box.top - wrap.top + c.py * scale;
     const tipWidth = tip.offsetWidth;
-    const left = px + 12 + tipWidth > wrapWidth ? px - 12 - tipWidth : px + 12;
-    tip.style.left = `${Math.max(4, left)}px`;
-    tip.style.top = `${Math.max(4, py - tip.offsetHeight - 8)}px`;
+    const left = px + 14 + tipWidth > wrap.width ? px - 14 - tipWidth : px + 14;
+    tip.style.left = `${Math.round(Math.max(4, left))}px`;
+    tip.style.top = `${Math.round(Math.max(4, py - tip.offsetHeight - 10))}px`;
   }
 
   function hideChartTip() {
@@ -1631,6 +1635,8 @@
     const changed = state.serverDown !== down;
     state.serverDown = down;
     setHidden($('[data-testid=banner]'), !down);
+    // The last update is getting old while the server is away.
+    $('[data-testid=updated-at]').classList.toggle('stale', down);
     if (changed && down) scheduleRefresh();
   }
 

@@ -81,6 +81,9 @@ json_t *api_agent_json(const struct agent *a)
 	json_object_set_new(o, "deadline_at", a->completed_at_ms ? json_null() : time_or_null(a->deadline_ms));
 	json_object_set_new(o, "environment_keys", env_keys(a->environment_json));
 	json_object_set_new(o, "command", parsed_or(a->command_json, json_null()));
+	json_object_set_new(o, "fitness", json_real(a->fitness));
+	json_object_set_new(o, "last_seen_at", time_or_null(a->last_seen_ms));
+	json_object_set_new(o, "metrics", parsed_or(a->metrics_json, json_null()));
 	return o;
 }
 
@@ -844,6 +847,13 @@ void api_agent_json_write(struct evo_buf *out, const struct agent *a)
 	put_env_keys(out, a->environment_json);
 	member_key(&w, "command");
 	put_json_column(out, a->command_json, "null");
+	if (isfinite(a->fitness)) { /* jansson leaves out what is not a number */
+		member_key(&w, "fitness");
+		put_real(out, a->fitness);
+	}
+	member_time(&w, "last_seen_at", a->last_seen_ms);
+	member_key(&w, "metrics");
+	put_json_column(out, a->metrics_json, "null");
 	put_char(out, '}');
 }
 

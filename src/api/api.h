@@ -106,6 +106,10 @@ enum MHD_Result api_agents_list(struct api *api, struct MHD_Connection *c,
 				const struct api_request *req);
 enum MHD_Result api_agents_get(struct api *api, struct MHD_Connection *c, const char *id);
 enum MHD_Result api_agents_delete(struct api *api, struct MHD_Connection *c, const char *id);
+/* POST /api/agents/{id}/telemetry: an agent's own report, authorised by
+ * its token (X-Agent-Token), not an API key. */
+enum MHD_Result api_agents_report(struct api *api, struct MHD_Connection *c,
+				  struct api_request *req, const char *id);
 enum MHD_Result api_agents_logs(struct api *api, struct MHD_Connection *c,
 				struct api_request *req, const char *id);
 

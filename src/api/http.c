@@ -91,7 +91,7 @@ enum MHD_Result http_send_evo_error(struct MHD_Connection *c, const struct evo_e
 	} map[] = {
 		{EVO_ERR_INVALID, 400, "invalid_request"}, {EVO_ERR_NOT_FOUND, 404, "not_found"},
 		{EVO_ERR_CONFLICT, 409, "conflict"},	  {EVO_ERR_LIMIT, 429, "limit_exceeded"},
-		{EVO_ERR_BUDGET, 402, "budget_exceeded"},
+		{EVO_ERR_BUDGET, 402, "budget_exceeded"},	  {EVO_ERR_AUTH, 401, "unauthorized"},
 	};
 	for (size_t i = 0; i < sizeof map / sizeof *map; i++)
 		if (map[i].kind == err->kind)

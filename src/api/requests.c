@@ -1,5 +1,6 @@
 #include "api/requests.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -283,4 +284,107 @@ json_t *request_e2b_metadata_filter(const char *query, struct evo_error *err)
 	}
 	free(copy);
 	return want;
+}
+
+/* ---- an agent's telemetry report ----------------------------------------- */
+
+#define REPORT_METRICS_MAX 64
+#define REPORT_MESSAGE_MAX 1000
+
+static int parse_report_metrics(json_t *body, char **out, struct evo_error *err)
+{
+	json_t *metrics = json_object_get(body, "metrics");
+	if (metrics == NULL || json_is_null(metrics))
+		return 0;
+	if (!json_is_object(metrics))
+		return evo_error_set(err, EVO_ERR_INVALID, 0, "metrics: must be an object of numbers");
+	if (json_object_size(metrics) > REPORT_METRICS_MAX)
+		return evo_error_set(err, EVO_ERR_INVALID, 0, "metrics: at most %d of them",
+				     REPORT_METRICS_MAX);
+	const char *k;
+	json_t *v;
+	json_object_foreach(metrics, k, v) {
+		if (strlen(k) == 0 || strlen(k) > 64)
+			return evo_error_set(err, EVO_ERR_INVALID, 0,
+					     "metrics: names are 1 to 64 characters");
+		if (!json_is_number(v))
+			return evo_error_set(err, EVO_ERR_INVALID, 0, "metrics.%.64s: must be a number", k);
+	}
+	*out = json_dumps(metrics, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
+	if (*out == NULL)
+		return evo_error_set(err, EVO_ERR_INVALID, 0, "metrics: cannot be written back");
+	return 0;
+}
+
+int request_parse_report(json_t *body, struct report_request *out, struct evo_error *err)
+{
+	static const char *const fields[] = {"kind", "fitness", "tokens_used", "metrics", "level",
+					     "message", NULL};
+	static const char *const kinds[] = {
+		[ORCH_REPORT_HEARTBEAT] = "heartbeat", [ORCH_REPORT_METRICS] = "metrics",
+		[ORCH_REPORT_FITNESS] = "fitness",     [ORCH_REPORT_LOG] = "log",
+		[ORCH_REPORT_ALERT] = "alert",
+	};
+	static const char *const levels[] = {"debug", "info", "warn", "error"};
+	memset(out, 0, sizeof *out);
+	if (json_input_known_keys(body, "", fields, err) < 0)
+		return -1;
+	const char *kind = NULL;
+	if (json_input_string(body, "", "kind", 16, true, &kind, err) < 0)
+		return -1;
+	size_t k = 0;
+	while (k < sizeof kinds / sizeof *kinds && strcmp(kind, kinds[k]) != 0)
+		k++;
+	if (k == sizeof kinds / sizeof *kinds)
+		return evo_error_set(err, EVO_ERR_INVALID, 0,
+				     "kind: \"%.16s\" is not heartbeat, metrics, fitness, log or alert",
+				     kind);
+	struct orch_report *r = &out->report;
+	r->kind = (enum orch_report_kind)k;
+	json_t *fitness = json_object_get(body, "fitness");
+	if (fitness && !json_is_null(fitness)) {
+		if (!json_is_number(fitness) || !isfinite(json_number_value(fitness)) ||
+		    fabs(json_number_value(fitness)) > 1e12)
+			return evo_error_set(err, EVO_ERR_INVALID, 0,
+					     "fitness: must be a number from -1e12 to 1e12");
+		r->report.has_fitness = true;
+		r->report.fitness = json_number_value(fitness);
+	} else if (r->kind == ORCH_REPORT_FITNESS) {
+		return evo_error_set(err, EVO_ERR_INVALID, 0, "fitness: required in a fitness report");
+	}
+	uint64_t tokens;
+	if (json_object_get(body, "tokens_used") && !json_is_null(json_object_get(body, "tokens_used"))) {
+		if (json_input_uint(body, "", "tokens_used", 0, (uint64_t)1 << 53, &tokens, err) < 0)
+			return -1;
+		r->report.has_tokens = true;
+		r->report.tokens_used = (int64_t)tokens;
+	}
+	if (json_input_string(body, "", "level", 8, false, &r->level, err) < 0)
+		return -1;
+	if (r->level) {
+		size_t l = 0;
+		while (l < sizeof levels / sizeof *levels && strcmp(r->level, levels[l]) != 0)
+			l++;
+		if (l == sizeof levels / sizeof *levels)
+			return evo_error_set(err, EVO_ERR_INVALID, 0,
+					     "level: must be debug, info, warn or error");
+	}
+	bool wants_message = r->kind == ORCH_REPORT_LOG || r->kind == ORCH_REPORT_ALERT;
+	if (json_input_string(body, "", "message", REPORT_MESSAGE_MAX, wants_message, &r->message,
+			      err) < 0)
+		return -1;
+	if (!wants_message)
+		r->message = NULL; /* a line only from logs and alerts */
+	if (parse_report_metrics(body, &out->metrics, err) < 0)
+		return -1;
+	r->report.metrics_json = out->metrics;
+	out->body = json_incref(body);
+	return 0;
+}
+
+void request_report_free(struct report_request *r)
+{
+	free(r->metrics);
+	json_decref(r->body);
+	memset(r, 0, sizeof *r);
 }

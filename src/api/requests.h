@@ -62,4 +62,18 @@ void request_e2b_create_free(struct e2b_create_request *r);
  * the SDK sends it (spec §3.3). An object of strings, or NULL with err. */
 json_t *request_e2b_metadata_filter(const char *query, struct evo_error *err);
 
+/* POST /api/agents/{id}/telemetry, an agent's report (issue 7):
+ *   {"kind": "heartbeat" | "metrics" | "fitness" | "log" | "alert",
+ *    "fitness": number (fitness: required), "tokens_used": integer >= 0,
+ *    "metrics": {name: number, ...} (at most 64),
+ *    "level": "debug" | "info" | "warn" | "error" (log), "message": text (log
+ *    and alert: required, at most 1000 characters)} */
+struct report_request {
+	struct orch_report report; /* level and message point into body */
+	json_t *body;              /* a reference, kept while report is used */
+	char *metrics;             /* owned compact JSON, NULL when absent */
+};
+int request_parse_report(json_t *body, struct report_request *out, struct evo_error *err);
+void request_report_free(struct report_request *r);
+
 #endif

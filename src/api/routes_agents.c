@@ -12,6 +12,7 @@
 #include "common/cleanup.h"
 #include "api/http.h"
 #include "api/page_cache.h"
+#include "api/requests.h"
 
 /* A query parameter as a number in [min, max]; def when absent. -1 (and
  * an error queued) when malformed. */
@@ -158,6 +159,29 @@ enum MHD_Result api_agents_get(struct api *api, struct MHD_Connection *c, const 
 				      json_object_get(out, "keep_alive")));
 	json_object_set_new(out, "log_tail", lines_json(orch_log_tail(api->orch, id, 20)));
 	return http_send_json(c, 200, out);
+}
+
+enum MHD_Result api_agents_report(struct api *api, struct MHD_Connection *c,
+				  struct api_request *req, const char *id)
+{
+	const char *token = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Agent-Token");
+	if (token == NULL || *token == '\0')
+		return http_send_error(c, 401, "unauthorized",
+				       "missing X-Agent-Token header (the agent's EVOCLAW_AGENT_TOKEN)");
+	enum MHD_Result ret;
+	json_t *body = api_body_object(c, req, &ret);
+	if (body == NULL)
+		return ret;
+	struct report_request r;
+	struct evo_error err = {0};
+	int rc = request_parse_report(body, &r, &err);
+	json_decref(body);
+	if (rc == 0)
+		rc = orch_report(api->orch, id, token, &r.report, &err);
+	request_report_free(&r);
+	if (rc < 0)
+		return http_send_evo_error(c, &err);
+	return http_send_json(c, 202, json_pack("{s:s, s:b}", "agent_id", id, "accepted", 1));
 }
 
 enum MHD_Result api_agents_delete(struct api *api, struct MHD_Connection *c, const char *id)

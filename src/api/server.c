@@ -226,6 +226,15 @@ static enum MHD_Result route(struct api *api, struct MHD_Connection *c, const ch
 	if (!api_limiter_take(api->limiter, name, cfg->limits.ip_per_sec, cfg->limits.ip_burst,
 			      api_now_ms(), &retry))
 		return too_many(c, e2b, retry, "requests from this address");
+	/* An agent's telemetry carries its own token instead of a key. Not
+	 * audited: heartbeats would drown the log. */
+	if (api_path_id(url, "/api/agents/", "/telemetry", id, sizeof id)) {
+		req->route = "/api/agents/{id}/telemetry";
+		req->audited = false;
+		if (!post)
+			return wrong_method(c, method, req->route, "POST");
+		return api_agents_report(api, c, req, id);
+	}
 	if (api->cfg->auth_mode != CONFIG_AUTH_KEY) {
 		req->caller = (struct api_caller){.admin = true};
 	} else {

@@ -24,6 +24,7 @@ enum evo_error_kind {
 	EVO_ERR_LIMIT,     /* a resource limit was hit */
 	EVO_ERR_SYSTEM,    /* the host refused (errno is set) */
 	EVO_ERR_BUDGET,    /* spending would pass a budget */
+	EVO_ERR_AUTH,      /* who asked could not be told apart from a stranger */
 };
 
 struct evo_error {

@@ -101,8 +101,9 @@ void agent_clear(struct agent *a)
 	free(a->genome_json);
 	free(a->command_json);
 	free(a->metadata_json);
+	free(a->metrics_json);
 	a->environment_json = a->capabilities_json = a->genome_json = a->command_json = NULL;
-	a->metadata_json = NULL;
+	a->metadata_json = a->metrics_json = NULL;
 }
 
 void agent_format_time(int64_t ms, char out[32])

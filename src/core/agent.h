@@ -77,6 +77,12 @@ struct agent {
 	char tournament_id[64];
 	int32_t generation;
 	double fitness;
+	/* Telemetry (issue 7): the token its reports must carry (handed to it
+	 * as EVOCLAW_AGENT_TOKEN, never shown), when it last reported, and its
+	 * last metrics (a JSON object, owned, may be NULL). */
+	char agent_token[72];
+	int64_t last_seen_ms;
+	char *metrics_json;
 };
 
 const char *agent_status_name(enum agent_status s);

@@ -16,6 +16,7 @@ int init_error_errno(const struct evo_error *err)
 	case EVO_ERR_CONFLICT: return EEXIST;
 	case EVO_ERR_LIMIT:
 	case EVO_ERR_BUDGET: return ENOSPC;
+	case EVO_ERR_AUTH: return EACCES;
 	case EVO_ERR_NONE:
 	case EVO_ERR_INTERNAL:
 	case EVO_ERR_SYSTEM:

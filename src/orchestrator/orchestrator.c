@@ -52,6 +52,8 @@ struct live {
 	uint32_t timeout_sec;
 	bool keep_alive;
 	int64_t tokens;
+	char agent_token[72]; /* what its telemetry must carry */
+	int64_t last_seen_ms; /* its last report, 0: none yet */
 	int log_fd;
 	size_t log_size;
 	char stderr_tail[STDERR_TAIL_BYTES];
@@ -561,6 +563,7 @@ static char **agent_env(const struct orchestrator *o, const struct agent *a)
 	env_add(env, "EVOCLAW_AGENT_TYPE", a->agent_type);
 	env_add(env, "EVOCLAW_TASK", a->task_description);
 	env_add(env, "EVOCLAW_GENOME", a->genome_json ? a->genome_json : "{}");
+	env_add(env, "EVOCLAW_AGENT_TOKEN", a->agent_token);
 	char **out = xcalloc(json_object_size(env) + 1, sizeof *out);
 	size_t n = 0;
 	json_object_foreach(env, k, v) {
@@ -889,6 +892,8 @@ static struct live *live_new(struct orchestrator *o, const struct agent *a)
 	l->timeout_sec = a->timeout_sec;
 	l->keep_alive = a->keep_alive;
 	l->tokens = a->tokens_used;
+	snprintf(l->agent_token, sizeof l->agent_token, "%s", a->agent_token);
+	l->last_seen_ms = a->last_seen_ms;
 	int64_t born = a->started_at_ms ? a->started_at_ms : a->created_at_ms;
 	l->paused_since_ms = a->paused_at_ms;
 	l->paused_total_ms = a->paused_total_ms;
@@ -917,6 +922,7 @@ int orch_spawn(struct orchestrator *o, const struct orch_spawn *req, struct agen
 	a.metadata_json = req->metadata_json ? xstrdup(req->metadata_json) : NULL;
 	if (req->envd_token)
 		random_hex(a.envd_token, 24);
+	random_hex(a.agent_token, 24);
 	a.timeout_sec = req->timeout_sec ? req->timeout_sec : o->cfg->cloud.default_timeout_sec;
 	a.keep_alive = req->keep_alive;
 	a.status = AGENT_PENDING;
@@ -1285,6 +1291,66 @@ int orch_list(struct orchestrator *o, const struct store_agent_filter *filter, s
 	for (size_t i = 0; i < *count; i++)
 		accrue(o, &(*out)[i], now);
 	pthread_mutex_unlock(&o->lock);
+	return 0;
+}
+
+/* Equal tokens, in time that does not depend on where they differ; an
+ * empty expected token matches nothing. */
+static bool same_token(const char *expected, const char *given)
+{
+	size_t n = strlen(expected);
+	if (n == 0 || strlen(given) != n)
+		return false;
+	unsigned char diff = 0;
+	for (size_t i = 0; i < n; i++)
+		diff |= (unsigned char)(expected[i] ^ given[i]);
+	return diff == 0;
+}
+
+int orch_report(struct orchestrator *o, const char *id, const char *token,
+		const struct orch_report *r, struct evo_error *err)
+{
+	int64_t now = now_ms();
+	pthread_mutex_lock(&o->lock);
+	struct live *l = find_live(o, id);
+	if (l == NULL) {
+		pthread_mutex_unlock(&o->lock);
+		/* Ended (409) only to the agent itself; anyone else learns
+		 * nothing about the id. */
+		struct agent a;
+		if (store_agent_get(o->store, id, &a, NULL) < 0)
+			return evo_error_set(err, EVO_ERR_AUTH, 0, "invalid agent token");
+		bool mine = same_token(a.agent_token, token);
+		agent_clear(&a);
+		if (!mine)
+			return evo_error_set(err, EVO_ERR_AUTH, 0, "invalid agent token");
+		return evo_error_set(err, EVO_ERR_CONFLICT, 0, "agent %s has ended", id);
+	}
+	if (!same_token(l->agent_token, token)) {
+		pthread_mutex_unlock(&o->lock);
+		return evo_error_set(err, EVO_ERR_AUTH, 0, "invalid agent token");
+	}
+	l->last_seen_ms = now;
+	/* Tokens count toward its cost (and the budget) at once; a total is
+	 * never lowered. */
+	if (r->report.has_tokens && r->report.tokens_used > l->tokens)
+		l->tokens = r->report.tokens_used;
+	if (r->message) {
+		char line[1200];
+		int n = snprintf(line, sizeof line, "[evoclaw-agent %s] %s\n",
+				 r->kind == ORCH_REPORT_ALERT ? "ALERT" : r->level ? r->level : "info",
+				 r->message);
+		log_append(l, (const uint8_t *)line, n < 0 ? 0 : (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+	}
+	orch_log_hook hook = o->log_hook;
+	void *hook_ctx = o->log_hook_ctx;
+	pthread_mutex_unlock(&o->lock);
+	struct agent_report rec = r->report;
+	rec.seen_ms = now;
+	if (store_agent_report(o->store, id, &rec, err) < 0)
+		return -1;
+	if (r->message && hook)
+		hook(hook_ctx, id);
 	return 0;
 }
 

@@ -119,6 +119,29 @@ int orch_list(struct orchestrator *o, const struct store_agent_filter *filter, s
 
 int orch_costs(struct orchestrator *o, struct orch_costs *out, struct evo_error *err);
 
+/* A telemetry report from an agent (issue 7): what the HTTP layer (or
+ * the MQTT subscriber) parsed. */
+enum orch_report_kind {
+	ORCH_REPORT_HEARTBEAT,
+	ORCH_REPORT_METRICS,
+	ORCH_REPORT_FITNESS,
+	ORCH_REPORT_LOG,
+	ORCH_REPORT_ALERT,
+};
+struct orch_report {
+	enum orch_report_kind kind;
+	struct agent_report report; /* fitness, tokens, metrics (seen_ms is set here) */
+	const char *level;          /* log: "debug", "info", "warn", "error" */
+	const char *message;        /* log and alert: a line for the agent's log */
+};
+
+/* Record a report of a live agent carrying its token: it was seen now;
+ * its fitness, token count (its cost moves with it) and metrics as the
+ * report says; log and alert lines go to its log. AUTH for a wrong token
+ * or an unknown id, CONFLICT when the agent has ended. */
+int orch_report(struct orchestrator *o, const char *id, const char *token,
+		const struct orch_report *r, struct evo_error *err);
+
 /* Cumulative spend of everyone (tenant NULL) or one tenant from since_ms
  * on, at most one sample per bucket_ms, oldest first, ending with now.
  * *out malloc'd. */

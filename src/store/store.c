@@ -88,6 +88,11 @@ static const char *const migrations[] = {
 	"CREATE TABLE spend_samples (scope TEXT NOT NULL, at_ms INTEGER NOT NULL,"
 	" spent_micros INTEGER NOT NULL, PRIMARY KEY (scope, at_ms)) WITHOUT ROWID;"
 	"CREATE INDEX spend_samples_by_time ON spend_samples (at_ms);",
+	/* 9: agents' telemetry (issue 7): the token their reports carry,
+	 * when they last reported, their last metrics. */
+	"ALTER TABLE agents ADD COLUMN agent_token TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE agents ADD COLUMN last_seen_ms INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE agents ADD COLUMN metrics TEXT;",
 };
 
 int store_db_error(struct store *s, struct evo_error *err, const char *what)
@@ -203,7 +208,7 @@ void store_close(struct store *s)
 	" task_description, environment, capabilities, genome, mode, timeout_sec, keep_alive," \
 	" tokens_used, cost_micros, execution_time_ms, exit_code, error_message, created_at_ms," \
 	" started_at_ms, completed_at_ms, tournament_id, generation, fitness, command, deadline_ms," \
-	" metadata, envd_token, paused_at_ms, paused_total_ms"
+	" metadata, envd_token, paused_at_ms, paused_total_ms, agent_token, last_seen_ms, metrics"
 
 static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
 {
@@ -213,7 +218,7 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
 		sqlite3_bind_null(st, i);
 }
 
-/* Bind the 31 columns in AGENT_COLUMNS order, from index 1. */
+/* Bind the 36 columns in AGENT_COLUMNS order, from index 1. */
 static void bind_agent(sqlite3_stmt *st, const struct agent *a)
 {
 	int i = 1;
@@ -253,6 +258,9 @@ static void bind_agent(sqlite3_stmt *st, const struct agent *a)
 	sqlite3_bind_text(st, i++, a->envd_token, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, i++, a->paused_at_ms);
 	sqlite3_bind_int64(st, i++, a->paused_total_ms);
+	sqlite3_bind_text(st, i++, a->agent_token, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, i++, a->last_seen_ms);
+	bind_text_or_null(st, i++, a->metrics_json);
 }
 
 static void copy_text(char *dst, size_t size, sqlite3_stmt *st, int col)
@@ -307,6 +315,9 @@ static void read_agent(sqlite3_stmt *st, struct agent *a)
 	copy_text(a->envd_token, sizeof a->envd_token, st, i++);
 	a->paused_at_ms = sqlite3_column_int64(st, i++);
 	a->paused_total_ms = sqlite3_column_int64(st, i++);
+	copy_text(a->agent_token, sizeof a->agent_token, st, i++);
+	a->last_seen_ms = sqlite3_column_int64(st, i++);
+	a->metrics_json = dup_text(st, i++);
 }
 
 /* Run one statement that changes rows; NOT_FOUND when it changed none
@@ -345,7 +356,7 @@ int store_agent_insert(struct store *s, const struct agent *a, struct evo_error 
 {
 	int r = run_change(s,
 			   "INSERT INTO agents (" AGENT_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-			   "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			   "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			   a, NULL, false, "insert agent", err);
 	if (r < 0 && err && err->kind == EVO_ERR_CONFLICT)
 		evo_error_set(err, EVO_ERR_CONFLICT, 0, "an agent with id %s already exists", a->id);
@@ -357,7 +368,7 @@ int store_agent_update(struct store *s, const struct agent *a, struct evo_error 
 	/* Every column is rewritten; id (?1) selects the row. */
 	return run_change(s,
 			  "UPDATE agents SET (" AGENT_COLUMNS ") = (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,"
-			  "?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33) WHERE id = ?1",
+			  "?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36) WHERE id = ?1",
 			  a, NULL, true, "update agent", err);
 }
 
@@ -666,4 +677,42 @@ out:
 	sqlite3_finalize(st);
 	pthread_mutex_unlock(&s->lock);
 	return r;
+}
+
+int store_agent_report(struct store *s, const char *id, const struct agent_report *r,
+		       struct evo_error *err)
+{
+	/* Only what the report says: NULL parameters leave a column alone. */
+	static const char sql[] =
+		"UPDATE agents SET last_seen_ms = max(last_seen_ms, ?2),"
+		" fitness = coalesce(?3, fitness), tokens_used = max(tokens_used, coalesce(?4, 0)),"
+		" metrics = coalesce(?5, metrics) WHERE id = ?1";
+	pthread_mutex_lock(&s->lock);
+	sqlite3_stmt *st = NULL;
+	int result = -1;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		store_db_error(s, err, "record a report");
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, r->seen_ms);
+	if (r->has_fitness)
+		sqlite3_bind_double(st, 3, r->fitness);
+	if (r->has_tokens)
+		sqlite3_bind_int64(st, 4, r->tokens_used);
+	bind_text_or_null(st, 5, r->metrics_json);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		store_db_error(s, err, "record a report");
+		goto out;
+	}
+	if (sqlite3_changes(s->db) == 0) {
+		evo_error_set(err, EVO_ERR_NOT_FOUND, 0, "no agent %s", id);
+		goto out;
+	}
+	__atomic_add_fetch(&s->generation, 1, __ATOMIC_RELEASE);
+	result = 0;
+out:
+	sqlite3_finalize(st);
+	pthread_mutex_unlock(&s->lock);
+	return result;
 }

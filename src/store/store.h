@@ -82,6 +82,20 @@ struct store_agent_summary {
 int store_agent_summarize(struct store *s, const char *tenant, struct store_agent_summary *out,
 			  struct evo_error *err);
 
+/* What one telemetry report changes in an agent's record: it was seen at
+ * `seen_ms`; the rest only when `has_*` / not NULL. */
+struct agent_report {
+	int64_t seen_ms;
+	bool has_fitness;
+	double fitness;
+	bool has_tokens;
+	int64_t tokens_used;    /* its total so far (never lowered) */
+	const char *metrics_json; /* a JSON object */
+};
+/* NOT_FOUND when there is no such agent. */
+int store_agent_report(struct store *s, const char *id, const struct agent_report *r,
+		       struct evo_error *err);
+
 /* Delete an agent's record, keeping what it spent in the ledger: one
  * transaction. NOT_FOUND if absent. */
 int store_agent_destroy(struct store *s, const char *id, usd_micros spent, struct evo_error *err);
