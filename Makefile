@@ -56,6 +56,12 @@ INIT     := $(BIN)/evoclaw-init
 # Init outside a sandbox, dynamically linked with full sanitizers, for the
 # protocol tests.
 INIT_DYN := $(BIN)/evoclaw-init-dyn
+# The edge agent (issue 7): small and dynamic (libmosquitto ships no
+# static library); `evoclaw agent` runs it.
+AGENT    := $(BIN)/evoclaw-agent
+AGENT_SRC := $(wildcard src/agent/*.c) \
+             $(addprefix src/common/,error.c xalloc.c fileutil.c http_client.c http_response.c toml.c) \
+             $(addprefix src/core/,genome.c rng.c market.c trader.c agent_toml.c)
 # The orchestrator's server, exec'd by `evoclaw serve`: dynamic, because
 # libmicrohttpd cannot be linked statically here (GnuTLS's dependencies).
 SERVER   := $(BIN)/evoclaw-server
@@ -63,7 +69,7 @@ SERVER   := $(BIN)/evoclaw-server
 .SECONDARY:
 .PHONY: all deps check check-plain check-san unit e2e fuzz run bench clean rootfs
 
-all: $(EVOCLAW) $(INIT) $(INIT_DYN) $(SERVER) rootfs
+all: $(EVOCLAW) $(INIT) $(INIT_DYN) $(SERVER) $(AGENT) rootfs
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -90,6 +96,10 @@ $(BUILD)/obj/gen/web_assets.o: $(BUILD)/gen/web_assets.c
 $(SERVER): $(call obj,$(COMMON_SRC) $(CORE_SRC) $(RUNTIME_SRC) $(STORE_SRC) $(ORCH_SRC) $(API_SRC)) $(BUILD)/obj/gen/web_assets.o
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS) -lmicrohttpd -lsqlite3 -lz -lsodium -lpthread
+
+$(AGENT): $(call obj,$(AGENT_SRC))
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ -ljansson -lmosquitto -lm -lpthread
 
 # The seccomp filter, compiled from its policy with libseccomp at build time.
 $(BUILD)/gen/seccomp_filter.h: tools/gen_seccomp.c $(POLICY_SRC) src/common/error.c src/common/xalloc.c

@@ -64,6 +64,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (err.kind != EVO_ERR_INVALID || strchr(err.msg, ':') == NULL) {
 		abort();
 	}
+	/* An agent's telemetry report: a kind, and a message exactly when a
+	 * log or alert carries one; metrics are an object of numbers. */
+	struct report_request rep;
+	err = (struct evo_error){0};
+	if (request_parse_report(body, &rep, &err) == 0) {
+		bool wants = rep.report.kind == ORCH_REPORT_LOG || rep.report.kind == ORCH_REPORT_ALERT;
+		if (wants != (rep.report.message != NULL))
+			abort();
+		if (rep.report.kind == ORCH_REPORT_FITNESS && !rep.report.report.has_fitness)
+			abort();
+		if (rep.metrics) {
+			json_t *m = json_loads(rep.metrics, 0, NULL);
+			const char *k;
+			json_t *v;
+			if (!json_is_object(m))
+				abort();
+			json_object_foreach(m, k, v)
+				if (!json_is_number(v))
+					abort();
+			json_decref(m);
+		}
+	} else if (err.kind != EVO_ERR_INVALID || strchr(err.msg, ':') == NULL) {
+		abort();
+	}
+	request_report_free(&rep);
 	json_decref(body);
 	return 0;
 }

@@ -5,7 +5,7 @@ set -eu
 packages="build-essential pkg-config clang libclang-rt-14-dev
 libjansson-dev libseccomp-dev libcriterion-dev libsqlite3-dev libmicrohttpd-dev zlib1g-dev libsodium-dev curl
 busybox-static bubblewrap hyperfine wrk iproute2 procps python3
-chromium fonts-dejavu-core"
+chromium fonts-dejavu-core libmosquitto-dev mosquitto mosquitto-clients"
 
 missing=""
 for p in $packages; do

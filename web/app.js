@@ -1379,6 +1379,18 @@
     // At most LOG_LINES_KEPT lines (the last one may still be growing).
     if (log.lines.length > LOG_LINES_KEPT + 1) log.lines.splice(0, log.lines.length - LOG_LINES_KEPT - 1);
     setLogText(detail, log.lines.join('\n'));
+    noticeOutput(detail);
+  }
+
+  // Output from an agent still shown as pending means it has started:
+  // fetch the record now rather than at the next refresh (at most once a
+  // second), so the status and history keep up with the log.
+  function noticeOutput(detail) {
+    if (!detail.agent || detail.agent.status !== 'pending') return;
+    const now = Date.now();
+    if (detail.lastOutputCheck && now - detail.lastOutputCheck < 1000) return;
+    detail.lastOutputCheck = now;
+    refreshDetail().catch(handleError);
   }
 
   // Stays at the bottom unless the reader scrolled up to read something.
@@ -1732,6 +1744,17 @@
       state.chart.active = -1;
       hideChartTip();
     });
+    // A click on the backdrop (outside the dialog's box) closes it, like
+    // Escape; the deploy form keeps what was typed.
+    for (const dialog of $$('dialog')) {
+      dialog.addEventListener('click', (e) => {
+        if (e.target !== dialog) return;
+        const r = dialog.getBoundingClientRect();
+        const inside = e.clientX >= r.left && e.clientX <= r.right && e.clientY >= r.top && e.clientY <= r.bottom;
+        if (!inside) dialog.close();
+      });
+    }
+
     // Redraw from the points already here; no request for a resize.
     window.addEventListener('resize', debounce(() => { if (state.key) drawChart(); }, 150));
   }

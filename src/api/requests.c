@@ -318,8 +318,8 @@ static int parse_report_metrics(json_t *body, char **out, struct evo_error *err)
 
 int request_parse_report(json_t *body, struct report_request *out, struct evo_error *err)
 {
-	static const char *const fields[] = {"kind", "fitness", "tokens_used", "metrics", "level",
-					     "message", NULL};
+	static const char *const fields[] = {"kind",  "fitness", "tokens_used",  "metrics",
+					     "level", "message", "interval_sec", "state", NULL};
 	static const char *const kinds[] = {
 		[ORCH_REPORT_HEARTBEAT] = "heartbeat", [ORCH_REPORT_METRICS] = "metrics",
 		[ORCH_REPORT_FITNESS] = "fitness",     [ORCH_REPORT_LOG] = "log",
@@ -369,6 +369,11 @@ int request_parse_report(json_t *body, struct report_request *out, struct evo_er
 			return evo_error_set(err, EVO_ERR_INVALID, 0,
 					     "level: must be debug, info, warn or error");
 	}
+	uint64_t interval = 0;
+	if (json_input_uint(body, "", "interval_sec", 1, 3600, &interval, err) < 0 ||
+	    json_input_string(body, "", "state", 32, false, &r->state, err) < 0)
+		return -1;
+	r->interval_sec = (uint32_t)interval;
 	bool wants_message = r->kind == ORCH_REPORT_LOG || r->kind == ORCH_REPORT_ALERT;
 	if (json_input_string(body, "", "message", REPORT_MESSAGE_MAX, wants_message, &r->message,
 			      err) < 0)

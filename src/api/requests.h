@@ -67,7 +67,8 @@ json_t *request_e2b_metadata_filter(const char *query, struct evo_error *err);
  *    "fitness": number (fitness: required), "tokens_used": integer >= 0,
  *    "metrics": {name: number, ...} (at most 64),
  *    "level": "debug" | "info" | "warn" | "error" (log), "message": text (log
- *    and alert: required, at most 1000 characters)} */
+ *    and alert: required, at most 1000 characters), "interval_sec": 1..3600
+ *    (how often it sends heartbeats), "state": text (at most 32)} */
 struct report_request {
 	struct orch_report report; /* level and message point into body */
 	json_t *body;              /* a reference, kept while report is used */

@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "cli/http_client.h"
+#include "cli/api_client.h"
 
 /* A table printed with aligned columns: cells are copied in; columns
  * whose header starts with '>' (not printed) are right-aligned. */

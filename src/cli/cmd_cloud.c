@@ -8,7 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_output.h"
-#include "cli/http_client.h"
+#include "cli/api_client.h"
 #include "common/cleanup.h"
 #include "common/toml.h"
 #include "core/agent_toml.h"

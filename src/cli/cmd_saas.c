@@ -9,7 +9,7 @@
 
 #include "cli/cli.h"
 #include "cli/cli_output.h"
-#include "cli/http_client.h"
+#include "cli/api_client.h"
 #include "common/cleanup.h"
 
 static const char saas_usage[] =

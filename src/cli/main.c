@@ -12,6 +12,8 @@ static const char usage[] =
 	"usage: evoclaw <command> [options]\n"
 	"\n"
 	"Commands:\n"
+	"  agent          the edge agent: a paper trader, monitor or sensor that reports\n"
+	"                 to the orchestrator and MQTT (evoclaw agent --help)\n"
 	"  serve          the orchestrator's HTTP API (evoclaw serve --help; in progress:\n"
 	"                 health and templates so far)\n"
 	"  cloud spawn|list|costs|kill\n"
@@ -66,6 +68,16 @@ int main(int argc, char **argv)
 		return cmd_agents(argc - 1, argv + 1);
 	if (strcmp(cmd, "saas") == 0)
 		return cmd_saas(argc - 1, argv + 1);
+	if (strcmp(cmd, "agent") == 0) {
+		/* The edge agent is a small program of its own: it runs in
+		 * sandboxes and on bare metal without the rest of evoclaw. */
+		const char *agent = evo_paths_get()->agent;
+		argv[1] = "evoclaw agent";
+		execv(agent, argv + 1);
+		fprintf(stderr, "evoclaw: agent: cannot run %s: %s (was it built? run make)\n", agent,
+			strerror(errno));
+		return CLI_EXIT_RUNTIME;
+	}
 	if (strcmp(cmd, "serve") == 0) {
 		/* A program of its own: its libraries would slow every other
 		 * command's start (see api/server.h). */

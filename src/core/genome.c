@@ -170,7 +170,10 @@ char *genome_to_json(const struct genome *g)
 	for (size_t i = 0; i < NPARAMS; i++) {
 		if (!belongs(&params[i], g->strategy))
 			continue;
-		shortest(get_param(g, &params[i]), number, sizeof number);
+		if (params[i].integer)
+			snprintf(number, sizeof number, "%u", (unsigned)get_param(g, &params[i]));
+		else
+			shortest(get_param(g, &params[i]), number, sizeof number);
 		n += (size_t)snprintf(text + n, sizeof text - n, ",\"%s\":%s", params[i].name, number);
 	}
 	snprintf(text + n, sizeof text - n, "}");

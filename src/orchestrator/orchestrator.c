@@ -54,6 +54,7 @@ struct live {
 	int64_t tokens;
 	char agent_token[72]; /* what its telemetry must carry */
 	int64_t last_seen_ms; /* its last report, 0: none yet */
+	uint32_t heartbeat_sec; /* how often it said it beats, 0: not said */
 	int log_fd;
 	size_t log_size;
 	char stderr_tail[STDERR_TAIL_BYTES];
@@ -1331,6 +1332,8 @@ int orch_report(struct orchestrator *o, const char *id, const char *token,
 		return evo_error_set(err, EVO_ERR_AUTH, 0, "invalid agent token");
 	}
 	l->last_seen_ms = now;
+	if (r->interval_sec)
+		l->heartbeat_sec = r->interval_sec;
 	/* Tokens count toward its cost (and the budget) at once; a total is
 	 * never lowered. */
 	if (r->report.has_tokens && r->report.tokens_used > l->tokens)

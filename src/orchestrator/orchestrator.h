@@ -132,6 +132,8 @@ struct orch_report {
 	enum orch_report_kind kind;
 	struct agent_report report; /* fitness, tokens, metrics (seen_ms is set here) */
 	const char *level;          /* log: "debug", "info", "warn", "error" */
+	const char *state;          /* heartbeat: what it is doing ("trading"), may be NULL */
+	uint32_t interval_sec;      /* heartbeat: how often it beats, 0: not said */
 	const char *message;        /* log and alert: a line for the agent's log */
 };
 

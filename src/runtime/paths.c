@@ -35,6 +35,7 @@ const struct evo_paths *evo_paths_get(void)
 	pick(paths.init, "EVOCLAW_INIT", exe, "evoclaw-init");
 	pick(paths.server, "EVOCLAW_SERVER", exe, "evoclaw-server");
 	pick(paths.cli, "EVOCLAW_CLI", exe, "evoclaw");
+	pick(paths.agent, "EVOCLAW_AGENT_BIN", exe, "evoclaw-agent");
 	const char *run = getenv("EVOCLAW_RUN_DIR");
 	snprintf(paths.run, PATH_MAX, "%s", run && *run ? run : "/run/evoclaw");
 	ready = 1;

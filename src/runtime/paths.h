@@ -6,6 +6,7 @@
  *   EVOCLAW_INIT           <exe>/evoclaw-init
  *   EVOCLAW_SERVER         <exe>/evoclaw-server
  *   EVOCLAW_CLI            <exe>/evoclaw          (the server runs it)
+ *   EVOCLAW_AGENT_BIN      <exe>/evoclaw-agent    (the edge agent)
  *   EVOCLAW_RUN_DIR        /run/evoclaw           (sandbox runtime state) */
 #ifndef EVOCLAW_RUNTIME_PATHS_H
 #define EVOCLAW_RUNTIME_PATHS_H
@@ -18,6 +19,7 @@ struct evo_paths {
 	char init[PATH_MAX];
 	char server[PATH_MAX];
 	char cli[PATH_MAX];
+	char agent[PATH_MAX];
 	char run[PATH_MAX];
 };
 
