@@ -254,6 +254,8 @@
     try {
       const summary = await apiJson('/api/summary', { key });
       startSession(key, summary);
+      // The form is gone: keyboard navigation starts at the top of the page.
+      $('#main').focus();
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) showSigninError(`API key rejected: ${e.message}`);
       else if (e instanceof NetworkError) showSigninError('Cannot reach the evoclaw server. Check that it is running, then try again.');
@@ -303,7 +305,7 @@
       key: null, session: null, caller: null, summary: null, agents: [], total: 0, loaded: false,
       offset: 0, filters: { status: '', type: '', q: '' }, sort: 'created_at', order: 'desc',
       showTenant: false, timer: null, refreshing: false, refreshAgain: false, serverDown: false,
-      lastRefreshError: '', updatedAt: null, templates: null,
+      lastRefreshError: '', updatedAt: null, templates: null, autoRefresh: true,
     });
     state.selected.clear();
     state.chart.points = [];
@@ -354,6 +356,10 @@
     const toast = $('[data-testid=toast]');
     toast.textContent = '';
     toast.classList.remove('show', 'error');
+    const updated = $('[data-testid=updated-at]');
+    updated.classList.remove('stale', 'paused');
+    updated.removeAttribute('title');
+    setAttr($('#refresh-toggle'), 'aria-pressed', 'true');
   }
 
   // ---- refresh loop ------------------------------------------------------------------
@@ -653,10 +659,15 @@
     setText($('#agents-sub'), `${plural(state.total, 'agent')}${hasFilters() ? ' match' : ''} · sorted by ${SORT_LABELS[state.sort]}, ${order}`);
   }
 
+  // aria-sort goes on the <th>; the Name header holds two buttons (name
+  // and type), so it is sorted when either is. The arrow follows the button.
   function renderSortHeaders() {
-    for (const button of $$('#agents th button[data-sort]')) {
-      const active = button.dataset.sort === state.sort;
-      setAttr(button.closest('th'), 'aria-sort', active ? (state.order === 'asc' ? 'ascending' : 'descending') : 'none');
+    const order = state.order === 'asc' ? 'ascending' : 'descending';
+    for (const th of $$('#agents thead th')) {
+      const buttons = $$('button[data-sort]', th);
+      if (!buttons.length) continue;
+      setAttr(th, 'aria-sort', buttons.some((b) => b.dataset.sort === state.sort) ? order : 'none');
+      for (const b of buttons) setAttr(b, 'data-order', b.dataset.sort === state.sort ? state.order : null);
     }
   }
 
@@ -880,7 +891,8 @@
     const opener = dialogOpeners.get(dialog);
     dialogOpeners.delete(dialog);
     if (!state.key) return;
-    if (opener && opener.isConnected && !opener.disabled && opener !== document.body) opener.focus();
+    const usable = opener && opener.isConnected && !opener.disabled && opener !== document.body && !opener.closest('dialog:not([open])');
+    if (usable) opener.focus();
     else if (!$('dialog[open]')) $('#table-wrap').focus();
   }
 
@@ -1181,8 +1193,11 @@
     for (const sel of ['#detail-title', '#detail-id', '[data-testid=detail-task]', '[data-testid=detail-template]', '#detail-sandbox',
       '#detail-tokens', '#detail-runtime', '#detail-cost', '#detail-log-state']) setText($(sel), '');
     for (const sel of ['[data-testid=detail-status]', '[data-testid=detail-config]', '[data-testid=detail-capabilities]',
-      '[data-testid=detail-env]', '[data-testid=detail-history]']) $(sel).replaceChildren();
-    $('[data-testid=detail-history]').dataset.signature = '';
+      '[data-testid=detail-env]', '[data-testid=detail-history]']) {
+      // Emptied lists must be drawn again even if the next agent's are equal.
+      $(sel).replaceChildren();
+      delete $(sel).dataset.signature;
+    }
     $('[data-testid=detail-logs]').textContent = '';
     const error = $('[data-testid=detail-error]');
     error.textContent = '';
@@ -1206,7 +1221,7 @@
     const task = $('[data-testid=detail-task]');
     setText(task, a.task_description || 'No task given');
     task.classList.toggle('muted', !a.task_description);
-    setText($('[data-testid=detail-template]'), [a.template, a.provider ? `on ${a.provider}` : null].filter(Boolean).join(' '));
+    setText($('[data-testid=detail-template]'), [a.template, a.provider ? `${a.provider} provider` : null].filter(Boolean).join(' · '));
     setText($('#detail-sandbox'), a.sandbox_id || 'not started yet');
 
     renderKeyValues($('[data-testid=detail-config]'), configLines(a));
@@ -1359,11 +1374,13 @@
   }
 
   // Chunks arrive faster than the page needs to paint: join them and draw
-  // once per frame.
+  // once per frame. A background tab gets no frames, so a large backlog is
+  // folded in at once rather than held.
   function queueLogText(detail, text) {
     if (!text || !detail.log) return;
     detail.log.pending += text;
-    if (!detail.log.frame) detail.log.frame = requestAnimationFrame(() => flushLog(detail));
+    if (detail.log.pending.length > 256 * 1024) flushLog(detail);
+    else if (!detail.log.frame) detail.log.frame = requestAnimationFrame(() => flushLog(detail));
   }
 
   function flushLog(detail) {

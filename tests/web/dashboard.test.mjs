@@ -409,16 +409,16 @@ test('screenshots at 1280 and 390 px, readable and with spend drawn', async () =
     // Nothing wider than the screen but the table's own scroller.
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 1, `the page is ${overflow} px wider than the window at ${width}`);
-    await page.screenshot({ path: `${ARTIFACTS}/dashboard-${width}.png`, fullPage: true });
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard-${width}.png`, fullPage: true, animations: 'disabled' });
     await page.click('#deploy-open');
     await page.locator('#deploy').waitFor({ state: 'visible' });
     const box = await page.locator('#deploy').boundingBox();
     assert.ok(box.width <= width, `the deploy dialog fits at ${width}`);
-    await page.screenshot({ path: `${ARTIFACTS}/deploy-${width}.png` });
+    await page.screenshot({ path: `${ARTIFACTS}/deploy-${width}.png`, animations: 'disabled' });
     await page.keyboard.press('Escape');
     await row(page, ids[0]).locator('button[data-action=view]').click();
     await page.locator('#detail').waitFor({ state: 'visible' });
-    await page.screenshot({ path: `${ARTIFACTS}/detail-${width}.png` });
+    await page.screenshot({ path: `${ARTIFACTS}/detail-${width}.png`, animations: 'disabled' });
     await closePage(page);
   }
   for (const id of ids) await api('DELETE', `/api/agents/${id}`);
