@@ -49,6 +49,17 @@ int cli_usage_error(const char *fmt, ...)
 	return CLI_EXIT_USAGE;
 }
 
+/* Become `program` with the command's arguments (argv[1] is replaced by
+ * `name`, what it calls itself); returns only when that failed. */
+static int run_program(const char *program, const char *name, char **argv)
+{
+	argv[1] = (char *)name;
+	execv(program, argv + 1);
+	fprintf(stderr, "evoclaw: %s: cannot run %s: %s (was it built? run make)\n", name + 8,
+		program, strerror(errno));
+	return CLI_EXIT_RUNTIME;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -68,26 +79,13 @@ int main(int argc, char **argv)
 		return cmd_agents(argc - 1, argv + 1);
 	if (strcmp(cmd, "saas") == 0)
 		return cmd_saas(argc - 1, argv + 1);
-	if (strcmp(cmd, "agent") == 0) {
-		/* The edge agent is a small program of its own: it runs in
-		 * sandboxes and on bare metal without the rest of evoclaw. */
-		const char *agent = evo_paths_get()->agent;
-		argv[1] = "evoclaw agent";
-		execv(agent, argv + 1);
-		fprintf(stderr, "evoclaw: agent: cannot run %s: %s (was it built? run make)\n", agent,
-			strerror(errno));
-		return CLI_EXIT_RUNTIME;
-	}
-	if (strcmp(cmd, "serve") == 0) {
-		/* A program of its own: its libraries would slow every other
-		 * command's start (see api/server.h). */
-		const char *server = evo_paths_get()->server;
-		argv[1] = "evoclaw serve";
-		execv(server, argv + 1);
-		fprintf(stderr, "evoclaw: serve: cannot run %s: %s (was it built? run make)\n", server,
-			strerror(errno));
-		return CLI_EXIT_RUNTIME;
-	}
+	/* Programs of their own: the server's libraries would slow every
+	 * other command's start (see api/server.h), and the edge agent runs
+	 * in sandboxes and on bare metal without the rest of evoclaw. */
+	if (strcmp(cmd, "agent") == 0)
+		return run_program(evo_paths_get()->agent, "evoclaw agent", argv);
+	if (strcmp(cmd, "serve") == 0)
+		return run_program(evo_paths_get()->server, "evoclaw serve", argv);
 	fprintf(stderr, "evoclaw: unknown command \"%s\" (see evoclaw --help)\n", cmd);
 	return CLI_EXIT_USAGE;
 }
