@@ -84,6 +84,7 @@ json_t *api_agent_json(const struct agent *a)
 	json_object_set_new(o, "fitness", json_real(a->fitness));
 	json_object_set_new(o, "last_seen_at", time_or_null(a->last_seen_ms));
 	json_object_set_new(o, "metrics", parsed_or(a->metrics_json, json_null()));
+	json_object_set_new(o, "stale", json_boolean(a->stale));
 	return o;
 }
 
@@ -854,6 +855,7 @@ void api_agent_json_write(struct evo_buf *out, const struct agent *a)
 	member_time(&w, "last_seen_at", a->last_seen_ms);
 	member_key(&w, "metrics");
 	put_json_column(out, a->metrics_json, "null");
+	member_literal(&w, "stale", a->stale ? "true" : "false");
 	put_char(out, '}');
 }
 

@@ -83,6 +83,10 @@ struct agent {
 	char agent_token[72];
 	int64_t last_seen_ms;
 	char *metrics_json;
+	uint32_t heartbeat_sec; /* how often it said it reports, 0: not said */
+	/* Live, reporting, and silent for 3 of its heartbeat intervals: set by
+	 * the orchestrator when it answers, not stored. */
+	bool stale;
 };
 
 const char *agent_status_name(enum agent_status s);

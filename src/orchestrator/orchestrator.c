@@ -33,7 +33,12 @@ enum intent {
 	INTENT_TERMINATE,
 	INTENT_DESTROY,
 	INTENT_BUDGET,
+	INTENT_STALE,
 };
+
+/* An agent that reports is stale after this many of its heartbeat
+ * intervals without a word, and stopped (failed) after twice as many. */
+#define STALE_INTERVALS 3
 
 /* An agent pending or running. Owned by the live list; freed by whoever
  * takes it off (finish()). */
@@ -416,6 +421,12 @@ static void finish_ended(struct orchestrator *o, struct live *l, const struct pr
 	case INTENT_BUDGET:
 		finish(o, l, AGENT_STOP_BUDGET, 0, "stopped: spend reached creditBudgetUsd");
 		return;
+	case INTENT_STALE:
+		snprintf(message, sizeof message,
+			 "stopped as stale: no report for %d of its %u s heartbeat intervals",
+			 2 * STALE_INTERVALS, l->heartbeat_sec);
+		finish(o, l, AGENT_STOP_ERROR, 0, message);
+		return;
 	case INTENT_NONE:
 		break;
 	}
@@ -684,6 +695,15 @@ struct extension {
 	int64_t deadline_ms;
 };
 
+/* Has a reporting agent said nothing for `intervals` of its heartbeat
+ * intervals? Not one that never reported, and not while paused (a frozen
+ * agent cannot speak). */
+static bool live_silent_for(const struct live *l, int64_t now, int intervals)
+{
+	return l->heartbeat_sec > 0 && l->last_seen_ms > 0 && l->paused_since_ms == 0 &&
+	       now - l->last_seen_ms > (int64_t)intervals * l->heartbeat_sec * 1000;
+}
+
 static void tick(struct orchestrator *o)
 {
 	int64_t now = now_ms();
@@ -706,6 +726,11 @@ static void tick(struct orchestrator *o)
 			continue;
 		if (over) {
 			l->intent = INTENT_BUDGET;
+			snprintf(kills[nkill++], PROVIDER_SANDBOX_ID_MAX, "%s", l->sandbox_id);
+			continue;
+		}
+		if (live_silent_for(l, now, 2 * STALE_INTERVALS)) {
+			l->intent = INTENT_STALE;
 			snprintf(kills[nkill++], PROVIDER_SANDBOX_ID_MAX, "%s", l->sandbox_id);
 			continue;
 		}
@@ -895,6 +920,7 @@ static struct live *live_new(struct orchestrator *o, const struct agent *a)
 	l->tokens = a->tokens_used;
 	snprintf(l->agent_token, sizeof l->agent_token, "%s", a->agent_token);
 	l->last_seen_ms = a->last_seen_ms;
+	l->heartbeat_sec = a->heartbeat_sec;
 	int64_t born = a->started_at_ms ? a->started_at_ms : a->created_at_ms;
 	l->paused_since_ms = a->paused_at_ms;
 	l->paused_total_ms = a->paused_total_ms;
@@ -1263,6 +1289,9 @@ static void accrue(struct orchestrator *o, struct agent *a, int64_t now)
 		a->execution_time_ms = run_ms(l, now);
 	a->deadline_ms = l->deadline_ms;
 	a->paused_at_ms = l->paused_since_ms;
+	a->last_seen_ms = l->last_seen_ms;
+	a->heartbeat_sec = l->heartbeat_sec;
+	a->stale = live_silent_for(l, now, STALE_INTERVALS);
 }
 
 int orch_get(struct orchestrator *o, const char *id, struct agent *out, struct evo_error *err)
@@ -1350,6 +1379,7 @@ int orch_report(struct orchestrator *o, const char *id, const char *token,
 	pthread_mutex_unlock(&o->lock);
 	struct agent_report rec = r->report;
 	rec.seen_ms = now;
+	rec.heartbeat_sec = r->interval_sec;
 	if (store_agent_report(o->store, id, &rec, err) < 0)
 		return -1;
 	if (r->message && hook)

@@ -93,6 +93,9 @@ static const char *const migrations[] = {
 	"ALTER TABLE agents ADD COLUMN agent_token TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE agents ADD COLUMN last_seen_ms INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE agents ADD COLUMN metrics TEXT;",
+	/* 10: how often an agent said it sends heartbeats (stale detection
+	 * across restarts). */
+	"ALTER TABLE agents ADD COLUMN heartbeat_sec INTEGER NOT NULL DEFAULT 0;",
 };
 
 int store_db_error(struct store *s, struct evo_error *err, const char *what)
@@ -208,7 +211,8 @@ void store_close(struct store *s)
 	" task_description, environment, capabilities, genome, mode, timeout_sec, keep_alive," \
 	" tokens_used, cost_micros, execution_time_ms, exit_code, error_message, created_at_ms," \
 	" started_at_ms, completed_at_ms, tournament_id, generation, fitness, command, deadline_ms," \
-	" metadata, envd_token, paused_at_ms, paused_total_ms, agent_token, last_seen_ms, metrics"
+	" metadata, envd_token, paused_at_ms, paused_total_ms, agent_token, last_seen_ms, metrics," \
+	" heartbeat_sec"
 
 static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
 {
@@ -218,7 +222,7 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
 		sqlite3_bind_null(st, i);
 }
 
-/* Bind the 36 columns in AGENT_COLUMNS order, from index 1. */
+/* Bind the 37 columns in AGENT_COLUMNS order, from index 1. */
 static void bind_agent(sqlite3_stmt *st, const struct agent *a)
 {
 	int i = 1;
@@ -261,6 +265,7 @@ static void bind_agent(sqlite3_stmt *st, const struct agent *a)
 	sqlite3_bind_text(st, i++, a->agent_token, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, i++, a->last_seen_ms);
 	bind_text_or_null(st, i++, a->metrics_json);
+	sqlite3_bind_int64(st, i++, a->heartbeat_sec);
 }
 
 static void copy_text(char *dst, size_t size, sqlite3_stmt *st, int col)
@@ -318,6 +323,7 @@ static void read_agent(sqlite3_stmt *st, struct agent *a)
 	copy_text(a->agent_token, sizeof a->agent_token, st, i++);
 	a->last_seen_ms = sqlite3_column_int64(st, i++);
 	a->metrics_json = dup_text(st, i++);
+	a->heartbeat_sec = (uint32_t)sqlite3_column_int64(st, i++);
 }
 
 /* Run one statement that changes rows; NOT_FOUND when it changed none
@@ -356,7 +362,7 @@ int store_agent_insert(struct store *s, const struct agent *a, struct evo_error 
 {
 	int r = run_change(s,
 			   "INSERT INTO agents (" AGENT_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-			   "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			   "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			   a, NULL, false, "insert agent", err);
 	if (r < 0 && err && err->kind == EVO_ERR_CONFLICT)
 		evo_error_set(err, EVO_ERR_CONFLICT, 0, "an agent with id %s already exists", a->id);
@@ -368,7 +374,7 @@ int store_agent_update(struct store *s, const struct agent *a, struct evo_error 
 	/* Every column is rewritten; id (?1) selects the row. */
 	return run_change(s,
 			  "UPDATE agents SET (" AGENT_COLUMNS ") = (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,"
-			  "?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36) WHERE id = ?1",
+			  "?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36,?37) WHERE id = ?1",
 			  a, NULL, true, "update agent", err);
 }
 
@@ -686,7 +692,8 @@ int store_agent_report(struct store *s, const char *id, const struct agent_repor
 	static const char sql[] =
 		"UPDATE agents SET last_seen_ms = max(last_seen_ms, ?2),"
 		" fitness = coalesce(?3, fitness), tokens_used = max(tokens_used, coalesce(?4, 0)),"
-		" metrics = coalesce(?5, metrics) WHERE id = ?1";
+		" metrics = coalesce(?5, metrics), heartbeat_sec = coalesce(?6, heartbeat_sec)"
+		" WHERE id = ?1";
 	pthread_mutex_lock(&s->lock);
 	sqlite3_stmt *st = NULL;
 	int result = -1;
@@ -701,6 +708,8 @@ int store_agent_report(struct store *s, const char *id, const struct agent_repor
 	if (r->has_tokens)
 		sqlite3_bind_int64(st, 4, r->tokens_used);
 	bind_text_or_null(st, 5, r->metrics_json);
+	if (r->heartbeat_sec)
+		sqlite3_bind_int64(st, 6, r->heartbeat_sec);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		store_db_error(s, err, "record a report");
 		goto out;

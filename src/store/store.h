@@ -91,6 +91,7 @@ struct agent_report {
 	bool has_tokens;
 	int64_t tokens_used;    /* its total so far (never lowered) */
 	const char *metrics_json; /* a JSON object */
+	uint32_t heartbeat_sec;   /* 0: not said */
 };
 /* NOT_FOUND when there is no such agent. */
 int store_agent_report(struct store *s, const char *id, const struct agent_report *r,

@@ -157,3 +157,35 @@ t_agent_publishes_to_a_real_mosquitto() {
 	kill $broker; wait $broker 2>/dev/null || true
 	rm -rf "$dir"
 }
+
+t_agent_silent_agents_go_stale_then_fail() {
+	serve_with '{"cloud":{"maxAgents":10,"defaultTemplate":"minimal"}}'
+	api POST /api/cloud/spawn '{"agent_id":"quiet","command":["/bin/sh","-c","echo token=$EVOCLAW_AGENT_TOKEN; sleep 120"]}' >/dev/null
+	api POST /api/cloud/spawn '{"agent_id":"mute","command":["/bin/sh","-c","sleep 120"]}' >/dev/null
+	wait_status quiet running
+	token=$(agent_token quiet)
+	# It says it beats every second, once, then falls silent.
+	out=$(curl -s -w '\n%{http_code}' -H "X-Agent-Token: $token" -H 'Content-Type: application/json' \
+		-d '{"kind":"heartbeat","interval_sec":1,"state":"trading"}' "$URL/api/agents/quiet/telemetry")
+	expect_eq 202 "$(status "$out")"
+	expect_eq False "$(jget "$(body "$(api GET /api/agents/quiet)")" 'str(d["stale"])')"
+	# Stale after 3 silent intervals...
+	for i in $(seq 1 1000); do
+		a=$(body "$(api GET /api/agents/quiet)")
+		[ "$(jget "$a" 'str(d["stale"])')" = True ] && break
+		sleep 0.01
+	done
+	expect_eq True "$(jget "$a" 'str(d["stale"])')"
+	expect_eq running "$(jget "$a" 'd["status"]')"
+	# ...then failed after 6, its sandbox stopped.
+	wait_status quiet failed
+	a=$(body "$(api GET /api/agents/quiet)")
+	expect_eq error "$(jget "$a" 'd["stop_reason"]')"
+	expect_contains "$(jget "$a" 'd["error_message"]')" "stopped as stale: no report for 6 of its 1 s heartbeat intervals"
+	# An agent that never reported is never called stale.
+	a=$(body "$(api GET /api/agents/mute)")
+	expect_eq running "$(jget "$a" 'd["status"]')"
+	expect_eq False "$(jget "$a" 'str(d["stale"])')"
+	api DELETE '/api/agents/mute?terminate_only=true' >/dev/null
+	serve_done
+}

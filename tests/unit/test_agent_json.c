@@ -378,6 +378,7 @@ static void random_agent(struct agent *a)
 	a->fitness = rng_below(2) ? 0 : (double)(int64_t)rng() / 1e6;
 	a->last_seen_ms = rng_below(2) ? 0 : random_time();
 	a->metrics_json = rng_below(2) ? NULL : strdup("{\"pnl\":-12.5,\"trades\":3}");
+	a->stale = rng_below(2);
 }
 
 /* ---- tests -------------------------------------------------------------- */
@@ -425,7 +426,7 @@ Test(agent_json, typical_agent)
 		"\"created_at\":\"2026-11-18T11:06:40.000Z\",\"started_at\":\"2026-11-18T11:06:40.012Z\","
 		"\"completed_at\":\"2026-11-18T11:06:45.012Z\",\"deadline_at\":null,"
 		"\"environment_keys\":[\"EXCHANGE\",\"SYMBOL\"],\"command\":[\"python3\",\"-m\",\"agent\"],"
-		"\"fitness\":0.0,\"last_seen_at\":null,\"metrics\":null}");
+		"\"fitness\":0.0,\"last_seen_at\":null,\"metrics\":null,\"stale\":false}");
 	expect_same_as_jansson(&a);
 	evo_buf_free(&got);
 	agent_clear(&a);
