@@ -123,6 +123,36 @@ char *read_file_all(const char *path, size_t *len)
 	return text;
 }
 
+uint8_t *read_file_bytes(const char *path, size_t max, size_t *len)
+{
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return NULL;
+	size_t cap = 4096, n = 0;
+	uint8_t *data = xmalloc(cap);
+	size_t got;
+	while ((got = fread(data + n, 1, cap - n, f)) > 0) {
+		n += got;
+		if (n > max) {
+			fclose(f);
+			free(data);
+			errno = EFBIG;
+			return NULL;
+		}
+		if (n == cap)
+			data = xrealloc(data, cap *= 2);
+	}
+	int failed = ferror(f), saved = errno;
+	fclose(f);
+	if (failed) {
+		free(data);
+		errno = saved ? saved : EIO;
+		return NULL;
+	}
+	*len = n;
+	return data;
+}
+
 int count_dir_entries(const char *dir, bool (*keep)(const char *name))
 {
 	DIR *d = opendir(dir);
