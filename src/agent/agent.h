@@ -24,6 +24,9 @@
 enum agent_kind { AGENT_TRADER, AGENT_MONITOR, AGENT_SENSOR };
 
 enum agent_log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+/* "debug", "info", "warn", "error": EVOCLAW_LOG_LEVEL's words and what log
+ * reports say. */
+extern const char *const agent_log_level_names[4];
 
 struct agent_config {
 	char id[64];

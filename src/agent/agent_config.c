@@ -15,6 +15,8 @@
 #include "common/toml.h"
 #include "core/agent_toml.h"
 
+const char *const agent_log_level_names[4] = {"debug", "info", "warn", "error"};
+
 static int copy_env(const char *name, char *out, size_t size, struct evo_error *err)
 {
 	const char *v = getenv(name);
@@ -163,9 +165,8 @@ int agent_config_load(const char *config_path, struct agent_config *c, struct ev
 	}
 	const char *level = getenv("EVOCLAW_LOG_LEVEL");
 	if (level && *level) {
-		static const char *const names[] = {"debug", "info", "warn", "error"};
 		size_t i = 0;
-		while (i < 4 && strcasecmp(level, names[i]) != 0)
+		while (i < 4 && strcasecmp(level, agent_log_level_names[i]) != 0)
 			i++;
 		if (i == 4)
 			return evo_error_set(err, EVO_ERR_INVALID, 0,

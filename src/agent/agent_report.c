@@ -43,8 +43,6 @@ static void on_publish(struct mosquitto *m, void *ctx, int mid)
 	__atomic_sub_fetch(&r->pending, 1, __ATOMIC_RELAXED);
 }
 
-static const char *const level_names[] = {"debug", "info", "warn", "error"};
-
 /* Fitness and alerts must arrive (QoS 1: kept and resent across a broker
  * restart); heartbeats and metrics are replaced by the next ones. */
 static int qos_of(const char *kind)
@@ -184,7 +182,7 @@ void reporter_log(struct reporter *r, enum agent_log_level level, const char *fm
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof message, fmt, ap);
 	va_end(ap);
-	reporter_send(r, "log", json_pack("{s:s, s:s}", "level", level_names[level], "message", message));
+	reporter_send(r, "log", json_pack("{s:s, s:s}", "level", agent_log_level_names[level], "message", message));
 }
 
 void reporter_close(struct reporter *r)

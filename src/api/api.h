@@ -60,9 +60,6 @@ struct api_request {
 	char target[64];          /* the id its path names, if any */
 };
 
-/* Equal secrets, compared in time that does not depend on where they
- * differ. */
-bool api_same_secret(const char *a, const char *b);
 
 /* Wall-clock milliseconds. */
 int64_t api_now_ms(void);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "common/cleanup.h"
 #include "api/http.h"
 #include "api/requests.h"
 #include "core/budget.h"
@@ -171,13 +172,19 @@ enum MHD_Result api_cloud_costs_history(struct api *api, struct MHD_Connection *
 	long long window;
 	if (api_query_number(c, "window_sec", 60, 30LL * 24 * 3600, 3600, &window, &ret) < 0)
 		return ret;
-	int64_t since = api_now_ms() - window * 1000;
+	int64_t now = api_now_ms(), since = now - window * 1000;
+	const char *tenant = api_caller_tenant(req);
 	struct spend_sample *points;
 	size_t n;
+	struct orch_costs costs;
 	struct evo_error err = {0};
-	if (orch_spend_history(api->orch, api_caller_tenant(req), since,
-			       window * 1000 / HISTORY_POINTS, &points, &n, &err) < 0)
+	/* The orchestrator's samples, then now: what the cards say. */
+	if (caller_costs(api, req, &costs, &err) < 0 ||
+	    store_spend_history(api->store, tenant ? tenant : "", since,
+				window * 1000 / HISTORY_POINTS, &points, &n, &err) < 0)
 		return http_send_evo_error(c, &err);
+	points = xrealloc(points, (n + 1) * sizeof *points);
+	points[n++] = (struct spend_sample){.at_ms = now, .spent = costs.spent};
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++) {
 		char at[32];

@@ -24,6 +24,7 @@
 #include <zlib.h>
 
 #include "api/api.h"
+#include "common/text.h"
 #include "api/envd_rpc.h"
 #include "api/envd_session.h"
 #include "api/http.h"
@@ -261,7 +262,7 @@ static enum step check_sandbox(struct envd_state *st, struct agent *a, enum MHD_
 	}
 	/* Every envd request carries the sandbox's token (spec §9). */
 	const char *token = MHD_lookup_connection_value(st->c, MHD_HEADER_KIND, "X-Access-Token");
-	if (a->envd_token[0] && (token == NULL || !api_same_secret(token, a->envd_token))) {
+	if (a->envd_token[0] && (token == NULL || !text_same_secret(token, a->envd_token))) {
 		*ret = api_e2b_error(st->c, 401, "missing or wrong X-Access-Token for this sandbox");
 		agent_clear(a);
 		return STEP_ANSWERED;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "common/text.h"
 #include "api/envd_session.h"
 #include "api/http.h"
 #include "api/limiter.h"
@@ -66,15 +67,6 @@ static int load_admin_key(const char *data_dir, char *key, size_t size, struct e
 }
 
 /* Equal strings, in time that does not depend on where they differ. */
-bool api_same_secret(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	unsigned char diff = (unsigned char)(la != lb);
-	for (size_t i = 0; i < la; i++)
-		diff |= (unsigned char)(a[i] ^ b[i % (lb ? lb : 1)]);
-	return diff == 0;
-}
-
 static enum MHD_Result get_templates(struct MHD_Connection *c)
 {
 	char **names = template_list();
@@ -249,7 +241,7 @@ static enum MHD_Result route(struct api *api, struct MHD_Connection *c, const ch
 				 api->cfg->data_dir);
 		else if (key == NULL || *key == '\0')
 			; /* open registration: anonymous */
-		else if (api_same_secret(key, api->admin_key))
+		else if (text_same_secret(key, api->admin_key))
 			req->caller = (struct api_caller){.admin = true};
 		else if (auth_identify_tenant(api->store, api->key_secret, key, &req->caller, &err) < 0)
 			snprintf(message, sizeof message, "%s", err.msg);

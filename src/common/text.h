@@ -1,6 +1,10 @@
-/* Small text helpers shared by the parsers (TOML, HTTP, URLs). */
+/* Small text helpers shared by the parsers (TOML, HTTP, URLs) and the
+ * checks of keys and tokens. */
 #ifndef EVOCLAW_COMMON_TEXT_H
 #define EVOCLAW_COMMON_TEXT_H
+
+#include <stdbool.h>
+#include <string.h>
 
 /* The value of one hexadecimal digit, or -1 if c is not one. */
 static inline int text_hex_value(int c)
@@ -12,6 +16,17 @@ static inline int text_hex_value(int c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
+}
+
+/* Equal secrets (keys, tokens), compared in time that does not depend on
+ * where they differ. */
+static inline bool text_same_secret(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned char diff = (unsigned char)(la != lb);
+	for (size_t i = 0; i < la; i++)
+		diff |= (unsigned char)(a[i] ^ b[i % (lb ? lb : 1)]);
+	return diff == 0;
 }
 
 #endif

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/text.h"
 #include "common/fileutil.h"
 #include "core/budget.h"
 
@@ -1324,17 +1325,11 @@ int orch_list(struct orchestrator *o, const struct store_agent_filter *filter, s
 	return 0;
 }
 
-/* Equal tokens, in time that does not depend on where they differ; an
- * empty expected token matches nothing. */
+/* An agent's token matches; one without a token (made before tokens
+ * existed) matches nothing. */
 static bool same_token(const char *expected, const char *given)
 {
-	size_t n = strlen(expected);
-	if (n == 0 || strlen(given) != n)
-		return false;
-	unsigned char diff = 0;
-	for (size_t i = 0; i < n; i++)
-		diff |= (unsigned char)(expected[i] ^ given[i]);
-	return diff == 0;
+	return expected[0] != '\0' && text_same_secret(given, expected);
 }
 
 int orch_report(struct orchestrator *o, const char *id, const char *token,
@@ -1384,26 +1379,6 @@ int orch_report(struct orchestrator *o, const char *id, const char *token,
 		return -1;
 	if (r->message && hook)
 		hook(hook_ctx, id);
-	return 0;
-}
-
-int orch_spend_history(struct orchestrator *o, const char *tenant, int64_t since_ms,
-		       int64_t bucket_ms, struct spend_sample **out, size_t *count,
-		       struct evo_error *err)
-{
-	const char *scope = tenant ? tenant : "";
-	if (store_spend_history(o->store, scope, since_ms, bucket_ms, out, count, err) < 0)
-		return -1;
-	struct spend_sample *now_list;
-	size_t n;
-	int64_t now = now_ms();
-	if (spend_now(o, now, &now_list, &n) < 0)
-		return evo_error_set(err, EVO_ERR_SYSTEM, 0, "read spend: the store failed");
-	struct spend_sample *mine = scope_in(now_list, n, scope);
-	*out = xrealloc(*out, (*count + 1) * sizeof **out);
-	(*out)[(*count)++] = mine ? *mine : (struct spend_sample){.at_ms = now};
-	snprintf((*out)[*count - 1].scope, sizeof (*out)->scope, "%s", scope);
-	free(now_list);
 	return 0;
 }
 

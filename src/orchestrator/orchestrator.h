@@ -144,12 +144,6 @@ struct orch_report {
 int orch_report(struct orchestrator *o, const char *id, const char *token,
 		const struct orch_report *r, struct evo_error *err);
 
-/* Cumulative spend of everyone (tenant NULL) or one tenant from since_ms
- * on, at most one sample per bucket_ms, oldest first, ending with now.
- * *out malloc'd. */
-int orch_spend_history(struct orchestrator *o, const char *tenant, int64_t since_ms,
-		       int64_t bucket_ms, struct spend_sample **out, size_t *count,
-		       struct evo_error *err);
 
 /* Per-agent output, bounded: <data>/logs/<id>.log, rotated to .log.1. */
 void orch_log_path(const struct orchestrator *o, const char *id, bool previous, char *out,
