@@ -117,7 +117,14 @@ $(INIT_DYN): $(call obj,$(INIT_COMMON_SRC) $(GUEST_SRC))
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^
 
 # Template root filesystems built from this machine's packages.
-rootfs: $(BUILD)/rootfs/.stamp
+rootfs: $(BUILD)/rootfs/.stamp $(BUILD)/rootfs/agent/local/bin/evoclaw-agent
+# The evoclaw-agent template's layer at /usr: the edge agent as
+# /usr/local/bin/evoclaw-agent. Always built without sanitizers: it is
+# what ships, and LeakSanitizer cannot stop the world inside a sandbox
+# (no ptrace there).
+$(BUILD)/rootfs/agent/local/bin/evoclaw-agent: $(AGENT_SRC)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@.tmp $(AGENT_SRC) -ljansson -lmosquitto -lm -lpthread && mv $@.tmp $@
 $(BUILD)/rootfs/.stamp: scripts/build-rootfs.sh
 	scripts/build-rootfs.sh $(BUILD)/rootfs
 	@touch $@

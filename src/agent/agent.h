@@ -21,7 +21,11 @@
 #define AGENT_EXIT_CONFIG 2      /* bad settings: genome, type, paper mode, values */
 #define AGENT_EXIT_UNREACHABLE 3 /* the broker or orchestrator cannot be reached */
 
-enum agent_kind { AGENT_TRADER, AGENT_MONITOR, AGENT_SENSOR };
+/* Standby: the orchestrator's other agent types (researcher, coder,
+ * analyst, tester) have no built-in behaviour here; the agent keeps their
+ * sandbox alive and beats until stopped, while the work is done by
+ * commands run in the sandbox. */
+enum agent_kind { AGENT_TRADER, AGENT_MONITOR, AGENT_SENSOR, AGENT_STANDBY };
 
 enum agent_log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 /* "debug", "info", "warn", "error": EVOCLAW_LOG_LEVEL's words and what log

@@ -157,10 +157,14 @@ int agent_config_load(const char *config_path, struct agent_config *c, struct ev
 			c->kind = AGENT_MONITOR;
 		else if (strcmp(type, "sensor") == 0)
 			c->kind = AGENT_SENSOR;
+		else if (strcmp(type, "researcher") == 0 || strcmp(type, "coder") == 0 ||
+			 strcmp(type, "analyst") == 0 || strcmp(type, "tester") == 0)
+			c->kind = AGENT_STANDBY;
 		else
 			return evo_error_set(err, EVO_ERR_INVALID, 0,
-					     "EVOCLAW_AGENT_TYPE: \"%.32s\" is not an edge agent type "
-					     "(trader, monitor or sensor)",
+					     "EVOCLAW_AGENT_TYPE: \"%.32s\" is not an agent type "
+					     "(trader, monitor, sensor; researcher, coder, analyst "
+					     "and tester stand by)",
 					     type);
 	}
 	const char *level = getenv("EVOCLAW_LOG_LEVEL");
@@ -188,7 +192,7 @@ int agent_config_load(const char *config_path, struct agent_config *c, struct ev
 	    copy_env("MQTT_USERNAME", c->mqtt_username, sizeof c->mqtt_username, err) < 0 ||
 	    copy_env("MQTT_PASSWORD", c->mqtt_password, sizeof c->mqtt_password, err) < 0 ||
 	    copy_env("EVOCLAW_MARKET", c->market, sizeof c->market, err) < 0 ||
-	    uint_env("MQTT_PORT", 1, 65535, &c->mqtt_port, err) < 0 ||
+	    uint_env("MQTT_PORT", 0, 65535, &c->mqtt_port, err) < 0 ||
 	    uint_env("EVOCLAW_STEPS", 2, 10000000, &c->steps, err) < 0 ||
 	    uint_env("EVOCLAW_STEP_MS", 0, 3600000, &c->step_ms, err) < 0 ||
 	    uint_env("EVOCLAW_REPORT_EVERY", 1, 10000000, &c->report_every, err) < 0 ||
@@ -199,10 +203,24 @@ int agent_config_load(const char *config_path, struct agent_config *c, struct ev
 	    price_env("EVOCLAW_MONITOR_BELOW", &c->monitor_below, err) < 0 ||
 	    bool_env("EVOCLAW_PAPER_MODE", &c->paper_mode, err) < 0)
 		return -1;
+	/* A broker named by a path is a unix socket (in a sandbox, its
+	 * orchestrator's relay), which libmosquitto reaches with port 0. */
+	if (c->mqtt_broker[0] == '/')
+		c->mqtt_port = 0;
+	else if (c->mqtt_broker[0] && c->mqtt_port == 0)
+		return evo_error_set(err, EVO_ERR_INVALID, 0,
+				     "MQTT_PORT: 0 is only for a broker at a unix socket path");
 	if (c->id[0] == '\0' || strpbrk(c->id, "/+#") != NULL)
 		return evo_error_set(err, EVO_ERR_INVALID, 0,
 				     "EVOCLAW_AGENT_ID: \"%.63s\" cannot name MQTT topics (no /, + or #)",
 				     c->id);
+	/* Standing by is only useful to someone listening: without a report
+	 * channel such an agent would idle forever, unseen. */
+	if (c->kind == AGENT_STANDBY && !c->mqtt_broker[0] && !c->orchestrator_url[0])
+		return evo_error_set(err, EVO_ERR_INVALID, 0,
+				     "EVOCLAW_AGENT_TYPE=%s stands by reporting heartbeats, but neither "
+				     "MQTT_BROKER nor ORCHESTRATOR_URL is set",
+				     type);
 	/* Live trading is not in scope: an agent told to trade real money
 	 * refuses rather than pretending. */
 	if (c->kind == AGENT_TRADER && !c->paper_mode)

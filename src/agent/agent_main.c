@@ -196,11 +196,25 @@ static int run_sensor(const struct agent_config *c, struct reporter *r)
 	return AGENT_EXIT_OK;
 }
 
+static int run_standby(const struct agent_config *c, struct reporter *r)
+{
+	reporter_log(r, LOG_INFO,
+		     "standing by: this agent type has no built-in behaviour; its work is run "
+		     "in the sandbox");
+	struct heartbeat hb = {.every_ms = c->heartbeat_sec * 1000};
+	while (!stopping) {
+		heartbeat_maybe(r, &hb, "standby");
+		sleep_ms(c->heartbeat_sec * 1000);
+	}
+	return AGENT_EXIT_OK;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: evoclaw-agent [--config agent.toml]\n"
-		"The edge agent: runs as a trader (paper trading), monitor or sensor and reports\n"
+		"The edge agent: runs as a trader (paper trading), monitor or sensor (other agent\n"
+		"types stand by, beating until stopped) and reports\n"
 		"to the orchestrator and an MQTT broker. Settings come from the environment\n"
 		"(EVOCLAW_AGENT_ID, EVOCLAW_AGENT_TYPE, EVOCLAW_GENOME, EVOCLAW_PAPER_MODE,\n"
 		"EVOCLAW_LOG_LEVEL, ORCHESTRATOR_URL, EVOCLAW_AGENT_TOKEN, MQTT_BROKER, MQTT_PORT,\n"
@@ -238,7 +252,8 @@ int main(int argc, char **argv)
 		return AGENT_EXIT_CONFIG;
 	}
 	struct market m = {0};
-	if (c.kind != AGENT_SENSOR && load_market(&c, &m, &err) < 0) {
+	bool needs_market = c.kind == AGENT_TRADER || c.kind == AGENT_MONITOR;
+	if (needs_market && load_market(&c, &m, &err) < 0) {
 		fprintf(stderr, "evoclaw-agent: %s\n", err.msg);
 		return AGENT_EXIT_CONFIG;
 	}
@@ -250,7 +265,8 @@ int main(int argc, char **argv)
 	}
 	int status = c.kind == AGENT_TRADER    ? run_trader(&c, r, &m)
 		     : c.kind == AGENT_MONITOR ? run_monitor(&c, r, &m)
-					       : run_sensor(&c, r);
+		     : c.kind == AGENT_SENSOR  ? run_sensor(&c, r)
+					       : run_standby(&c, r);
 	reporter_close(r);
 	market_free(&m);
 	return status;

@@ -97,7 +97,7 @@ static int mqtt_open(struct reporter *r, struct evo_error *err)
 	r->connack = -1;
 	int rc = mosquitto_connect(r->mqtt, c->mqtt_broker, (int)c->mqtt_port, 30);
 	if (rc != MOSQ_ERR_SUCCESS)
-		return evo_error_set(err, EVO_ERR_SYSTEM, 0, "cannot reach the MQTT broker %s:%u: %s",
+		return evo_error_set(err, EVO_ERR_SYSTEM, 0, "cannot reach the MQTT broker %s (port %u): %s",
 				     c->mqtt_broker, c->mqtt_port,
 				     rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
 	if (mosquitto_loop_start(r->mqtt) != MOSQ_ERR_SUCCESS)

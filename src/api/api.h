@@ -58,6 +58,7 @@ struct api_request {
 	bool audited;             /* a mutating API call: logged when it ends */
 	char address[64];         /* the client's, for limits and the audit log */
 	char target[64];          /* the id its path names, if any */
+	bool door;                /* came through an agent sandbox's door: telemetry only */
 };
 
 

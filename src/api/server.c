@@ -26,6 +26,7 @@
 #include "common/cleanup.h"
 #include "common/fileutil.h"
 #include "common/proto.h"
+#include "runtime/local/doors.h"
 #include "runtime/local/sandbox.h"
 #include "runtime/provider.h"
 #include "runtime/template.h"
@@ -183,6 +184,26 @@ static enum MHD_Result route(struct api *api, struct MHD_Connection *c, const ch
 	char id[AGENT_ID_MAX];
 	if (req->envd != NULL)
 		return api_envd_route(api, c, method, url, req);
+	/* The door inside agent sandboxes leads to telemetry and nothing
+	 * else; each report is limited per agent, since every sandbox comes
+	 * through the one socket. */
+	if (req->door) {
+		if (!api_path_id(url, "/api/agents/", "/telemetry", id, sizeof id)) {
+			req->route = "door";
+			return http_send_error(c, 404, "not_found",
+					       "this socket serves only POST /api/agents/{id}/telemetry");
+		}
+		req->route = "/api/agents/{id}/telemetry";
+		if (!post)
+			return wrong_method(c, method, req->route, "POST");
+		char name[96];
+		snprintf(name, sizeof name, "agent:%s", id);
+		uint32_t retry;
+		if (!api_limiter_take(api->limiter, name, api->cfg->limits.ip_per_sec,
+				      api->cfg->limits.ip_burst, api_now_ms(), &retry))
+			return too_many(c, false, retry, "reports from this agent");
+		return api_agents_report(api, c, req, id);
+	}
 	if (strcmp(url, "/healthz") == 0) {
 		req->route = "/healthz";
 		if (!get)
@@ -349,12 +370,10 @@ static enum MHD_Result route(struct api *api, struct MHD_Connection *c, const ch
 	return http_send_error(c, 404, "not_found", "no route %s %.200s", method, url);
 }
 
-static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
-			      const char *method, const char *version, const char *upload_data,
-			      size_t *upload_size, void **con_cls)
+static enum MHD_Result handle_request(struct api *api, bool door, struct MHD_Connection *c,
+				      const char *url, const char *method,
+				      const char *upload_data, size_t *upload_size, void **con_cls)
 {
-	(void)version;
-	struct api *api = cls;
 	struct api_request *req = *con_cls;
 	if (req == NULL) {
 		/* First call: headers only. The answer must come on the next
@@ -362,10 +381,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		 * declared too large is refused now, before any of it is read. */
 		*con_cls = req = xcalloc(1, sizeof *req);
 		req->route = "other";
+		req->door = door;
 		snprintf(req->method, sizeof req->method, "%s", method);
 		/* A request naming a sandbox is for its envd (E2B routes them
 		 * so); it may take its body as it arrives, unbounded. */
-		if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "E2b-Sandbox-Id") != NULL)
+		if (!door && MHD_lookup_connection_value(c, MHD_HEADER_KIND, "E2b-Sandbox-Id") != NULL)
 			api_envd_begin(api, c, method, url, req);
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -405,6 +425,23 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		r = route(api, c, method, url, req);
 	req->status = http_take_status();
 	return r;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+			      const char *method, const char *version, const char *upload_data,
+			      size_t *upload_size, void **con_cls)
+{
+	(void)version;
+	return handle_request(cls, false, c, url, method, upload_data, upload_size, con_cls);
+}
+
+/* Requests through the door in agent sandboxes (doors.h). */
+static enum MHD_Result handle_door(void *cls, struct MHD_Connection *c, const char *url,
+				   const char *method, const char *version,
+				   const char *upload_data, size_t *upload_size, void **con_cls)
+{
+	(void)version;
+	return handle_request(cls, true, c, url, method, upload_data, upload_size, con_cls);
 }
 
 /* One audit log entry for a finished mutating call. Never the body: no
@@ -449,6 +486,59 @@ static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
 	}
 }
 
+/* The doors of our agents' sandboxes (runtime/local/doors.h): telemetry
+ * served on its own socket by a small daemon of its own, and the relay to
+ * the broker when one is configured. */
+struct doors {
+	struct MHD_Daemon *telemetry;
+	struct door_relay *mqtt;
+};
+
+static int doors_open(struct api *api, struct doors *out, struct evo_error *err)
+{
+	const char *owner = orch_owner(api->orch);
+	int fd = doors_listen(owner, DOORS_ORCHESTRATOR, err);
+	if (fd < 0)
+		return -1;
+	out->telemetry = MHD_start_daemon(
+		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+		handle_door, api, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT, 1024u,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)api->cfg->limits.idle_timeout_sec,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+		MHD_OPTION_NOTIFY_COMPLETED, request_done, api, MHD_OPTION_END);
+	if (out->telemetry == NULL) {
+		close(fd);
+		doors_remove(owner, DOORS_ORCHESTRATOR);
+		return evo_error_set(err, EVO_ERR_SYSTEM, 0, "cannot serve the agents' telemetry socket");
+	}
+	const struct evo_config *cfg = api->cfg;
+	if (cfg->mqtt.broker[0] == '\0')
+		return 0;
+	fd = doors_listen(owner, DOORS_MQTT, err);
+	if (fd < 0 ||
+	    (out->mqtt = door_relay_start(fd, cfg->mqtt.broker, (uint16_t)cfg->mqtt.port, err)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		MHD_stop_daemon(out->telemetry);
+		doors_remove(owner, DOORS_ORCHESTRATOR);
+		return -1;
+	}
+	return 0;
+}
+
+static void doors_close(struct api *api, struct doors *d)
+{
+	const char *owner = orch_owner(api->orch);
+	if (d->mqtt) {
+		door_relay_stop(d->mqtt);
+		doors_remove(owner, DOORS_MQTT);
+	}
+	if (d->telemetry) {
+		MHD_stop_daemon(d->telemetry);
+		doors_remove(owner, DOORS_ORCHESTRATOR);
+	}
+}
+
 int api_serve(const struct evo_config *cfg, struct evo_error *err)
 {
 	char host[CONFIG_STRING_MAX];
@@ -482,6 +572,18 @@ int api_serve(const struct evo_config *cfg, struct evo_error *err)
 	api.pages = page_cache_new();
 	api.envd = envd_hub_new(provider_local());
 	api.limiter = api_limiter_new();
+	struct doors doors = {0};
+	if (doors_open(&api, &doors, err) < 0) {
+		freeaddrinfo(ai);
+		orch_close(api.orch);
+		api_followers_free(api.followers);
+		envd_hub_free(api.envd);
+		api_limiter_free(api.limiter);
+		page_cache_free(api.pages);
+		api_metrics_free(api.metrics);
+		store_close(api.store);
+		return -1;
+	}
 	orch_set_log_hook(api.orch, api_followers_wake, api.followers);
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
 			 MHD_ALLOW_SUSPEND_RESUME;
@@ -521,6 +623,7 @@ int api_serve(const struct evo_config *cfg, struct evo_error *err)
 		envd_hub_stop(api.envd);
 		MHD_stop_daemon(d);
 	}
+	doors_close(&api, &doors);
 	orch_set_log_hook(api.orch, NULL, NULL);
 	orch_close(api.orch);
 	api_followers_free(api.followers);

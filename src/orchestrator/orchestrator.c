@@ -556,13 +556,16 @@ static void env_add(json_t *env, const char *key, const char *value)
 static char **agent_env(const struct orchestrator *o, const struct agent *a)
 {
 	json_t *env = json_object();
+	/* The sandbox has no network: the provider says how it reaches us
+	 * and the broker (for local sandboxes, sockets we listen on). */
+	struct provider_agent_routes routes = {0};
+	o->provider->agent_routes(o->owner, &routes);
 	char port[16];
-	snprintf(port, sizeof port, "%u", o->cfg->mqtt.port);
-	env_add(env, "MQTT_BROKER", o->cfg->mqtt.broker);
-	env_add(env, "MQTT_PORT", port);
-	char url[CONFIG_STRING_MAX + 16];
-	snprintf(url, sizeof url, "http://%s", o->cfg->listen);
-	env_add(env, "ORCHESTRATOR_URL", url);
+	snprintf(port, sizeof port, "%u", routes.mqtt_port);
+	bool broker = o->cfg->mqtt.broker[0] != '\0';
+	env_add(env, "MQTT_BROKER", broker ? routes.mqtt_broker : "");
+	env_add(env, "MQTT_PORT", broker ? port : "");
+	env_add(env, "ORCHESTRATOR_URL", routes.orchestrator_url);
 	env_add(env, "EVOCLAW_PAPER_MODE", "true");
 	env_add(env, "EVOCLAW_LOG_LEVEL", "info");
 	json_t *given = a->environment_json ? json_loads(a->environment_json, 0, NULL) : NULL;
@@ -1408,6 +1411,11 @@ bool orch_is_pending(struct orchestrator *o, const char *id)
 	bool pending = l != NULL && l->watch == NULL;
 	pthread_mutex_unlock(&o->lock);
 	return pending;
+}
+
+const char *orch_owner(const struct orchestrator *o)
+{
+	return o->owner;
 }
 
 void orch_set_log_hook(struct orchestrator *o, orch_log_hook hook, void *ctx)

@@ -76,6 +76,9 @@ void orch_close(struct orchestrator *o);
 
 void orch_set_log_hook(struct orchestrator *o, orch_log_hook hook, void *ctx);
 
+/* The tag of this orchestrator's sandboxes (and of its doors). */
+const char *orch_owner(const struct orchestrator *o);
+
 /* Admit and record a new agent (pending); its sandbox starts in the
  * background. LIMIT (429) at maxAgents, BUDGET (402) past the budget,
  * CONFLICT for a taken id, INVALID for an unknown template. */

@@ -52,6 +52,14 @@ struct provider_stats {
 
 struct provider_watch;
 
+/* How an agent in a provider's sandboxes reaches its orchestrator's
+ * telemetry and the MQTT broker. Empty strings: it has no way. */
+struct provider_agent_routes {
+	char orchestrator_url[256]; /* "unix:/path" or "http://host:port" */
+	char mqtt_broker[256];      /* a host, or a unix socket path */
+	uint32_t mqtt_port;         /* 0 with a path */
+};
+
 /* What a watch delivers. Output comes in order; ended() is the last call. */
 struct provider_sink {
 	void *ctx;
@@ -111,6 +119,9 @@ struct provider {
 	 * Processes started on it end when it is closed. NOT_FOUND when the
 	 * sandbox is gone. */
 	int (*channel_open)(const char *id, struct evo_error *err);
+	/* The routes to give agents of owner's sandboxes (local: the doors
+	 * its orchestrator listens on, runtime/local/doors.h). */
+	void (*agent_routes)(const char *owner, struct provider_agent_routes *out);
 };
 
 const struct provider *provider_local(void);

@@ -286,11 +286,17 @@ int template_parse(const char *json, size_t len, const char *source, const char 
 			goto out;
 	}
 	json_t *net = json_object_get(root, "network");
-	if (net != NULL && !(json_is_string(net) && strcmp(json_string_value(net), "none") == 0)) {
-		field_error(err, source, "network", "must be \"none\" (only lo; more policies later)");
+	const char *policy = net ? json_string_value(net) : "none";
+	if (policy != NULL && strcmp(policy, "none") == 0) {
+		out->network = TEMPLATE_NETWORK_NONE;
+	} else if (policy != NULL && strcmp(policy, "agent") == 0) {
+		out->network = TEMPLATE_NETWORK_AGENT;
+	} else {
+		field_error(err, source, "network",
+			    "must be \"none\" (only lo) or \"agent\" (only lo, plus the "
+			    "orchestrator's telemetry socket and MQTT relay)");
 		goto out;
 	}
-	out->network = TEMPLATE_NETWORK_NONE;
 	if (parse_user(json_object_get(root, "user"), source, out, err) < 0)
 		goto out;
 	if (get_string(root, "workdir", source, false, &out->workdir, err) < 0)

@@ -29,7 +29,10 @@ struct template_resources {
 };
 
 enum template_network {
-	TEMPLATE_NETWORK_NONE, /* own netns with only lo */
+	TEMPLATE_NETWORK_NONE,  /* own netns with only lo */
+	TEMPLATE_NETWORK_AGENT, /* the same, plus its orchestrator's doors: the
+				 * telemetry endpoint and the MQTT broker
+				 * (runtime/local/doors.h) */
 };
 
 struct template {

@@ -24,8 +24,10 @@ t_agent_bad_settings_fail_cleanly() {
 	expect_eq 2 "$rc"; expect_contains "$out" "EVOCLAW_GENOME: not valid JSON"
 	run EVOCLAW_PAPER_MODE=false
 	expect_eq 2 "$rc"; expect_contains "$out" "live trading is not supported"
+	run EVOCLAW_AGENT_TYPE=chef
+	expect_eq 2 "$rc"; expect_contains "$out" 'EVOCLAW_AGENT_TYPE: "chef" is not an agent type'
 	run EVOCLAW_AGENT_TYPE=coder
-	expect_eq 2 "$rc"; expect_contains "$out" '"coder" is not an edge agent type'
+	expect_eq 2 "$rc"; expect_contains "$out" 'neither MQTT_BROKER nor ORCHESTRATOR_URL is set'
 	run EVOCLAW_MARKET=/nonexistent.csv
 	expect_eq 2 "$rc"; expect_contains "$out" "EVOCLAW_MARKET: cannot read /nonexistent.csv"
 	run EVOCLAW_STEPS=1

@@ -22,6 +22,7 @@
 
 #include "common/cleanup.h"
 #include "common/proto.h"
+#include "runtime/local/doors.h"
 #include "runtime/local/channel.h"
 #include "runtime/local/sandbox.h"
 #include "runtime/local/supervisor.h"
@@ -662,6 +663,15 @@ static int local_channel_open(const char *id, struct evo_error *err)
 	return connect_supervisor(id, err);
 }
 
+static void local_agent_routes(const char *owner, struct provider_agent_routes *out)
+{
+	char path[200];
+	doors_sandbox_path(owner, DOORS_ORCHESTRATOR, path, sizeof path);
+	snprintf(out->orchestrator_url, sizeof out->orchestrator_url, "unix:%s", path);
+	doors_sandbox_path(owner, DOORS_MQTT, out->mqtt_broker, sizeof out->mqtt_broker);
+	out->mqtt_port = 0;
+}
+
 static const struct provider local = {
 	.name = "local",
 	.start = local_start,
@@ -678,6 +688,7 @@ static const struct provider local = {
 	.collect_end = local_collect_end,
 	.forget_ends = local_forget_ends,
 	.channel_open = local_channel_open,
+	.agent_routes = local_agent_routes,
 };
 
 const struct provider *provider_local(void)

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "runtime/local/doors.h"
 #include "runtime/local/spawn_trace.h"
 
 int rootfs_plan_init(struct rootfs_plan *plan, const struct template *t, const char *stage,
@@ -24,6 +26,12 @@ int rootfs_plan_init(struct rootfs_plan *plan, const struct template *t, const c
 	plan->user_home = t->home;
 	plan->uid = t->uid;
 	plan->gid = t->gid;
+	if (t->network == TEMPLATE_NETWORK_AGENT) {
+		char doors[PATH_MAX];
+		if (doors_host_root(doors, sizeof doors, err) < 0)
+			return -1;
+		plan->doors = xstrdup(doors);
+	}
 	for (size_t i = 0; i < t->layer_count; i++) {
 		const struct template_layer *l = &t->layers[i];
 		struct stat st;
@@ -64,6 +72,8 @@ void rootfs_plan_free(struct rootfs_plan *plan)
 		free(plan->overlays[i].lowerdir);
 	}
 	plan->overlay_count = 0;
+	free(plan->doors);
+	plan->doors = NULL;
 }
 
 /* Record a failure in errbuf; always returns -1. */
@@ -138,6 +148,8 @@ static int seed_upper(const struct rootfs_plan *plan, const char *upper, char *e
 	for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++)
 		if (make_dirs(upper, dirs[i].path, dirs[i].mode, 0, 0) < 0)
 			return fail(errbuf, errlen, "create /%s", dirs[i].path);
+	if (plan->doors && make_dirs(upper, DOORS_SANDBOX_DIR + 1, 0755, 0, 0) < 0)
+		return fail(errbuf, errlen, "create %s", DOORS_SANDBOX_DIR);
 	if (make_dirs(upper, plan->user_home, 0755, plan->uid, plan->gid) < 0)
 		return fail(errbuf, errlen, "create home %s", plan->user_home);
 	for (size_t i = 1; i < plan->overlay_count; i++)
@@ -248,6 +260,15 @@ int rootfs_enter(const struct rootfs_plan *plan, char *errbuf, size_t errlen)
 	if (mount_dev(root, errbuf, errlen) < 0)
 		return -1;
 	spawn_trace_mark("child: /dev");
+	if (plan->doors) {
+		/* Not read-only remounted: the directory is host root's, whom
+		 * the sandbox's user namespace cannot act as, so it can connect
+		 * to the sockets there and change nothing. */
+		char doors[4096];
+		snprintf(doors, sizeof doors, "%s%s", root, DOORS_SANDBOX_DIR);
+		if (mount(plan->doors, doors, NULL, MS_BIND, NULL) < 0)
+			return fail(errbuf, errlen, "bind %s at %s", plan->doors, DOORS_SANDBOX_DIR);
+	}
 	char proc[4096];
 	snprintf(proc, sizeof proc, "%s/proc", root);
 	if (mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)

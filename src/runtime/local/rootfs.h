@@ -28,6 +28,7 @@ struct rootfs_plan {
 	size_t overlay_count;
 	const char *hostname;
 	const char *user_home; /* created writable for uid:gid */
+	char *doors;           /* host directory bound at DOORS_SANDBOX_DIR, or NULL */
 	uint32_t uid, gid;
 };
 
