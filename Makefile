@@ -19,7 +19,7 @@ else
   INIT_SAN  :=
 endif
 CFLAGS  := $(CFLAGS_BASE) $(OPT) -I$(BUILD)/gen $(EXTRA_CFLAGS)
-LIBS    := -ljansson -lm
+LIBS    := -ljansson -lsodium -lm
 # evoclaw is linked statically: a sandbox run is a short-lived process, and
 # dynamic loading alone costs ~0.3 ms of it. ASan cannot link statically.
 ifeq ($(SAN),1)
@@ -60,7 +60,8 @@ INIT_DYN := $(BIN)/evoclaw-init-dyn
 # static library); `evoclaw agent` runs it.
 AGENT    := $(BIN)/evoclaw-agent
 AGENT_SRC := $(wildcard src/agent/*.c) \
-             $(addprefix src/common/,error.c xalloc.c fileutil.c http_client.c http_response.c toml.c) \
+             $(addprefix src/common/,error.c xalloc.c fileutil.c http_client.c http_response.c \
+               telemetry_sig.c toml.c) \
              $(addprefix src/core/,genome.c rng.c market.c trader.c agent_toml.c)
 # The orchestrator's server, exec'd by `evoclaw serve`: dynamic, because
 # libmicrohttpd cannot be linked statically here (GnuTLS's dependencies).
@@ -95,11 +96,11 @@ $(BUILD)/obj/gen/web_assets.o: $(BUILD)/gen/web_assets.c
 
 $(SERVER): $(call obj,$(COMMON_SRC) $(CORE_SRC) $(RUNTIME_SRC) $(STORE_SRC) $(ORCH_SRC) $(API_SRC)) $(BUILD)/obj/gen/web_assets.o
 	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS) -lmicrohttpd -lsqlite3 -lz -lsodium -lpthread
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS) -lmicrohttpd -lmosquitto -lsqlite3 -lz -lpthread
 
 $(AGENT): $(call obj,$(AGENT_SRC))
 	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ -ljansson -lmosquitto -lm -lpthread
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ -ljansson -lmosquitto -lsodium -lm -lpthread
 
 # The seccomp filter, compiled from its policy with libseccomp at build time.
 $(BUILD)/gen/seccomp_filter.h: tools/gen_seccomp.c $(POLICY_SRC) src/common/error.c src/common/xalloc.c
@@ -124,7 +125,7 @@ rootfs: $(BUILD)/rootfs/.stamp $(BUILD)/rootfs/agent/local/bin/evoclaw-agent
 # (no ptrace there).
 $(BUILD)/rootfs/agent/local/bin/evoclaw-agent: $(AGENT_SRC)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@.tmp $(AGENT_SRC) -ljansson -lmosquitto -lm -lpthread && mv $@.tmp $@
+	$(CC) $(CFLAGS) -o $@.tmp $(AGENT_SRC) -ljansson -lmosquitto -lsodium -lm -lpthread && mv $@.tmp $@
 $(BUILD)/rootfs/.stamp: scripts/build-rootfs.sh
 	scripts/build-rootfs.sh $(BUILD)/rootfs
 	@touch $@

@@ -1,7 +1,8 @@
 /* Where the edge agent's reports go: a JSON line on stdout always (the
- * orchestrator keeps it in the agent's log), the orchestrator over HTTP
- * when it has a URL and token, and an MQTT broker when one is named
- * (evoclaw/agents/<id>/<kind>; QoS 1 for what must not be lost). */
+ * orchestrator keeps it in the agent's log), and an MQTT broker when one
+ * is named (evoclaw/agents/<id>/<kind>; QoS 1 for what must not be lost;
+ * signed with the agent's token, telemetry_sig.h), else the orchestrator
+ * over HTTP when it has a URL and token. */
 #include "agent/agent.h"
 
 #include <mosquitto.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/telemetry_sig.h"
 
 struct reporter {
 	const struct agent_config *cfg;
@@ -45,12 +47,11 @@ static void on_publish(struct mosquitto *m, void *ctx, int mid)
 
 /* Fitness and alerts must arrive (QoS 1: kept and resent across a broker
  * restart); heartbeats and metrics are replaced by the next ones. */
+/* Everything but heartbeats must arrive (QoS 1); a lost heartbeat is
+ * replaced by the next one. */
 static int qos_of(const char *kind)
 {
-	return strcmp(kind, "fitness") == 0 || strcmp(kind, "alert") == 0 ||
-			       strcmp(kind, "log") == 0
-		       ? 1
-		       : 0;
+	return strcmp(kind, "heartbeat") == 0 ? 0 : 1;
 }
 
 static int http_post(struct reporter *r, const char *json, struct evo_error *err)
@@ -119,7 +120,9 @@ int reporter_open(const struct agent_config *cfg, struct reporter **out, struct 
 {
 	struct reporter *r = xcalloc(1, sizeof *r);
 	r->cfg = cfg;
-	if (cfg->orchestrator_url[0] && cfg->token[0]) {
+	/* A broker, when there is one, carries everything: the orchestrator
+	 * reads it there, and one channel means each report counts once. */
+	if (cfg->orchestrator_url[0] && cfg->token[0] && !cfg->mqtt_broker[0]) {
 		if (http_url_parse(cfg->orchestrator_url, &r->url, err) < 0) {
 			evo_error_prefix(err, "ORCHESTRATOR_URL");
 			err->kind = EVO_ERR_INVALID;
@@ -151,11 +154,18 @@ void reporter_send(struct reporter *r, const char *kind, json_t *body)
 	if (r->mqtt) {
 		char topic[160];
 		snprintf(topic, sizeof topic, "evoclaw/agents/%s/%s", r->cfg->id, kind);
+		/* Signed with its token, which the broker's other clients must
+		 * never see (unsigned without one: an agent on its own). */
+		char *signed_line = r->cfg->token[0] ? telemetry_sign(r->cfg->token, line, strlen(line))
+						     : NULL;
+		const char *payload = signed_line ? signed_line : line;
 		/* Queued by the client while the broker is away (QoS 1). */
 		__atomic_add_fetch(&r->pending, 1, __ATOMIC_RELAXED);
-		if (mosquitto_publish(r->mqtt, NULL, topic, (int)strlen(line), line, qos_of(kind),
-				      false) != MOSQ_ERR_SUCCESS && qos_of(kind) == 0)
+		if (mosquitto_publish(r->mqtt, NULL, topic, (int)strlen(payload), payload,
+				      qos_of(kind), false) != MOSQ_ERR_SUCCESS &&
+		    qos_of(kind) == 0)
 			__atomic_sub_fetch(&r->pending, 1, __ATOMIC_RELAXED);
+		free(signed_line);
 	}
 	if (r->http) {
 		/* The orchestrator's form: no agent_id (the path has it). */

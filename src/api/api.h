@@ -19,6 +19,7 @@
 #include "store/store.h"
 
 struct api_metrics;
+struct mqtt_ingest;
 struct log_followers;
 struct follow;
 struct envd_hub;
@@ -33,6 +34,7 @@ struct api {
 	struct page_cache *pages; /* rendered agent lists (page_cache.h) */
 	struct envd_hub *envd;    /* sessions with sandboxes' init (envd_session.h) */
 	struct api_limiter *limiter; /* request rates per key and address (limiter.h) */
+	struct mqtt_ingest *mqtt;    /* telemetry from the broker, NULL without one */
 	char admin_key[80];
 	uint8_t key_secret[AUTH_SECRET_LEN]; /* keys tenant keys are hashed with */
 };

@@ -8,6 +8,7 @@
 #include "api/api.h"
 #include "common/cleanup.h"
 #include "api/http.h"
+#include "api/mqtt_ingest.h"
 
 #define METRIC_SERIES_MAX 512
 
@@ -74,6 +75,7 @@ enum MHD_Result api_metrics_serve(struct api *api, struct MHD_Connection *c)
 {
 	struct evo_buf out = {0};
 	orch_metrics(api->orch, &out);
+	mqtt_ingest_metrics(api->mqtt, &out);
 	static const char head[] = "# HELP evoclaw_http_requests_total HTTP requests by route, method and status.\n"
 				   "# TYPE evoclaw_http_requests_total counter\n";
 	evo_buf_append(&out, head, sizeof head - 1);

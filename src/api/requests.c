@@ -9,6 +9,7 @@
 #include "common/cleanup.h"
 #include "common/text.h"
 #include "core/budget.h"
+#include "core/genome.h"
 
 static const char *const agent_types[] = {"researcher", "coder",   "analyst", "tester",
 					  "trader",     "monitor", "sensor",  NULL};
@@ -90,6 +91,13 @@ int request_parse_cloud_spawn(json_t *body, const struct evo_config *cfg,
 				    err);
 	if (r == 0)
 		r = json_input_object(body, "", "genome", 65536, &out->genome, err);
+	/* The genome of a trader that the edge agent runs (no command of the
+	 * caller's) is its strategy (core/genome.h): checked here, so a broken
+	 * one is refused now rather than failing the agent later. */
+	if (r == 0 && out->genome && out->command == NULL && strcmp(s->agent_type, "trader") == 0) {
+		struct genome g;
+		r = genome_parse(out->genome, "genome", &g, err);
+	}
 	if (r == 0)
 		r = json_input_env(body, "", "env", &out->env, err);
 	if (r == 0)
@@ -316,15 +324,32 @@ static int parse_report_metrics(json_t *body, char **out, struct evo_error *err)
 	return 0;
 }
 
+bool request_parse_topic(const char *topic, char *id, size_t id_size, const char **kind)
+{
+	static const char prefix[] = "evoclaw/agents/";
+	if (strncmp(topic, prefix, sizeof prefix - 1) != 0)
+		return false;
+	const char *start = topic + sizeof prefix - 1;
+	const char *slash = strchr(start, '/');
+	if (slash == NULL || slash == start || (size_t)(slash - start) >= id_size ||
+	    slash[1] == '\0' || strchr(slash + 1, '/') != NULL)
+		return false;
+	memcpy(id, start, (size_t)(slash - start));
+	id[slash - start] = '\0';
+	*kind = slash + 1;
+	return true;
+}
+
+const char *const report_kind_names[ORCH_REPORT_KINDS] = {
+	[ORCH_REPORT_HEARTBEAT] = "heartbeat", [ORCH_REPORT_METRICS] = "metrics",
+	[ORCH_REPORT_FITNESS] = "fitness",     [ORCH_REPORT_LOG] = "log",
+	[ORCH_REPORT_ALERT] = "alert",
+};
+
 int request_parse_report(json_t *body, struct report_request *out, struct evo_error *err)
 {
 	static const char *const fields[] = {"kind",  "fitness", "tokens_used",  "metrics",
 					     "level", "message", "interval_sec", "state", NULL};
-	static const char *const kinds[] = {
-		[ORCH_REPORT_HEARTBEAT] = "heartbeat", [ORCH_REPORT_METRICS] = "metrics",
-		[ORCH_REPORT_FITNESS] = "fitness",     [ORCH_REPORT_LOG] = "log",
-		[ORCH_REPORT_ALERT] = "alert",
-	};
 	static const char *const levels[] = {"debug", "info", "warn", "error"};
 	memset(out, 0, sizeof *out);
 	if (json_input_known_keys(body, "", fields, err) < 0)
@@ -333,9 +358,9 @@ int request_parse_report(json_t *body, struct report_request *out, struct evo_er
 	if (json_input_string(body, "", "kind", 16, true, &kind, err) < 0)
 		return -1;
 	size_t k = 0;
-	while (k < sizeof kinds / sizeof *kinds && strcmp(kind, kinds[k]) != 0)
+	while (k < ORCH_REPORT_KINDS && strcmp(kind, report_kind_names[k]) != 0)
 		k++;
-	if (k == sizeof kinds / sizeof *kinds)
+	if (k == ORCH_REPORT_KINDS)
 		return evo_error_set(err, EVO_ERR_INVALID, 0,
 				     "kind: \"%.16s\" is not heartbeat, metrics, fitness, log or alert",
 				     kind);

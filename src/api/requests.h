@@ -74,6 +74,13 @@ struct report_request {
 	json_t *body;              /* a reference, kept while report is used */
 	char *metrics;             /* owned compact JSON, NULL when absent */
 };
+/* An MQTT telemetry topic, evoclaw/agents/<id>/<kind>: the id (copied,
+ * shorter than id_size) and the kind (pointing into topic; checked by
+ * request_parse_report). False for any other topic. */
+bool request_parse_topic(const char *topic, char *id, size_t id_size, const char **kind);
+
+/* The kinds' names on the wire ("heartbeat", ...; an MQTT topic's last part). */
+extern const char *const report_kind_names[ORCH_REPORT_KINDS];
 int request_parse_report(json_t *body, struct report_request *out, struct evo_error *err);
 void request_report_free(struct report_request *r);
 

@@ -177,7 +177,8 @@ enum MHD_Result api_agents_report(struct api *api, struct MHD_Connection *c,
 	int rc = request_parse_report(body, &r, &err);
 	json_decref(body);
 	if (rc == 0)
-		rc = orch_report(api->orch, id, token, &r.report, &err);
+		rc = orch_report(api->orch, id, &(struct orch_credential){.token = token}, &r.report,
+				 &err);
 	request_report_free(&r);
 	if (rc < 0)
 		return http_send_evo_error(c, &err);

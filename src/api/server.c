@@ -21,6 +21,7 @@
 #include "common/text.h"
 #include "api/envd_session.h"
 #include "api/http.h"
+#include "api/mqtt_ingest.h"
 #include "api/limiter.h"
 #include "api/page_cache.h"
 #include "common/cleanup.h"
@@ -585,6 +586,10 @@ int api_serve(const struct evo_config *cfg, struct evo_error *err)
 		return -1;
 	}
 	orch_set_log_hook(api.orch, api_followers_wake, api.followers);
+	if (mqtt_ingest_start(cfg, api.orch, &api.mqtt, err) < 0) {
+		fprintf(stderr, "evoclaw: %s; agents' MQTT reports are not read\n", err->msg);
+		api.mqtt = NULL;
+	}
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
 			 MHD_ALLOW_SUSPEND_RESUME;
 	if (ai->ai_family == AF_INET6)
@@ -623,6 +628,7 @@ int api_serve(const struct evo_config *cfg, struct evo_error *err)
 		envd_hub_stop(api.envd);
 		MHD_stop_daemon(d);
 	}
+	mqtt_ingest_stop(api.mqtt);
 	doors_close(&api, &doors);
 	orch_set_log_hook(api.orch, NULL, NULL);
 	orch_close(api.orch);

@@ -28,10 +28,11 @@ static const char sandbox_usage[] =
 	"\n"
 	"  run [options] [--] CMD [ARG...]\n"
 	"        run CMD in a new sandbox in the foreground; exits with its status\n"
-	"  create [options] [--id ID] [--owner TAG] [--] [CMD...]\n"
-	"        start a long-lived sandbox (CMD as its entrypoint, or idle);\n"
-	"        prints its id; it lives until killed or its timeout; --owner\n"
-	"        tags it as an orchestrator's (evoclaw serve uses this)\n"
+	"  create [options] [--id ID] [--owner TAG] [--idle] [--] [CMD...]\n"
+	"        start a long-lived sandbox with CMD (else the template's\n"
+	"        entrypoint, if it has one) as its entrypoint, or idle (--idle:\n"
+	"        always); prints its id; it lives until killed or its timeout;\n"
+	"        --owner tags it as an orchestrator's (evoclaw serve uses this)\n"
 	"  exec [-i] [--user NAME|UID] [--cwd DIR] [--env K=V]... ID [--] CMD [ARG...]\n"
 	"        run CMD in a running sandbox; exits with its status\n"
 	"  attach ID     stream the entrypoint's output (replayed, then live)\n"
@@ -71,6 +72,7 @@ struct sandbox_options {
 	long long memory_mb, pids, disk_mb, timeout_s;
 	double cpu;
 	bool interactive;
+	bool idle; /* create: no entrypoint, whatever the template says */
 	const char *id;
 	const char *owner;
 	char **env;
@@ -99,7 +101,7 @@ static int parse_sandbox_options(int argc, char **argv, bool allow_id, struct sa
 		{"disk", required_argument, NULL, 'd'},     {"timeout", required_argument, NULL, 'T'},
 		{"env", required_argument, NULL, 'e'},      {"interactive", no_argument, NULL, 'i'},
 		{"id", required_argument, NULL, 'I'},       {"help", no_argument, NULL, 'h'},
-		{"owner", required_argument, NULL, 'O'},
+		{"owner", required_argument, NULL, 'O'},     {"idle", no_argument, NULL, 'L'},
 		{NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof *o);
@@ -160,6 +162,11 @@ static int parse_sandbox_options(int argc, char **argv, bool allow_id, struct sa
 			if (!sandbox_id_valid(optarg))
 				return cli_usage_error("--id: \"%s\" must be [a-z0-9][a-z0-9-]* (up to 63)", optarg);
 			o->id = optarg;
+			break;
+		case 'L':
+			if (!allow_id)
+				return cli_usage_error("--idle is only valid for create");
+			o->idle = true;
 			break;
 		case 'O':
 			if (!allow_id)
@@ -597,7 +604,12 @@ static int cmd_create(int argc, char **argv)
 	if (o.id)
 		snprintf(spec.id, sizeof spec.id, "%s", o.id);
 	spec.owner = o.owner;
-	spec.entry_argv = first < argc ? argv + first : t.entrypoint;
+	if (o.idle && first < argc) {
+		template_free(&t);
+		options_free(&o);
+		return cli_usage_error("create: --idle and a command contradict each other");
+	}
+	spec.entry_argv = first < argc ? argv + first : o.idle ? NULL : t.entrypoint;
 	long long timeout_s = o.timeout_s >= 0 ? o.timeout_s : 300;
 	if (timeout_s == 0) {
 		template_free(&t);

@@ -155,6 +155,10 @@ int config_parse(struct evo_config *c, const char *json, size_t len, const char 
 	const struct field mqtt[] = {
 		{"broker", F_STRING, c->mqtt.broker, sizeof c->mqtt.broker, 0, 0, NULL, NULL},
 		{"port", F_UINT, &c->mqtt.port, 0, 1, 65535, NULL, NULL},
+		{"username", F_STRING, c->mqtt.username, sizeof c->mqtt.username, 0, 0, NULL, NULL},
+		{"password", F_STRING, c->mqtt.password, sizeof c->mqtt.password, 0, 0, NULL, NULL},
+		{"agentUsername", F_STRING, c->mqtt.agent_username, sizeof c->mqtt.agent_username, 0, 0, NULL, NULL},
+		{"agentPassword", F_STRING, c->mqtt.agent_password, sizeof c->mqtt.agent_password, 0, 0, NULL, NULL},
 		{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
 	};
 	const struct field auth[] = {

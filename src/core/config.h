@@ -41,9 +41,16 @@ struct evo_config {
 		double sandbox_usd_per_sec;
 		double usd_per_token;
 	} pricing;
+	/* The broker agents report to (issue 7). The orchestrator subscribes
+	 * with username/password; agents get agent_username/agent_password
+	 * (a broker's ACL lets them only publish). Neither is ever shown. */
 	struct {
 		char broker[CONFIG_STRING_MAX];
 		uint32_t port;
+		char username[CONFIG_STRING_MAX];
+		char password[CONFIG_STRING_MAX];
+		char agent_username[CONFIG_STRING_MAX];
+		char agent_password[CONFIG_STRING_MAX];
 	} mqtt;
 	enum config_auth_mode auth_mode;
 	struct {

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "common/telemetry_sig.h"
 #include "common/text.h"
 #include "common/fileutil.h"
 #include "core/budget.h"
@@ -565,6 +566,8 @@ static char **agent_env(const struct orchestrator *o, const struct agent *a)
 	bool broker = o->cfg->mqtt.broker[0] != '\0';
 	env_add(env, "MQTT_BROKER", broker ? routes.mqtt_broker : "");
 	env_add(env, "MQTT_PORT", broker ? port : "");
+	env_add(env, "MQTT_USERNAME", broker ? o->cfg->mqtt.agent_username : "");
+	env_add(env, "MQTT_PASSWORD", broker ? o->cfg->mqtt.agent_password : "");
 	env_add(env, "ORCHESTRATOR_URL", routes.orchestrator_url);
 	env_add(env, "EVOCLAW_PAPER_MODE", "true");
 	env_add(env, "EVOCLAW_LOG_LEVEL", "info");
@@ -1328,14 +1331,23 @@ int orch_list(struct orchestrator *o, const struct store_agent_filter *filter, s
 	return 0;
 }
 
-/* An agent's token matches; one without a token (made before tokens
- * existed) matches nothing. */
-static bool same_token(const char *expected, const char *given)
+/* Reports over MQTT that reach us after their agent ended (delayed in a
+ * broker's queue) are still recorded this long after the end. Over HTTP
+ * there is no queue: an agent that has ended is told so. */
+#define LATE_REPORT_MS 60000
+
+/* A credential is the agent's; an agent without a token (made before
+ * tokens existed) has none. */
+static bool credential_ok(const char *token, const struct orch_credential *c)
 {
-	return expected[0] != '\0' && text_same_secret(given, expected);
+	if (token[0] == '\0')
+		return false;
+	if (c->sig_hex)
+		return telemetry_sig_ok(token, c->signed_bytes, c->signed_len, c->sig_hex);
+	return c->token && text_same_secret(c->token, token);
 }
 
-int orch_report(struct orchestrator *o, const char *id, const char *token,
+int orch_report(struct orchestrator *o, const char *id, const struct orch_credential *cred,
 		const struct orch_report *r, struct evo_error *err)
 {
 	int64_t now = now_ms();
@@ -1348,13 +1360,21 @@ int orch_report(struct orchestrator *o, const char *id, const char *token,
 		struct agent a;
 		if (store_agent_get(o->store, id, &a, NULL) < 0)
 			return evo_error_set(err, EVO_ERR_AUTH, 0, "invalid agent token");
-		bool mine = same_token(a.agent_token, token);
+		bool mine = credential_ok(a.agent_token, cred);
+		bool just_ended = cred->sig_hex && a.completed_at_ms &&
+				  now - a.completed_at_ms <= LATE_REPORT_MS;
 		agent_clear(&a);
 		if (!mine)
 			return evo_error_set(err, EVO_ERR_AUTH, 0, "invalid agent token");
-		return evo_error_set(err, EVO_ERR_CONFLICT, 0, "agent %s has ended", id);
+		if (!just_ended)
+			return evo_error_set(err, EVO_ERR_CONFLICT, 0, "agent %s has ended", id);
+		/* A report that was queued (MQTT) while its agent finished:
+		 * its numbers still count; it was not seen alive after all. */
+		struct agent_report late = r->report;
+		late.seen_ms = 0;
+		return store_agent_report(o->store, id, &late, err);
 	}
-	if (!same_token(l->agent_token, token)) {
+	if (!credential_ok(l->agent_token, cred)) {
 		pthread_mutex_unlock(&o->lock);
 		return evo_error_set(err, EVO_ERR_AUTH, 0, "invalid agent token");
 	}

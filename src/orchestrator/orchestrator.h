@@ -130,6 +130,7 @@ enum orch_report_kind {
 	ORCH_REPORT_FITNESS,
 	ORCH_REPORT_LOG,
 	ORCH_REPORT_ALERT,
+	ORCH_REPORT_KINDS
 };
 struct orch_report {
 	enum orch_report_kind kind;
@@ -140,11 +141,23 @@ struct orch_report {
 	const char *message;        /* log and alert: a line for the agent's log */
 };
 
-/* Record a report of a live agent carrying its token: it was seen now;
+/* What proves a report is the agent's own: its token (over HTTP), or its
+ * token's signature of the message (over MQTT, see telemetry_sig.h): the
+ * signed bytes are signed[0..signed_len) + "}". */
+struct orch_credential {
+	const char *token;
+	const char *signed_bytes;
+	size_t signed_len;
+	const char *sig_hex;
+};
+
+/* Record a report of a live agent with its credential: it was seen now;
  * its fitness, token count (its cost moves with it) and metrics as the
- * report says; log and alert lines go to its log. AUTH for a wrong token
- * or an unknown id, CONFLICT when the agent has ended. */
-int orch_report(struct orchestrator *o, const char *id, const char *token,
+ * report says; log and alert lines go to its log. AUTH for a wrong
+ * credential or an unknown id, CONFLICT when the agent has ended (except
+ * a signed report within a minute of the end: one a broker held back is
+ * still recorded, but for its log line). */
+int orch_report(struct orchestrator *o, const char *id, const struct orch_credential *cred,
 		const struct orch_report *r, struct evo_error *err);
 
 

@@ -13,7 +13,7 @@ start_server() {
 	# stopped however the test ends.
 	"$EVOCLAW" serve --listen "127.0.0.1:$PORT" --data "$1" ${2:+--config "$2"} >>"$1.log" 2>&1 &
 	SERVER_PID=$!
-	trap 'kill "$SERVER_PID" 2>/dev/null || true' EXIT
+	trap 'kill "$SERVER_PID" ${BROKER_PID:-} 2>/dev/null || true' EXIT
 	# Ready when it answers; bounded, and a server that died fails fast.
 	for i in $(seq 1 500); do
 		if curl -s -o /dev/null "$URL/healthz"; then

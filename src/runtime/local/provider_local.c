@@ -264,7 +264,8 @@ static int create_cold(const struct provider_spawn *spec, char id[SANDBOX_ID_MAX
 	snprintf(timeout, sizeof timeout, "%u", spec->timeout_sec);
 	char *argv[] = {"evoclaw", "sandbox", "create", "--template", (char *)spec->template_name,
 			"--timeout", timeout, "--owner", (char *)(spec->owner ? spec->owner : ""),
-			NULL};
+			/* set_up starts the command (or the entrypoint) once attached */
+			"--idle", NULL};
 	char out[256], errtext[EVO_ERROR_MSG_MAX];
 	int status = run_cli(argv, out, sizeof out, errtext, sizeof errtext);
 	if (status != 0) {

@@ -148,7 +148,7 @@ static int seed_upper(const struct rootfs_plan *plan, const char *upper, char *e
 	for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++)
 		if (make_dirs(upper, dirs[i].path, dirs[i].mode, 0, 0) < 0)
 			return fail(errbuf, errlen, "create /%s", dirs[i].path);
-	if (plan->doors && make_dirs(upper, DOORS_SANDBOX_DIR + 1, 0755, 0, 0) < 0)
+	if (plan->doors && make_dirs(upper, &DOORS_SANDBOX_DIR[1], 0755, 0, 0) < 0)
 		return fail(errbuf, errlen, "create %s", DOORS_SANDBOX_DIR);
 	if (make_dirs(upper, plan->user_home, 0755, plan->uid, plan->gid) < 0)
 		return fail(errbuf, errlen, "create home %s", plan->user_home);
