@@ -18,6 +18,7 @@
 #include "common/telemetry_sig.h"
 
 struct reporter {
+	uint64_t seq; /* numbers its MQTT messages: the orchestrator drops repeats */
 	const struct agent_config *cfg;
 	bool http;
 	struct http_url url;
@@ -144,6 +145,10 @@ void reporter_send(struct reporter *r, const char *kind, json_t *body)
 {
 	json_object_set_new(body, "kind", json_string(kind));
 	json_object_set_new(body, "agent_id", json_string(r->cfg->id));
+	/* Numbered over MQTT, so a message the broker delivers twice (QoS 1 is
+	 * at least once) or someone replays is recorded once. */
+	if (r->mqtt)
+		json_object_set_new(body, "seq", json_integer((json_int_t)++r->seq));
 	char *line = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(12));
 	if (line == NULL) {
 		json_decref(body);
@@ -170,6 +175,7 @@ void reporter_send(struct reporter *r, const char *kind, json_t *body)
 	if (r->http) {
 		/* The orchestrator's form: no agent_id (the path has it). */
 		json_object_del(body, "agent_id");
+		json_object_del(body, "seq");
 		char *post = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(12));
 		struct evo_error err = {0};
 		if (post && http_post(r, post, &err) < 0 && !r->http_warned) {

@@ -21,10 +21,11 @@ enum drop_reason {
 	DROP_INVALID,  /* not a report (bad JSON or fields) */
 	DROP_AUTH,     /* the signature is not the agent's (or no such agent) */
 	DROP_ENDED,    /* the agent has ended */
+	DROP_REPEAT,   /* delivered again (QoS 1 is at least once) or replayed */
 	DROP_REASONS,
 };
-static const char *const drop_names[DROP_REASONS] = {"topic", "unsigned", "invalid", "auth",
-						     "ended"};
+static const char *const drop_names[DROP_REASONS] = {"topic", "unsigned", "invalid",
+						     "auth",  "ended",    "repeat"};
 
 struct mqtt_ingest {
 	struct mosquitto *client;
@@ -50,7 +51,7 @@ static void complain(struct mqtt_ingest *m, const char *topic, const char *why)
 static void drop(struct mqtt_ingest *m, enum drop_reason r, const char *topic, const char *why)
 {
 	atomic_fetch_add(&m->dropped[r], 1);
-	if (r != DROP_ENDED)
+	if (r != DROP_ENDED && r != DROP_REPEAT)
 		complain(m, topic, why);
 }
 
@@ -97,6 +98,8 @@ static void ingest(struct mqtt_ingest *m, const char *topic, const char *payload
 		atomic_fetch_add(&m->accepted[k], 1);
 		return;
 	}
+	if (rc == 1)
+		return drop(m, DROP_REPEAT, topic, "a repeat");
 	enum drop_reason why = err.kind == EVO_ERR_AUTH	      ? DROP_AUTH
 			       : err.kind == EVO_ERR_CONFLICT ? DROP_ENDED
 							      : DROP_INVALID;

@@ -348,8 +348,10 @@ const char *const report_kind_names[ORCH_REPORT_KINDS] = {
 
 int request_parse_report(json_t *body, struct report_request *out, struct evo_error *err)
 {
-	static const char *const fields[] = {"kind",  "fitness", "tokens_used",  "metrics",
-					     "level", "message", "interval_sec", "state", NULL};
+	static const char *const fields[] = {"kind",    "fitness",      "tokens_used",
+					     "metrics", "level",        "message",
+					     "interval_sec", "state",   "seq",
+					     NULL};
 	static const char *const levels[] = {"debug", "info", "warn", "error"};
 	memset(out, 0, sizeof *out);
 	if (json_input_known_keys(body, "", fields, err) < 0)
@@ -399,6 +401,10 @@ int request_parse_report(json_t *body, struct report_request *out, struct evo_er
 	    json_input_string(body, "", "state", 32, false, &r->state, err) < 0)
 		return -1;
 	r->interval_sec = (uint32_t)interval;
+	uint64_t seq = 0;
+	if (json_input_uint(body, "", "seq", 1, (uint64_t)1 << 53, &seq, err) < 0)
+		return -1;
+	r->seq = seq;
 	bool wants_message = r->kind == ORCH_REPORT_LOG || r->kind == ORCH_REPORT_ALERT;
 	if (json_input_string(body, "", "message", REPORT_MESSAGE_MAX, wants_message, &r->message,
 			      err) < 0)

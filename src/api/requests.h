@@ -68,7 +68,9 @@ json_t *request_e2b_metadata_filter(const char *query, struct evo_error *err);
  *    "metrics": {name: number, ...} (at most 64),
  *    "level": "debug" | "info" | "warn" | "error" (log), "message": text (log
  *    and alert: required, at most 1000 characters), "interval_sec": 1..3600
- *    (how often it sends heartbeats), "state": text (at most 32)} */
+ *    (how often it sends heartbeats), "state": text (at most 32),
+ *    "seq": 1..2^53 (numbers an agent's reports: one no higher than the last
+ *    taken is a repeat, recorded once)} */
 struct report_request {
 	struct orch_report report; /* level and message point into body */
 	json_t *body;              /* a reference, kept while report is used */

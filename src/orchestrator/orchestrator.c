@@ -62,6 +62,7 @@ struct live {
 	char agent_token[72]; /* what its telemetry must carry */
 	int64_t last_seen_ms; /* its last report, 0: none yet */
 	uint32_t heartbeat_sec; /* how often it said it beats, 0: not said */
+	uint64_t last_seq;      /* the highest numbered report taken (MQTT) */
 	int log_fd;
 	size_t log_size;
 	char stderr_tail[STDERR_TAIL_BYTES];
@@ -1377,6 +1378,13 @@ int orch_report(struct orchestrator *o, const char *id, const struct orch_creden
 	if (!credential_ok(l->agent_token, cred)) {
 		pthread_mutex_unlock(&o->lock);
 		return evo_error_set(err, EVO_ERR_AUTH, 0, "invalid agent token");
+	}
+	if (r->seq) {
+		if (r->seq <= l->last_seq) {
+			pthread_mutex_unlock(&o->lock);
+			return 1;
+		}
+		l->last_seq = r->seq;
 	}
 	l->last_seen_ms = now;
 	if (r->interval_sec)

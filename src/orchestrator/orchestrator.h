@@ -139,6 +139,7 @@ struct orch_report {
 	const char *state;          /* heartbeat: what it is doing ("trading"), may be NULL */
 	uint32_t interval_sec;      /* heartbeat: how often it beats, 0: not said */
 	const char *message;        /* log and alert: a line for the agent's log */
+	uint64_t seq;               /* MQTT: the agent's message number, 0: none */
 };
 
 /* What proves a report is the agent's own: its token (over HTTP), or its
@@ -156,7 +157,8 @@ struct orch_credential {
  * report says; log and alert lines go to its log. AUTH for a wrong
  * credential or an unknown id, CONFLICT when the agent has ended (except
  * a signed report within a minute of the end: one a broker held back is
- * still recorded, but for its log line). */
+ * still recorded, but for its log line). A report numbered (seq) no higher
+ * than one already taken is a repeat: 1, and nothing recorded. */
 int orch_report(struct orchestrator *o, const char *id, const struct orch_credential *cred,
 		const struct orch_report *r, struct evo_error *err);
 
