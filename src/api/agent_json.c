@@ -14,7 +14,7 @@
 
 /* ---- the tree ----------------------------------------------------------- */
 
-static json_t *time_or_null(int64_t ms)
+json_t *api_json_time(int64_t ms)
 {
 	if (ms <= 0)
 		return json_null();
@@ -75,14 +75,14 @@ json_t *api_agent_json(const struct agent *a)
 	json_object_set_new(o, "execution_time_ms", json_integer(a->execution_time_ms));
 	json_object_set_new(o, "exit_code", a->has_exit_code ? json_integer(a->exit_code) : json_null());
 	json_object_set_new(o, "error_message", text_or_null(a->error_message));
-	json_object_set_new(o, "created_at", time_or_null(a->created_at_ms));
-	json_object_set_new(o, "started_at", time_or_null(a->started_at_ms));
-	json_object_set_new(o, "completed_at", time_or_null(a->completed_at_ms));
-	json_object_set_new(o, "deadline_at", a->completed_at_ms ? json_null() : time_or_null(a->deadline_ms));
+	json_object_set_new(o, "created_at", api_json_time(a->created_at_ms));
+	json_object_set_new(o, "started_at", api_json_time(a->started_at_ms));
+	json_object_set_new(o, "completed_at", api_json_time(a->completed_at_ms));
+	json_object_set_new(o, "deadline_at", a->completed_at_ms ? json_null() : api_json_time(a->deadline_ms));
 	json_object_set_new(o, "environment_keys", env_keys(a->environment_json));
 	json_object_set_new(o, "command", parsed_or(a->command_json, json_null()));
 	json_object_set_new(o, "fitness", json_real(a->fitness));
-	json_object_set_new(o, "last_seen_at", time_or_null(a->last_seen_ms));
+	json_object_set_new(o, "last_seen_at", api_json_time(a->last_seen_ms));
 	json_object_set_new(o, "metrics", parsed_or(a->metrics_json, json_null()));
 	json_object_set_new(o, "stale", json_boolean(a->stale));
 	return o;

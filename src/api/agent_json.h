@@ -16,6 +16,9 @@
 
 /* An agent as the API shows it; environment values never. The caller owns
  * the reference. */
+/* An ISO-8601 UTC time ("2026-11-22T16:49:45.004Z"), null for 0. */
+json_t *api_json_time(int64_t ms);
+
 json_t *api_agent_json(const struct agent *a);
 
 /* api_agent_json(a) as JSON text, appended to out. Can't fail (allocation

@@ -20,6 +20,7 @@
 
 struct api_metrics;
 struct mqtt_ingest;
+struct tournament_runner;
 struct log_followers;
 struct follow;
 struct envd_hub;
@@ -35,6 +36,7 @@ struct api {
 	struct envd_hub *envd;    /* sessions with sandboxes' init (envd_session.h) */
 	struct api_limiter *limiter; /* request rates per key and address (limiter.h) */
 	struct mqtt_ingest *mqtt;    /* telemetry from the broker, NULL without one */
+	struct tournament_runner *tournaments; /* burst mode (orchestrator/tournament.h) */
 	char admin_key[80];
 	uint8_t key_secret[AUTH_SECRET_LEN]; /* keys tenant keys are hashed with */
 };
@@ -154,6 +156,13 @@ enum MHD_Result api_e2b_create_resume(struct api *api, struct MHD_Connection *c,
 
 /* SaaS mode (routes_saas.c): /api/saas/register, /keys, /usage. The
  * only routes a tenant key reaches so far. */
+/* /api/tournaments[/{id}] (routes_tournaments.c); a tournament from a
+ * request body (also burst mode of POST /api/saas/agents). */
+enum MHD_Result api_tournaments_route(struct api *api, struct MHD_Connection *c,
+				      const char *method, const char *url, struct api_request *req);
+enum MHD_Result api_tournament_create(struct api *api, struct MHD_Connection *c,
+				      struct api_request *req, json_t *body);
+
 enum MHD_Result api_saas_route(struct api *api, struct MHD_Connection *c, const char *method,
 			       const char *url, struct api_request *req);
 

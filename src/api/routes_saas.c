@@ -225,8 +225,9 @@ static enum MHD_Result revoke_key(struct api *api, struct MHD_Connection *c,
 }
 
 /* POST /api/saas/agents {mode, count, ...and /api/cloud/spawn's fields}:
- * on-demand agents for the calling tenant, within its limits. Burst and
- * scheduled modes come with evolution (issue 7). */
+ * on-demand agents for the calling tenant, within its limits; mode burst
+ * {count, genome, generations, survivors, mutation_rate, eval_seconds, ...}
+ * runs a tournament of the tenant's (orchestrator/tournament.h). */
 static enum MHD_Result saas_spawn(struct api *api, struct MHD_Connection *c,
 				  struct api_request *req)
 {
@@ -238,12 +239,26 @@ static enum MHD_Result saas_spawn(struct api *api, struct MHD_Connection *c,
 	const char *mode = "on-demand";
 	uint64_t count = 1;
 	int r = json_input_string(body, "", "mode", 32, false, &mode, &err);
+	if (r == 0 && strcmp(mode, "burst") == 0) {
+		/* A tournament of the tenant's (routes_tournaments.c); its
+		 * agents are traders. */
+		const char *type = json_string_value(json_object_get(body, "agent_type"));
+		if (json_object_get(body, "agent_type") && (type == NULL || strcmp(type, "trader") != 0)) {
+			json_decref(body);
+			return http_send_error(c, 400, "invalid_request",
+					       "agent_type: burst mode runs traders (evolution tournaments)");
+		}
+		json_object_del(body, "mode");
+		json_object_del(body, "agent_type");
+		ret = api_tournament_create(api, c, req, body);
+		json_decref(body);
+		return ret;
+	}
 	if (r == 0)
 		r = json_input_uint(body, "", "count", 1, 100, &count, &err);
-	if (r == 0 && (strcmp(mode, "burst") == 0 || strcmp(mode, "scheduled") == 0)) {
+	if (r == 0 && strcmp(mode, "scheduled") == 0) {
 		ret = http_send_error(c, 501, "not_implemented",
-				      "mode: \"%s\" comes with evolution tournaments; use on-demand",
-				      mode);
+				      "mode: \"scheduled\" is not available yet; use on-demand or burst");
 		json_decref(body);
 		return ret;
 	}

@@ -22,6 +22,7 @@
 #include "api/envd_session.h"
 #include "api/http.h"
 #include "api/mqtt_ingest.h"
+#include "orchestrator/tournament.h"
 #include "api/limiter.h"
 #include "api/page_cache.h"
 #include "common/cleanup.h"
@@ -342,6 +343,8 @@ static enum MHD_Result route(struct api *api, struct MHD_Connection *c, const ch
 			return wrong_method(c, method, req->route, "DELETE");
 		return api_cloud_kill(api, c, id);
 	}
+	if (strncmp(url, "/api/tournaments", 16) == 0 && (url[16] == '\0' || url[16] == '/'))
+		return api_tournaments_route(api, c, method, url, req);
 	if (strcmp(url, "/api/agents") == 0) {
 		req->route = "/api/agents";
 		if (!get)
@@ -586,6 +589,9 @@ int api_serve(const struct evo_config *cfg, struct evo_error *err)
 		return -1;
 	}
 	orch_set_log_hook(api.orch, api_followers_wake, api.followers);
+	api.tournaments = tournament_runner_start(api.orch, api.store);
+	if (api.tournaments == NULL)
+		fprintf(stderr, "evoclaw: cannot start the tournament runner; tournaments wait\n");
 	if (mqtt_ingest_start(cfg, api.orch, &api.mqtt, err) < 0) {
 		fprintf(stderr, "evoclaw: %s; agents' MQTT reports are not read\n", err->msg);
 		api.mqtt = NULL;
@@ -629,6 +635,7 @@ int api_serve(const struct evo_config *cfg, struct evo_error *err)
 		MHD_stop_daemon(d);
 	}
 	mqtt_ingest_stop(api.mqtt);
+	tournament_runner_stop(api.tournaments);
 	doors_close(&api, &doors);
 	orch_set_log_hook(api.orch, NULL, NULL);
 	orch_close(api.orch);

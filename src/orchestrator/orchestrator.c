@@ -909,8 +909,7 @@ static void random_hex(char *out, size_t bytes)
 		snprintf(out + 2 * i, 3, "%02x", raw[i]);
 }
 
-/* prefix (4 characters) + 16 random hex digits. */
-static void generate_id(char out[AGENT_ID_MAX], const char *prefix)
+void orch_new_id(char out[AGENT_ID_MAX], const char *prefix)
 {
 	memcpy(out, prefix, 4);
 	random_hex(out + 4, 8);
@@ -945,7 +944,7 @@ int orch_spawn(struct orchestrator *o, const struct orch_spawn *req, struct agen
 	if (req->id)
 		snprintf(a.id, sizeof a.id, "%s", req->id);
 	else
-		generate_id(a.id, req->mode && strcmp(req->mode, "e2b") == 0 ? "sbx_" : "agt_");
+		orch_new_id(a.id, req->mode && strcmp(req->mode, "e2b") == 0 ? "sbx_" : "agt_");
 	snprintf(a.name, sizeof a.name, "%s", req->name ? req->name : a.id);
 	snprintf(a.agent_type, sizeof a.agent_type, "%s", req->agent_type);
 	snprintf(a.template_name, sizeof a.template_name, "%s",
@@ -954,6 +953,9 @@ int orch_spawn(struct orchestrator *o, const struct orch_spawn *req, struct agen
 	snprintf(a.task_description, sizeof a.task_description, "%s", req->task ? req->task : "");
 	snprintf(a.mode, sizeof a.mode, "%s", req->mode ? req->mode : "on-demand");
 	snprintf(a.tenant, sizeof a.tenant, "%s", req->tenant ? req->tenant : "");
+	snprintf(a.tournament_id, sizeof a.tournament_id, "%s",
+		 req->tournament_id ? req->tournament_id : "");
+	a.generation = req->generation;
 	a.metadata_json = req->metadata_json ? xstrdup(req->metadata_json) : NULL;
 	if (req->envd_token)
 		random_hex(a.envd_token, 24);

@@ -49,6 +49,8 @@ struct orch_spawn {
 	const char *mode;          /* NULL: "on-demand"; "e2b" for E2B API sandboxes */
 	const char *metadata_json; /* E2B metadata, an object, may be NULL */
 	bool envd_token;           /* give it a fresh envd access token */
+	const char *tournament_id; /* a tournament's member (tournament.h), NULL: none */
+	int32_t generation;
 	/* A tenant's agent (SaaS mode): its id and limits, checked with the
 	 * operator's under the same lock. NULL: the operator's own. */
 	const char *tenant;
@@ -78,6 +80,9 @@ void orch_set_log_hook(struct orchestrator *o, orch_log_hook hook, void *ctx);
 
 /* The tag of this orchestrator's sandboxes (and of its doors). */
 const char *orch_owner(const struct orchestrator *o);
+
+/* A fresh id: prefix (4 characters, "agt_") + 16 random hex digits. */
+void orch_new_id(char out[AGENT_ID_MAX], const char *prefix);
 
 /* Admit and record a new agent (pending); its sandbox starts in the
  * background. LIMIT (429) at maxAgents, BUDGET (402) past the budget,

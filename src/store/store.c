@@ -96,6 +96,20 @@ static const char *const migrations[] = {
 	/* 10: how often an agent said it sends heartbeats (stale detection
 	 * across restarts). */
 	"ALTER TABLE agents ADD COLUMN heartbeat_sec INTEGER NOT NULL DEFAULT 0;",
+	/* 11: evolution tournaments (issue 7 §3): each, and every member of
+	 * every generation with its parents and fitness. */
+	"CREATE TABLE tournaments (id TEXT PRIMARY KEY, tenant TEXT NOT NULL DEFAULT '',"
+	" state TEXT NOT NULL, params TEXT NOT NULL, generation INTEGER NOT NULL DEFAULT 0,"
+	" champion TEXT, champion_fitness REAL, champion_agent TEXT NOT NULL DEFAULT '',"
+	" champion_generation INTEGER NOT NULL DEFAULT 0, error TEXT NOT NULL DEFAULT '',"
+	" created_at_ms INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL,"
+	" completed_at_ms INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX tournaments_by_tenant ON tournaments (tenant, created_at_ms);"
+	"CREATE TABLE tournament_entries (tournament_id TEXT NOT NULL REFERENCES tournaments(id),"
+	" generation INTEGER NOT NULL, idx INTEGER NOT NULL, genome TEXT NOT NULL,"
+	" parent_a INTEGER NOT NULL, parent_b INTEGER NOT NULL, survivor INTEGER NOT NULL,"
+	" agent_id TEXT NOT NULL DEFAULT '', state TEXT NOT NULL, fitness REAL,"
+	" note TEXT NOT NULL DEFAULT '', PRIMARY KEY (tournament_id, generation, idx)) WITHOUT ROWID;",
 };
 
 int store_db_error(struct store *s, struct evo_error *err, const char *what)
@@ -371,10 +385,16 @@ int store_agent_insert(struct store *s, const struct agent *a, struct evo_error 
 
 int store_agent_update(struct store *s, const struct agent *a, struct evo_error *err)
 {
-	/* Every column is rewritten; id (?1) selects the row. */
+	/* Every column is rewritten (id, ?1, selects the row) but what the
+	 * agent's reports own (store_agent_report): its fitness, when it was
+	 * last seen, its metrics and heartbeat stay as the row has them, and
+	 * its token count never goes down. A record read before a report and
+	 * written after it (the start of a fast agent, its end) must not undo
+	 * the report. */
 	return run_change(s,
 			  "UPDATE agents SET (" AGENT_COLUMNS ") = (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,"
-			  "?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,?32,?33,?34,?35,?36,?37) WHERE id = ?1",
+			  "?12,?13,?14,?15,?16,max(tokens_used, ?17),?18,?19,?20,?21,?22,?23,?24,?25,?26,"
+			  "fitness,?28,?29,?30,?31,?32,?33,?34,last_seen_ms,metrics,heartbeat_sec) WHERE id = ?1",
 			  a, NULL, true, "update agent", err);
 }
 

@@ -181,4 +181,59 @@ int store_key_add(struct store *s, const struct api_key_record *key, const char 
 int store_key_revoke(struct store *s, const char *tenant_id, const char *key_id, int64_t now_ms,
 		     struct evo_error *err);
 
+/* ---- evolution tournaments (store_tournaments.c) ---------------------------- */
+
+struct tournament_record {
+	char id[40];
+	char tenant[40];          /* "" for the operator's */
+	char state[16];           /* running, completed, cancelled */
+	char *params_json;        /* tournament_params_json, owned */
+	int generation;           /* the one being run (0-based) */
+	char *champion_json;      /* the champion's genome, NULL until there is one */
+	double champion_fitness;
+	char champion_agent[64];
+	int champion_generation;
+	char error[256];          /* why it failed or was cancelled, "" */
+	int64_t created_at_ms, updated_at_ms, completed_at_ms;
+};
+void tournament_record_clear(struct tournament_record *t);
+
+/* One member of one generation. */
+struct tournament_entry {
+	int generation, index;
+	char *genome_json;        /* owned */
+	int parent_a, parent_b;   /* indices in the previous generation, -1: none */
+	bool survivor;            /* carried over unchanged from the previous one */
+	char agent_id[64];        /* "" until its agent was started */
+	char state[16];           /* waiting, running, done, failed */
+	bool has_fitness;
+	double fitness;
+	char note[256];           /* why it failed, "" */
+};
+void tournament_entries_free(struct tournament_entry *e, size_t n);
+
+/* A new tournament with its first generation, in one transaction. */
+int store_tournament_insert(struct store *s, const struct tournament_record *t,
+			    const struct tournament_entry *entries, size_t n, struct evo_error *err);
+/* NOT_FOUND when there is none (or it is another tenant's, with tenant set). */
+int store_tournament_get(struct store *s, const char *id, const char *tenant,
+			 struct tournament_record *out, struct evo_error *err);
+/* Newest first; a tenant's only with tenant set; running ones only with
+ * running_only. *out malloc'd (tournament_record_clear each). */
+int store_tournament_list(struct store *s, const char *tenant, bool running_only,
+			  struct tournament_record **out, size_t *count, struct evo_error *err);
+/* State, generation, champion, error, times. */
+int store_tournament_update(struct store *s, const struct tournament_record *t,
+			    struct evo_error *err);
+/* Entries of one generation (generation -1: all), by generation and index. */
+int store_tournament_entries(struct store *s, const char *id, int generation,
+			     struct tournament_entry **out, size_t *count, struct evo_error *err);
+/* An entry's agent, state, fitness and note. */
+int store_tournament_entry_update(struct store *s, const char *id,
+				  const struct tournament_entry *e, struct evo_error *err);
+/* The next generation's entries and the tournament's new state, in one
+ * transaction (a restart finds both or neither). */
+int store_tournament_advance(struct store *s, const struct tournament_record *t,
+			     const struct tournament_entry *entries, size_t n, struct evo_error *err);
+
 #endif

@@ -48,7 +48,7 @@ Test(store, agents_round_trip_and_persist, .init = make_dir, .fini = remove_dir)
 	struct store *s;
 	struct evo_error err = {0};
 	cr_assert_eq(store_open(dir, &s, &err), 0, "%s", err.msg);
-	cr_expect_eq(store_schema_version(s), 10);
+	cr_expect_eq(store_schema_version(s), 11);
 	struct agent a = sample("a1", "", 1000);
 	cr_assert_eq(store_agent_insert(s, &a, &err), 0, "%s", err.msg);
 	cr_expect_eq(store_agent_insert(s, &a, &err), -1);
@@ -437,5 +437,90 @@ Test(store, spend_samples_by_tenant_and_window, .init = make_dir, .fini = remove
 	cr_assert_eq(store_spend_history(s, "nobody", 0, 1, &h, &n, &err), 0, "%s", err.msg);
 	cr_expect_eq(n, 0);
 	free(h);
+	store_close(s);
+}
+
+Test(store, an_update_never_undoes_a_report, .init = make_dir, .fini = remove_dir)
+{
+	struct store *s;
+	struct evo_error err = {0};
+	cr_assert_eq(store_open(dir, &s, &err), 0, "%s", err.msg);
+	struct agent a = sample("fast", "", 1000);
+	cr_assert_eq(store_agent_insert(s, &a, &err), 0, "%s", err.msg);
+	/* Read before the agent reports (as its start is), written after. */
+	struct agent stale;
+	cr_assert_eq(store_agent_get(s, "fast", &stale, &err), 0, "%s", err.msg);
+	struct agent_report r = {.has_fitness = true, .fitness = 2.5, .has_tokens = true,
+				 .tokens_used = 40, .metrics_json = "{\"pnl\":3}", .seen_ms = 5000,
+				 .heartbeat_sec = 7};
+	cr_assert_eq(store_agent_report(s, "fast", &r, &err), 0, "%s", err.msg);
+	stale.status = AGENT_RUNNING;
+	cr_assert_eq(store_agent_update(s, &stale, &err), 0, "%s", err.msg);
+	struct agent b;
+	cr_assert_eq(store_agent_get(s, "fast", &b, &err), 0, "%s", err.msg);
+	cr_expect_eq(b.status, AGENT_RUNNING);
+	cr_expect_float_eq(b.fitness, 2.5, 1e-12);
+	cr_expect_eq(b.last_seen_ms, 5000);
+	cr_expect_eq(b.tokens_used, 40);
+	cr_expect_eq(b.heartbeat_sec, 7);
+	cr_expect_str_eq(b.metrics_json, "{\"pnl\":3}");
+	agent_clear(&b);
+	agent_clear(&stale);
+	agent_clear(&a);
+	store_close(s);
+}
+
+Test(store, tournaments_and_their_generations, .init = make_dir, .fini = remove_dir)
+{
+	struct store *s;
+	struct evo_error err = {0};
+	cr_assert_eq(store_open(dir, &s, &err), 0, "%s", err.msg);
+	struct tournament_record t = {.id = "trn_1", .tenant = "ten_1", .state = "running",
+				      .params_json = "{\"count\":2}", .created_at_ms = 10,
+				      .updated_at_ms = 10};
+	struct tournament_entry e[2] = {
+		{.index = 0, .genome_json = "{\"g\":0}", .parent_a = -1, .parent_b = -1,
+		 .state = "waiting"},
+		{.index = 1, .genome_json = "{\"g\":1}", .parent_a = -1, .parent_b = -1,
+		 .state = "waiting"},
+	};
+	cr_assert_eq(store_tournament_insert(s, &t, e, 2, &err), 0, "%s", err.msg);
+	cr_expect_eq(store_tournament_insert(s, &t, e, 2, &err), -1);
+	e[1].has_fitness = true;
+	e[1].fitness = 3.5;
+	snprintf(e[1].state, sizeof e[1].state, "done");
+	snprintf(e[1].agent_id, sizeof e[1].agent_id, "trn_1-g0-1");
+	cr_assert_eq(store_tournament_entry_update(s, "trn_1", &e[1], &err), 0, "%s", err.msg);
+	struct tournament_entry next = {.generation = 1, .index = 0, .genome_json = "{\"g\":1}",
+					.parent_a = 1, .parent_b = 1, .survivor = true,
+					.state = "waiting"};
+	t.generation = 1;
+	t.champion_json = "{\"g\":1}";
+	t.champion_fitness = 3.5;
+	cr_assert_eq(store_tournament_advance(s, &t, &next, 1, &err), 0, "%s", err.msg);
+	struct tournament_record got;
+	/* Another tenant's is not found. */
+	cr_expect_eq(store_tournament_get(s, "trn_1", "ten_2", &got, &err), -1);
+	cr_expect_eq(err.kind, EVO_ERR_NOT_FOUND);
+	cr_assert_eq(store_tournament_get(s, "trn_1", "ten_1", &got, &err), 0, "%s", err.msg);
+	cr_expect_eq(got.generation, 1);
+	cr_expect_str_eq(got.champion_json, "{\"g\":1}");
+	cr_expect_float_eq(got.champion_fitness, 3.5, 1e-12);
+	tournament_record_clear(&got);
+	struct tournament_entry *all;
+	size_t n;
+	cr_assert_eq(store_tournament_entries(s, "trn_1", -1, &all, &n, &err), 0, "%s", err.msg);
+	cr_assert_eq(n, 3);
+	cr_expect(!all[0].has_fitness);
+	cr_expect(all[1].has_fitness && all[1].fitness == 3.5);
+	cr_expect_str_eq(all[1].agent_id, "trn_1-g0-1");
+	cr_expect(all[2].survivor && all[2].generation == 1 && all[2].parent_a == 1);
+	tournament_entries_free(all, n);
+	struct tournament_record *list;
+	cr_assert_eq(store_tournament_list(s, NULL, true, &list, &n, &err), 0, "%s", err.msg);
+	cr_expect_eq(n, 1);
+	for (size_t i = 0; i < n; i++)
+		tournament_record_clear(&list[i]);
+	free(list);
 	store_close(s);
 }
