@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *obj = json_loadb((const char *)data, size, 0, NULL);
 	struct schedule s;
 	if (obj && schedule_parse(obj, "schedule", &s, &err) == 0) {
-		if (s.days == 0 || s.start_min == s.end_min || s.start_min < 0 || s.end_min > 24 * 60)
+		if (s.days == 0 || s.start_sec == s.end_sec || s.start_sec < 0 || s.end_sec > 24 * 3600)
 			abort();
 		struct tz utc = {.has_rule = true};
 		int64_t next;

@@ -5,18 +5,28 @@
 
 static const char *const day_names[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
 
-/* "HH:MM", 00:00 to 23:59 (24:00 as an end: midnight). */
+/* "HH:MM" or "HH:MM:SS", 00:00 to 23:59:59 (24:00 as an end: midnight),
+ * as seconds after midnight; -1 if it is neither. */
 static int parse_clock(const char *text, bool end)
 {
-	int h, m;
+	int h, m, sec = 0;
 	char extra;
-	if (strlen(text) != 5 || text[2] != ':' || sscanf(text, "%2d:%2d%c", &h, &m, &extra) != 2)
+	size_t len = strlen(text);
+	if (len == 5) {
+		if (text[2] != ':' || sscanf(text, "%2d:%2d%c", &h, &m, &extra) != 2)
+			return -1;
+	} else if (len == 8) {
+		if (text[2] != ':' || text[5] != ':' ||
+		    sscanf(text, "%2d:%2d:%2d%c", &h, &m, &sec, &extra) != 3)
+			return -1;
+	} else {
 		return -1;
-	if (end && h == 24 && m == 0)
-		return 24 * 60;
-	if (h < 0 || h > 23 || m < 0 || m > 59)
+	}
+	if (end && h == 24 && m == 0 && sec == 0)
+		return 24 * 3600;
+	if (h < 0 || h > 23 || m < 0 || m > 59 || sec < 0 || sec > 59)
 		return -1;
-	return h * 60 + m;
+	return h * 3600 + m * 60 + sec;
 }
 
 int schedule_parse(const json_t *obj, const char *path, struct schedule *out,
@@ -35,13 +45,14 @@ int schedule_parse(const json_t *obj, const char *path, struct schedule *out,
 	static const char *const clocks[] = {"start", "end"};
 	for (int i = 0; i < 2; i++) {
 		json_t *c = json_object_get(obj, clocks[i]);
-		int minutes = json_is_string(c) ? parse_clock(json_string_value(c), i == 1) : -1;
-		if (minutes < 0)
-			return evo_error_set(err, EVO_ERR_INVALID, 0, "%s.%s: must be \"HH:MM\" (24-hour)",
-					     path, clocks[i]);
-		*(i == 0 ? &out->start_min : &out->end_min) = minutes;
+		int secs = json_is_string(c) ? parse_clock(json_string_value(c), i == 1) : -1;
+		if (secs < 0)
+			return evo_error_set(err, EVO_ERR_INVALID, 0,
+					     "%s.%s: must be \"HH:MM\" or \"HH:MM:SS\" (24-hour)", path,
+					     clocks[i]);
+		*(i == 0 ? &out->start_sec : &out->end_sec) = secs;
 	}
-	if (out->start_min == out->end_min)
+	if (out->start_sec == out->end_sec)
 		return evo_error_set(err, EVO_ERR_INVALID, 0, "%s.end: must differ from start", path);
 	json_t *zone = json_object_get(obj, "timezone");
 	if (!json_is_string(zone) || json_string_length(zone) == 0 ||
@@ -78,9 +89,9 @@ static void window_of(const struct schedule *s, const struct tz *tz, int64_t day
 		      int64_t *close)
 {
 	int64_t midnight = day * 86400;
-	*open = tz_local_to_utc(tz, midnight + (int64_t)s->start_min * 60);
-	int64_t end_day = s->end_min <= s->start_min ? day + 1 : day;
-	*close = tz_local_to_utc(tz, end_day * 86400 + (int64_t)s->end_min * 60);
+	*open = tz_local_to_utc(tz, midnight + s->start_sec);
+	int64_t end_day = s->end_sec <= s->start_sec ? day + 1 : day;
+	*close = tz_local_to_utc(tz, end_day * 86400 + s->end_sec);
 }
 
 bool schedule_open_at(const struct schedule *s, const struct tz *tz, int64_t t,

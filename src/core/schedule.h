@@ -16,13 +16,13 @@
 #include "core/tz.h"
 
 struct schedule {
-	int start_min, end_min; /* minutes after local midnight */
+	int start_sec, end_sec; /* seconds after local midnight ("HH:MM[:SS]") */
 	uint8_t days;           /* bit d for weekday d (0 = Sunday) */
 	char timezone[64];
 };
 
 /* Parse and check; errors name the field under `path` ("schedule.start:
- * \"9am\" is not HH:MM"). The zone is only named here: load it with
+ * \"9am\" is not HH:MM"; "HH:MM:SS" too). The zone is only named here: load it with
  * tz_load (which says when it does not exist). */
 int schedule_parse(const json_t *obj, const char *path, struct schedule *out,
 		   struct evo_error *err);

@@ -1,7 +1,6 @@
 #include "orchestrator/tournament.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 #include <time.h>
 
 #include "common/cleanup.h"
+#include "orchestrator/periodic.h"
 
 /* How often the runner looks at running tournaments. */
 #define RUNNER_TICK_MS 200
@@ -137,12 +137,9 @@ static int params_of(const struct tournament_record *t, struct tournament_params
 struct tournament_runner {
 	struct orchestrator *orch;
 	struct store *store;
-	/* Held while a tournament is moved on, so a cancel never races a
-	 * spawn of the same tournament. */
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	bool stopping;
-	pthread_t thread;
+	/* Its lock is held while tournaments are moved on, so a cancel never
+	 * races a spawn of the same tournament. */
+	struct periodic *worker;
 };
 
 static void member_agent_id(char out[AGENT_ID_MAX], const char *tournament, int generation,
@@ -300,7 +297,7 @@ static void advance(struct tournament_runner *r, struct tournament_record *t,
 	free(genomes);
 }
 
-/* Move one tournament on as far as it can go now. Caller holds r->lock. */
+/* Move one tournament on as far as it can go now (the worker's run). */
 static void step(struct tournament_runner *r, struct tournament_record *t)
 {
 	struct tournament_params p;
@@ -332,33 +329,20 @@ static void step(struct tournament_runner *r, struct tournament_record *t)
 	tournament_entries_free(e, n);
 }
 
-static void *runner_main(void *arg)
+/* The worker's run: every running tournament, as far as each can go. */
+static void run_all(void *ctx)
 {
-	struct tournament_runner *r = arg;
-	pthread_mutex_lock(&r->lock);
-	while (!r->stopping) {
-		struct tournament_record *list;
-		size_t n;
-		struct evo_error err = {0};
-		if (store_tournament_list(r->store, NULL, true, &list, &n, &err) == 0) {
-			for (size_t i = 0; i < n && !r->stopping; i++)
-				step(r, &list[i]);
-			for (size_t i = 0; i < n; i++)
-				tournament_record_clear(&list[i]);
-			free(list);
-		}
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_nsec += RUNNER_TICK_MS * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
-		if (!r->stopping)
-			pthread_cond_timedwait(&r->wake, &r->lock, &until);
+	struct tournament_runner *r = ctx;
+	struct tournament_record *list;
+	size_t n;
+	struct evo_error err = {0};
+	if (store_tournament_list(r->store, NULL, true, &list, &n, &err) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		step(r, &list[i]);
+		tournament_record_clear(&list[i]);
 	}
-	pthread_mutex_unlock(&r->lock);
-	return NULL;
+	free(list);
 }
 
 struct tournament_runner *tournament_runner_start(struct orchestrator *orch, struct store *store)
@@ -366,11 +350,8 @@ struct tournament_runner *tournament_runner_start(struct orchestrator *orch, str
 	struct tournament_runner *r = xcalloc(1, sizeof *r);
 	r->orch = orch;
 	r->store = store;
-	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->wake, NULL);
-	if (pthread_create(&r->thread, NULL, runner_main, r) != 0) {
-		pthread_cond_destroy(&r->wake);
-		pthread_mutex_destroy(&r->lock);
+	r->worker = periodic_start(run_all, r, RUNNER_TICK_MS);
+	if (r->worker == NULL) {
 		free(r);
 		return NULL;
 	}
@@ -381,13 +362,7 @@ void tournament_runner_stop(struct tournament_runner *r)
 {
 	if (r == NULL)
 		return;
-	pthread_mutex_lock(&r->lock);
-	r->stopping = true;
-	pthread_cond_signal(&r->wake);
-	pthread_mutex_unlock(&r->lock);
-	pthread_join(r->thread, NULL);
-	pthread_cond_destroy(&r->wake);
-	pthread_mutex_destroy(&r->lock);
+	periodic_stop(r->worker);
 	free(r);
 }
 
@@ -428,15 +403,13 @@ int tournament_create(struct tournament_runner *r, const char *tenant,
 		return -1;
 	}
 	/* Its first agents start now, not at the next tick. */
-	pthread_mutex_lock(&r->lock);
-	pthread_cond_signal(&r->wake);
-	pthread_mutex_unlock(&r->lock);
+	periodic_wake(r->worker);
 	return 0;
 }
 
 int tournament_cancel(struct tournament_runner *r, const char *id, struct evo_error *err)
 {
-	pthread_mutex_lock(&r->lock);
+	periodic_lock(r->worker);
 	struct tournament_record t = {0};
 	int rc = store_tournament_get(r->store, id, NULL, &t, err);
 	bool found = rc == 0;
@@ -465,6 +438,6 @@ int tournament_cancel(struct tournament_runner *r, const char *id, struct evo_er
 	}
 	if (found)
 		tournament_record_clear(&t);
-	pthread_mutex_unlock(&r->lock);
+	periodic_unlock(r->worker);
 	return rc;
 }

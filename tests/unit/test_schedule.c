@@ -139,6 +139,38 @@ Test(schedule, overnight_windows_and_every_day)
 	tz_free(&london);
 }
 
+Test(schedule, seconds_and_windows_inside_a_daylight_saving_change)
+{
+	/* A window a few seconds wide (the end-to-end test uses these). */
+	struct schedule s = parse("{\"start\":\"09:30:15\",\"end\":\"09:30:20\",\"timezone\":\"UTC\"}");
+	cr_expect_eq(s.start_sec, 9 * 3600 + 30 * 60 + 15);
+	struct tz u = load("UTC");
+	int64_t next;
+	cr_expect_not(schedule_open_at(&s, &u, utc(2026, 5, 1, 9, 30) + 14, &next));
+	cr_expect_eq(next, utc(2026, 5, 1, 9, 30) + 15);
+	cr_expect(schedule_open_at(&s, &u, utc(2026, 5, 1, 9, 30) + 15, &next));
+	cr_expect_eq(next, utc(2026, 5, 1, 9, 30) + 20);
+	cr_expect_not(schedule_open_at(&s, &u, utc(2026, 5, 1, 9, 30) + 20, NULL));
+	tz_free(&u);
+	/* New York, 01:30 to 03:00 local. On 2026-03-08 the clock jumps from
+	 * 02:00 EST to 03:00 EDT: the window is 01:30 EST (06:30 UTC) to
+	 * 03:00 EDT (07:00 UTC), half an hour. On 2026-11-01 01:00-02:00
+	 * happens twice: it opens at the first 01:30 (EDT, 05:30 UTC) and
+	 * closes at 03:00 EST (08:00 UTC), two and a half hours. */
+	s = parse("{\"start\":\"01:30\",\"end\":\"03:00\",\"timezone\":\"America/New_York\"}");
+	struct tz ny = load(s.timezone);
+	cr_expect_not(schedule_open_at(&s, &ny, utc(2026, 3, 8, 6, 29), &next));
+	cr_expect_eq(next, utc(2026, 3, 8, 6, 30));
+	cr_expect(schedule_open_at(&s, &ny, utc(2026, 3, 8, 6, 30), &next));
+	cr_expect_eq(next, utc(2026, 3, 8, 7, 0));
+	cr_expect_not(schedule_open_at(&s, &ny, utc(2026, 3, 8, 7, 0), NULL));
+	cr_expect(schedule_open_at(&s, &ny, utc(2026, 11, 1, 5, 30), &next));
+	cr_expect_eq(next, utc(2026, 11, 1, 8, 0));
+	cr_expect(schedule_open_at(&s, &ny, utc(2026, 11, 1, 7, 59), NULL));
+	cr_expect_not(schedule_open_at(&s, &ny, utc(2026, 11, 1, 8, 0), NULL));
+	tz_free(&ny);
+}
+
 Test(schedule, bad_schedules_name_the_field)
 {
 	static const struct {
