@@ -21,6 +21,7 @@
 struct api_metrics;
 struct mqtt_ingest;
 struct tournament_runner;
+struct scheduler;
 struct log_followers;
 struct follow;
 struct envd_hub;
@@ -37,6 +38,7 @@ struct api {
 	struct api_limiter *limiter; /* request rates per key and address (limiter.h) */
 	struct mqtt_ingest *mqtt;    /* telemetry from the broker, NULL without one */
 	struct tournament_runner *tournaments; /* burst mode (orchestrator/tournament.h) */
+	struct scheduler *scheduler;           /* scheduled mode (orchestrator/scheduler.h) */
 	char admin_key[80];
 	uint8_t key_secret[AUTH_SECRET_LEN]; /* keys tenant keys are hashed with */
 };
@@ -162,6 +164,13 @@ enum MHD_Result api_tournaments_route(struct api *api, struct MHD_Connection *c,
 				      const char *method, const char *url, struct api_request *req);
 enum MHD_Result api_tournament_create(struct api *api, struct MHD_Connection *c,
 				      struct api_request *req, json_t *body);
+
+/* /api/schedules[/{id}] (routes_schedules.c); a schedule from a request
+ * body (also mode "scheduled" of POST /api/saas/agents). */
+enum MHD_Result api_schedules_route(struct api *api, struct MHD_Connection *c,
+				    const char *method, const char *url, struct api_request *req);
+enum MHD_Result api_schedule_create(struct api *api, struct MHD_Connection *c,
+				    struct api_request *req, json_t *body);
 
 enum MHD_Result api_saas_route(struct api *api, struct MHD_Connection *c, const char *method,
 			       const char *url, struct api_request *req);

@@ -227,7 +227,9 @@ static enum MHD_Result revoke_key(struct api *api, struct MHD_Connection *c,
 /* POST /api/saas/agents {mode, count, ...and /api/cloud/spawn's fields}:
  * on-demand agents for the calling tenant, within its limits; mode burst
  * {count, genome, generations, survivors, mutation_rate, eval_seconds, ...}
- * runs a tournament of the tenant's (orchestrator/tournament.h). */
+ * runs a tournament of the tenant's (orchestrator/tournament.h); mode
+ * scheduled {schedule, ...} starts an agent in each window of a schedule
+ * (orchestrator/scheduler.h). */
 static enum MHD_Result saas_spawn(struct api *api, struct MHD_Connection *c,
 				  struct api_request *req)
 {
@@ -257,8 +259,15 @@ static enum MHD_Result saas_spawn(struct api *api, struct MHD_Connection *c,
 	if (r == 0)
 		r = json_input_uint(body, "", "count", 1, 100, &count, &err);
 	if (r == 0 && strcmp(mode, "scheduled") == 0) {
-		ret = http_send_error(c, 501, "not_implemented",
-				      "mode: \"scheduled\" is not available yet; use on-demand or burst");
+		/* One agent per window of the schedule (routes_schedules.c). */
+		if (count != 1) {
+			json_decref(body);
+			return http_send_error(c, 400, "invalid_request",
+					       "count: a schedule starts one agent per window");
+		}
+		json_object_del(body, "mode");
+		json_object_del(body, "count");
+		ret = api_schedule_create(api, c, req, body);
 		json_decref(body);
 		return ret;
 	}

@@ -22,6 +22,7 @@
 #include "api/envd_session.h"
 #include "api/http.h"
 #include "api/mqtt_ingest.h"
+#include "orchestrator/scheduler.h"
 #include "orchestrator/tournament.h"
 #include "api/limiter.h"
 #include "api/page_cache.h"
@@ -345,6 +346,8 @@ static enum MHD_Result route(struct api *api, struct MHD_Connection *c, const ch
 	}
 	if (strncmp(url, "/api/tournaments", 16) == 0 && (url[16] == '\0' || url[16] == '/'))
 		return api_tournaments_route(api, c, method, url, req);
+	if (strncmp(url, "/api/schedules", 14) == 0 && (url[14] == '\0' || url[14] == '/'))
+		return api_schedules_route(api, c, method, url, req);
 	if (strcmp(url, "/api/agents") == 0) {
 		req->route = "/api/agents";
 		if (!get)
@@ -592,6 +595,9 @@ int api_serve(const struct evo_config *cfg, struct evo_error *err)
 	api.tournaments = tournament_runner_start(api.orch, api.store);
 	if (api.tournaments == NULL)
 		fprintf(stderr, "evoclaw: cannot start the tournament runner; tournaments wait\n");
+	api.scheduler = scheduler_start(api.orch, api.store, cfg);
+	if (api.scheduler == NULL)
+		fprintf(stderr, "evoclaw: cannot start the scheduler; schedules wait\n");
 	if (mqtt_ingest_start(cfg, api.orch, &api.mqtt, err) < 0) {
 		fprintf(stderr, "evoclaw: %s; agents' MQTT reports are not read\n", err->msg);
 		api.mqtt = NULL;
@@ -636,6 +642,7 @@ int api_serve(const struct evo_config *cfg, struct evo_error *err)
 	}
 	mqtt_ingest_stop(api.mqtt);
 	tournament_runner_stop(api.tournaments);
+	scheduler_stop(api.scheduler);
 	doors_close(&api, &doors);
 	orch_set_log_hook(api.orch, NULL, NULL);
 	orch_close(api.orch);

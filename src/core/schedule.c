@@ -94,8 +94,10 @@ static void window_of(const struct schedule *s, const struct tz *tz, int64_t day
 	*close = tz_local_to_utc(tz, end_day * 86400 + s->end_sec);
 }
 
-bool schedule_open_at(const struct schedule *s, const struct tz *tz, int64_t t,
-		      int64_t *next_change)
+/* Over the windows that open from yesterday to 8 days on: whether t is in
+ * one (and which: *from, *to), and the next time one opens or closes. */
+static bool scan(const struct schedule *s, const struct tz *tz, int64_t t, int64_t *from,
+		 int64_t *to, int64_t *next_change)
 {
 	int64_t local = t + tz_offset(tz, t);
 	int64_t today = local / 86400 - (local % 86400 < 0);
@@ -104,16 +106,35 @@ bool schedule_open_at(const struct schedule *s, const struct tz *tz, int64_t t,
 	for (int64_t day = today - 1; day <= today + 8; day++) {
 		if (!(s->days & (1u << tz_weekday(day))))
 			continue;
-		int64_t from, to;
-		window_of(s, tz, day, &from, &to);
-		if (t >= from && t < to)
+		int64_t a, b;
+		window_of(s, tz, day, &a, &b);
+		if (t >= a && t < b && !open) {
 			open = true;
-		if (from > t && from < next)
-			next = from;
-		if (to > t && to < next)
-			next = to;
+			*from = a;
+			*to = b;
+		}
+		if (a > t && a < next)
+			next = a;
+		if (b > t && b < next)
+			next = b;
 	}
+	*next_change = next;
+	return open;
+}
+
+bool schedule_open_at(const struct schedule *s, const struct tz *tz, int64_t t,
+		      int64_t *next_change)
+{
+	int64_t from, to, next;
+	bool open = scan(s, tz, t, &from, &to, &next);
 	if (next_change)
 		*next_change = next;
 	return open;
+}
+
+bool schedule_window_at(const struct schedule *s, const struct tz *tz, int64_t t, int64_t *open,
+			int64_t *close)
+{
+	int64_t next;
+	return scan(s, tz, t, open, close, &next);
 }

@@ -33,4 +33,9 @@ int schedule_parse(const json_t *obj, const char *path, struct schedule *out,
 bool schedule_open_at(const struct schedule *s, const struct tz *tz, int64_t t,
 		      int64_t *next_change);
 
+/* The window open at UTC second t: true, with when it opened and when it
+ * closes (UTC seconds); false when none is. */
+bool schedule_window_at(const struct schedule *s, const struct tz *tz, int64_t t, int64_t *open,
+			int64_t *close);
+
 #endif

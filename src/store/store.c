@@ -110,6 +110,14 @@ static const char *const migrations[] = {
 	" parent_a INTEGER NOT NULL, parent_b INTEGER NOT NULL, survivor INTEGER NOT NULL,"
 	" agent_id TEXT NOT NULL DEFAULT '', state TEXT NOT NULL, fitness REAL,"
 	" note TEXT NOT NULL DEFAULT '', PRIMARY KEY (tournament_id, generation, idx)) WITHOUT ROWID;",
+	/* 12: scheduled agents (issue 7 §4): what to start, when, and which
+	 * window was served last (so a restart does not serve it twice). */
+	"CREATE TABLE schedules (id TEXT PRIMARY KEY, tenant TEXT NOT NULL DEFAULT '',"
+	" state TEXT NOT NULL, spawn TEXT NOT NULL, schedule TEXT NOT NULL,"
+	" agent_id TEXT NOT NULL DEFAULT '', window_open_ms INTEGER NOT NULL DEFAULT 0,"
+	" runs INTEGER NOT NULL DEFAULT 0, note TEXT NOT NULL DEFAULT '',"
+	" created_at_ms INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL);"
+	"CREATE INDEX schedules_by_tenant ON schedules (tenant, created_at_ms);",
 };
 
 int store_db_error(struct store *s, struct evo_error *err, const char *what)
@@ -208,6 +216,56 @@ int store_open(const char *data_dir, struct store **out, struct evo_error *err)
 		return -1;
 	}
 	*out = s;
+	return 0;
+}
+
+/* ---- helpers of the store's files (store_internal.h) ---- */
+
+void store_text_column(char *out, size_t size, sqlite3_stmt *st, int i)
+{
+	const unsigned char *v = sqlite3_column_text(st, i);
+	snprintf(out, size, "%s", v ? (const char *)v : "");
+}
+
+char *store_text_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *v = sqlite3_column_text(st, i);
+	return v ? xstrdup((const char *)v) : NULL;
+}
+
+/* Prepare, or say why not; caller holds the lock. */
+sqlite3_stmt *store_prepare(struct store *s, const char *sql, const char *what,
+			     struct evo_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		store_db_error(s, err, what);
+		return NULL;
+	}
+	return st;
+}
+
+/* Step a statement that returns no rows, then finalize it. */
+int store_step_done(struct store *s, sqlite3_stmt *st, const char *what, struct evo_error *err)
+{
+	int r = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_error(s, err, what);
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* End a transaction begun with BEGIN: commit if its body went well
+ * (rc_of_body 0), else roll back. Caller holds the lock. */
+int store_finish_transaction(struct store *s, int rc_of_body, struct evo_error *err)
+{
+	if (rc_of_body < 0) {
+		store_exec(s, "ROLLBACK;", NULL);
+		return -1;
+	}
+	if (store_exec(s, "COMMIT;", err) < 0) {
+		store_exec(s, "ROLLBACK;", NULL);
+		return -1;
+	}
+	__atomic_add_fetch(&s->generation, 1, __ATOMIC_RELEASE);
 	return 0;
 }
 

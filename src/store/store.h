@@ -236,4 +236,31 @@ int store_tournament_entry_update(struct store *s, const char *id,
 int store_tournament_advance(struct store *s, const struct tournament_record *t,
 			     const struct tournament_entry *entries, size_t n, struct evo_error *err);
 
+/* ---- scheduled agents (store_schedules.c) ----------------------------------- */
+
+struct schedule_record {
+	char id[40];
+	char tenant[40];          /* "" for the operator's */
+	char state[16];           /* active, cancelled */
+	char *spawn_json;         /* the agent each window starts (orchestrator/scheduler.h), owned */
+	char *schedule_json;      /* core/schedule.h's object, owned */
+	char agent_id[64];        /* the latest window's agent, "" before the first */
+	int64_t window_open_ms;   /* when that window opened, 0 before the first */
+	int64_t runs;             /* windows it has started an agent in */
+	char note[256];           /* why the last start failed or waits, "" */
+	int64_t created_at_ms, updated_at_ms;
+};
+void schedule_record_clear(struct schedule_record *r);
+
+int store_schedule_insert(struct store *s, const struct schedule_record *r, struct evo_error *err);
+/* NOT_FOUND when there is none (or it is another tenant's, with tenant set). */
+int store_schedule_get(struct store *s, const char *id, const char *tenant,
+		       struct schedule_record *out, struct evo_error *err);
+/* Newest first; a tenant's only with tenant set; active ones only with
+ * active_only. *out malloc'd (schedule_record_clear each). */
+int store_schedule_list(struct store *s, const char *tenant, bool active_only,
+			struct schedule_record **out, size_t *count, struct evo_error *err);
+/* State, agent, window, runs, note, updated_at. */
+int store_schedule_update(struct store *s, const struct schedule_record *r, struct evo_error *err);
+
 #endif

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/error.h"
@@ -20,5 +21,18 @@ struct store {
 int store_db_error(struct store *s, struct evo_error *err, const char *what);
 /* Run SQL without results. Caller holds the lock. */
 int store_exec(struct store *s, const char *sql, struct evo_error *err);
+
+/* A text column, copied into out (bounded; "" for NULL), or strdup'd
+ * (NULL for NULL). */
+void store_text_column(char *out, size_t size, sqlite3_stmt *st, int i);
+char *store_text_dup(sqlite3_stmt *st, int i);
+/* Prepare, or fill err saying `what` failed (NULL). Caller holds the lock. */
+sqlite3_stmt *store_prepare(struct store *s, const char *sql, const char *what,
+			    struct evo_error *err);
+/* Step a statement that returns no rows, then finalize it. */
+int store_step_done(struct store *s, sqlite3_stmt *st, const char *what, struct evo_error *err);
+/* End a transaction begun with BEGIN: commit when rc_of_body is 0, else
+ * roll back; a commit counts as a write (store_generation). */
+int store_finish_transaction(struct store *s, int rc_of_body, struct evo_error *err);
 
 #endif

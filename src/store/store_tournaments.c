@@ -29,31 +29,19 @@ void tournament_entries_free(struct tournament_entry *e, size_t n)
 	free(e);
 }
 
-static void text_column(char *out, size_t size, sqlite3_stmt *st, int i)
-{
-	const unsigned char *v = sqlite3_column_text(st, i);
-	snprintf(out, size, "%s", v ? (const char *)v : "");
-}
-
-static char *text_or_null(sqlite3_stmt *st, int i)
-{
-	const unsigned char *v = sqlite3_column_text(st, i);
-	return v ? xstrdup((const char *)v) : NULL;
-}
-
 static void tournament_from_row(sqlite3_stmt *st, struct tournament_record *t)
 {
 	memset(t, 0, sizeof *t);
-	text_column(t->id, sizeof t->id, st, 0);
-	text_column(t->tenant, sizeof t->tenant, st, 1);
-	text_column(t->state, sizeof t->state, st, 2);
-	t->params_json = text_or_null(st, 3);
+	store_text_column(t->id, sizeof t->id, st, 0);
+	store_text_column(t->tenant, sizeof t->tenant, st, 1);
+	store_text_column(t->state, sizeof t->state, st, 2);
+	t->params_json = store_text_dup(st, 3);
 	t->generation = sqlite3_column_int(st, 4);
-	t->champion_json = text_or_null(st, 5);
+	t->champion_json = store_text_dup(st, 5);
 	t->champion_fitness = sqlite3_column_double(st, 6);
-	text_column(t->champion_agent, sizeof t->champion_agent, st, 7);
+	store_text_column(t->champion_agent, sizeof t->champion_agent, st, 7);
 	t->champion_generation = sqlite3_column_int(st, 8);
-	text_column(t->error, sizeof t->error, st, 9);
+	store_text_column(t->error, sizeof t->error, st, 9);
 	t->created_at_ms = sqlite3_column_int64(st, 10);
 	t->updated_at_ms = sqlite3_column_int64(st, 11);
 	t->completed_at_ms = sqlite3_column_int64(st, 12);
@@ -64,35 +52,15 @@ static void entry_from_row(sqlite3_stmt *st, struct tournament_entry *e)
 	memset(e, 0, sizeof *e);
 	e->generation = sqlite3_column_int(st, 0);
 	e->index = sqlite3_column_int(st, 1);
-	e->genome_json = text_or_null(st, 2);
+	e->genome_json = store_text_dup(st, 2);
 	e->parent_a = sqlite3_column_int(st, 3);
 	e->parent_b = sqlite3_column_int(st, 4);
 	e->survivor = sqlite3_column_int(st, 5) != 0;
-	text_column(e->agent_id, sizeof e->agent_id, st, 6);
-	text_column(e->state, sizeof e->state, st, 7);
+	store_text_column(e->agent_id, sizeof e->agent_id, st, 6);
+	store_text_column(e->state, sizeof e->state, st, 7);
 	e->has_fitness = sqlite3_column_type(st, 8) != SQLITE_NULL;
 	e->fitness = sqlite3_column_double(st, 8);
-	text_column(e->note, sizeof e->note, st, 9);
-}
-
-/* Prepare, or say why not; caller holds the lock. */
-static sqlite3_stmt *prepare(struct store *s, const char *sql, const char *what,
-			     struct evo_error *err)
-{
-	sqlite3_stmt *st = NULL;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		store_db_error(s, err, what);
-		return NULL;
-	}
-	return st;
-}
-
-/* Step a statement that returns no rows, then finalize it. */
-static int step_done(struct store *s, sqlite3_stmt *st, const char *what, struct evo_error *err)
-{
-	int r = sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_error(s, err, what);
-	sqlite3_finalize(st);
-	return r;
+	store_text_column(e->note, sizeof e->note, st, 9);
 }
 
 /* Caller holds the lock. */
@@ -100,7 +68,7 @@ static int insert_entries(struct store *s, const char *id, const struct tourname
 			  size_t n, struct evo_error *err)
 {
 	for (size_t i = 0; i < n; i++) {
-		sqlite3_stmt *st = prepare(s,
+		sqlite3_stmt *st = store_prepare(s,
 					   "INSERT INTO tournament_entries (tournament_id, " ENTRY_COLUMNS
 					   ") VALUES (?,?,?,?,?,?,?,?,?,?,?)",
 					   "add a tournament's member", err);
@@ -118,7 +86,7 @@ static int insert_entries(struct store *s, const char *id, const struct tourname
 		if (e[i].has_fitness)
 			sqlite3_bind_double(st, 10, e[i].fitness);
 		sqlite3_bind_text(st, 11, e[i].note, -1, SQLITE_TRANSIENT);
-		if (step_done(s, st, "add a tournament's member", err) < 0)
+		if (store_step_done(s, st, "add a tournament's member", err) < 0)
 			return -1;
 	}
 	return 0;
@@ -128,7 +96,7 @@ static int insert_entries(struct store *s, const char *id, const struct tourname
 static int update_tournament(struct store *s, const struct tournament_record *t,
 			     struct evo_error *err)
 {
-	sqlite3_stmt *st = prepare(s,
+	sqlite3_stmt *st = store_prepare(s,
 				   "UPDATE tournaments SET state = ?2, generation = ?3, champion = ?4,"
 				   " champion_fitness = ?5, champion_agent = ?6, champion_generation = ?7,"
 				   " error = ?8, updated_at_ms = ?9, completed_at_ms = ?10 WHERE id = ?1",
@@ -147,23 +115,7 @@ static int update_tournament(struct store *s, const struct tournament_record *t,
 	sqlite3_bind_text(st, 8, t->error, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 9, t->updated_at_ms);
 	sqlite3_bind_int64(st, 10, t->completed_at_ms);
-	return step_done(s, st, "update a tournament", err);
-}
-
-/* End a transaction begun with BEGIN: commit if its body went well
- * (rc_of_body 0), else roll back. Caller holds the lock. */
-static int finish_transaction(struct store *s, int rc_of_body, struct evo_error *err)
-{
-	if (rc_of_body < 0) {
-		store_exec(s, "ROLLBACK;", NULL);
-		return -1;
-	}
-	if (store_exec(s, "COMMIT;", err) < 0) {
-		store_exec(s, "ROLLBACK;", NULL);
-		return -1;
-	}
-	__atomic_add_fetch(&s->generation, 1, __ATOMIC_RELEASE);
-	return 0;
+	return store_step_done(s, st, "update a tournament", err);
 }
 
 int store_tournament_insert(struct store *s, const struct tournament_record *t,
@@ -172,7 +124,7 @@ int store_tournament_insert(struct store *s, const struct tournament_record *t,
 	pthread_mutex_lock(&s->lock);
 	int r = store_exec(s, "BEGIN IMMEDIATE;", err);
 	if (r == 0) {
-		sqlite3_stmt *st = prepare(s,
+		sqlite3_stmt *st = store_prepare(s,
 					   "INSERT INTO tournaments (" TOURNAMENT_COLUMNS
 					   ") VALUES (?,?,?,?,?,NULL,NULL,'',0,'',?,?,0)",
 					   "add a tournament", err);
@@ -185,11 +137,11 @@ int store_tournament_insert(struct store *s, const struct tournament_record *t,
 			sqlite3_bind_int(st, 5, t->generation);
 			sqlite3_bind_int64(st, 6, t->created_at_ms);
 			sqlite3_bind_int64(st, 7, t->updated_at_ms);
-			r = step_done(s, st, "add a tournament", err);
+			r = store_step_done(s, st, "add a tournament", err);
 		}
 		if (r == 0)
 			r = insert_entries(s, t->id, entries, n, err);
-		r = finish_transaction(s, r, err);
+		r = store_finish_transaction(s, r, err);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return r;
@@ -200,7 +152,7 @@ int store_tournament_get(struct store *s, const char *id, const char *tenant,
 {
 	pthread_mutex_lock(&s->lock);
 	int r = -1;
-	sqlite3_stmt *st = prepare(s,
+	sqlite3_stmt *st = store_prepare(s,
 				   "SELECT " TOURNAMENT_COLUMNS " FROM tournaments WHERE id = ?1"
 				   " AND (?2 IS NULL OR tenant = ?2)",
 				   "read a tournament", err);
@@ -230,7 +182,7 @@ int store_tournament_list(struct store *s, const char *tenant, bool running_only
 	*count = 0;
 	pthread_mutex_lock(&s->lock);
 	int r = -1;
-	sqlite3_stmt *st = prepare(s,
+	sqlite3_stmt *st = store_prepare(s,
 				   "SELECT " TOURNAMENT_COLUMNS " FROM tournaments WHERE"
 				   " (?1 IS NULL OR tenant = ?1) AND (?2 = 0 OR state = 'running')"
 				   " ORDER BY created_at_ms DESC, id",
@@ -273,7 +225,7 @@ int store_tournament_entries(struct store *s, const char *id, int generation,
 	*count = 0;
 	pthread_mutex_lock(&s->lock);
 	int r = -1;
-	sqlite3_stmt *st = prepare(s,
+	sqlite3_stmt *st = store_prepare(s,
 				   "SELECT " ENTRY_COLUMNS " FROM tournament_entries WHERE"
 				   " tournament_id = ?1 AND (?2 < 0 OR generation = ?2)"
 				   " ORDER BY generation, idx",
@@ -302,7 +254,7 @@ int store_tournament_entry_update(struct store *s, const char *id,
 {
 	pthread_mutex_lock(&s->lock);
 	int r = -1;
-	sqlite3_stmt *st = prepare(s,
+	sqlite3_stmt *st = store_prepare(s,
 				   "UPDATE tournament_entries SET agent_id = ?4, state = ?5, fitness = ?6,"
 				   " note = ?7 WHERE tournament_id = ?1 AND generation = ?2 AND idx = ?3",
 				   "update a tournament's member", err);
@@ -315,7 +267,7 @@ int store_tournament_entry_update(struct store *s, const char *id,
 		if (e->has_fitness)
 			sqlite3_bind_double(st, 6, e->fitness);
 		sqlite3_bind_text(st, 7, e->note, -1, SQLITE_TRANSIENT);
-		r = step_done(s, st, "update a tournament's member", err);
+		r = store_step_done(s, st, "update a tournament's member", err);
 		if (r == 0)
 			__atomic_add_fetch(&s->generation, 1, __ATOMIC_RELEASE);
 	}
@@ -332,7 +284,7 @@ int store_tournament_advance(struct store *s, const struct tournament_record *t,
 		r = insert_entries(s, t->id, entries, n, err);
 		if (r == 0)
 			r = update_tournament(s, t, err);
-		r = finish_transaction(s, r, err);
+		r = store_finish_transaction(s, r, err);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return r;

@@ -167,6 +167,11 @@ Test(schedule, seconds_and_windows_inside_a_daylight_saving_change)
 	cr_expect(schedule_open_at(&s, &ny, utc(2026, 11, 1, 5, 30), &next));
 	cr_expect_eq(next, utc(2026, 11, 1, 8, 0));
 	cr_expect(schedule_open_at(&s, &ny, utc(2026, 11, 1, 7, 59), NULL));
+	int64_t from, to;
+	cr_expect(schedule_window_at(&s, &ny, utc(2026, 11, 1, 7, 0), &from, &to));
+	cr_expect_eq(from, utc(2026, 11, 1, 5, 30));
+	cr_expect_eq(to, utc(2026, 11, 1, 8, 0));
+	cr_expect_not(schedule_window_at(&s, &ny, utc(2026, 11, 1, 9, 0), &from, &to));
 	cr_expect_not(schedule_open_at(&s, &ny, utc(2026, 11, 1, 8, 0), NULL));
 	tz_free(&ny);
 }
