@@ -10,7 +10,9 @@
 #ifndef EVOCLAW_CORE_EVOLUTION_H
 #define EVOCLAW_CORE_EVOLUTION_H
 
+#include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 
 #include "common/error.h"
@@ -48,5 +50,28 @@ void evolution_breed(const struct genome *current, const double *fitness, size_t
  * mutations of it (at a higher rate, for diversity). */
 void evolution_seed(const struct genome *seed, size_t n, double mutation_rate, struct rng *r,
 		    struct evolution_member *out);
+
+/* A tournament's parameters (orchestrator/tournament.h), as a request
+ * gives them: {"count": 2..256 (required), "generations": 1..100 (3),
+ * "survivors": 1..count (count/4), "mutation_rate": 0..1 (0.2),
+ * "eval_seconds": 1..3600 (60), "genome": the seed genome (momentum's
+ * defaults), "market_seed": 0..2^53 (absent: the caller picks one),
+ * "steps": 2..1000000 (500), "step_ms": 0..60000 (0)}. */
+#define TOURNAMENT_COUNT_MAX 256
+#define TOURNAMENT_GENERATIONS_MAX 100
+
+struct tournament_params {
+	struct evolution_params evo; /* count (population), survivors, generations, mutation_rate */
+	struct genome seed;          /* generation 0 is it and mutations of it */
+	bool has_market_seed;
+	uint64_t market_seed;        /* EVOCLAW_MARKET=generated:<seed> */
+	uint32_t steps;              /* prices each agent trades */
+	uint32_t step_ms;            /* pause between prices */
+	uint32_t eval_seconds;       /* each agent's timeout */
+};
+
+/* Parse and check; errors name the field; unknown fields are refused. */
+int tournament_params_parse(json_t *body, struct tournament_params *out, struct evo_error *err);
+json_t *tournament_params_json(const struct tournament_params *p);
 
 #endif

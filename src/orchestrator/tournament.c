@@ -22,105 +22,6 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* ---- parameters ---------------------------------------------------------- */
-
-static const char *const param_fields[] = {
-	"count",  "generations", "survivors", "mutation_rate", "eval_seconds",
-	"genome", "market_seed", "steps",     "step_ms",       NULL,
-};
-
-/* A whole number from min to max, or default when absent; errors name it. */
-static int param_uint(json_t *body, const char *key, uint64_t min, uint64_t max, uint64_t dflt,
-		      bool required, uint64_t *out, struct evo_error *err)
-{
-	json_t *v = json_object_get(body, key);
-	if (v == NULL || json_is_null(v)) {
-		if (required)
-			return evo_error_set(err, EVO_ERR_INVALID, 0, "%s: required", key);
-		*out = dflt;
-		return 0;
-	}
-	if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-	    (uint64_t)json_integer_value(v) < min || (uint64_t)json_integer_value(v) > max)
-		return evo_error_set(err, EVO_ERR_INVALID, 0,
-				     "%s: must be a whole number from %llu to %llu", key,
-				     (unsigned long long)min, (unsigned long long)max);
-	*out = (uint64_t)json_integer_value(v);
-	return 0;
-}
-
-int tournament_params_parse(json_t *body, struct tournament_params *out, struct evo_error *err)
-{
-	memset(out, 0, sizeof *out);
-	const char *key;
-	json_t *v;
-	json_object_foreach(body, key, v) {
-		size_t i = 0;
-		while (param_fields[i] && strcmp(param_fields[i], key) != 0)
-			i++;
-		if (param_fields[i] == NULL)
-			return evo_error_set(err, EVO_ERR_INVALID, 0, "%.64s: unknown field", key);
-	}
-	uint64_t count, generations, survivors, eval, seed, steps, step_ms;
-	if (param_uint(body, "count", 2, TOURNAMENT_COUNT_MAX, 0, true, &count, err) < 0 ||
-	    param_uint(body, "generations", 1, TOURNAMENT_GENERATIONS_MAX, 3, false, &generations,
-		       err) < 0 ||
-	    param_uint(body, "survivors", 1, count, count / 4 ? count / 4 : 1, false, &survivors,
-		       err) < 0 ||
-	    param_uint(body, "eval_seconds", 1, 3600, 60, false, &eval, err) < 0 ||
-	    param_uint(body, "market_seed", 0, (uint64_t)1 << 53, 0, false, &seed, err) < 0 ||
-	    param_uint(body, "steps", 2, 1000000, 500, false, &steps, err) < 0 ||
-	    param_uint(body, "step_ms", 0, 60000, 0, false, &step_ms, err) < 0)
-		return -1;
-	double rate = 0.2;
-	json_t *r = json_object_get(body, "mutation_rate");
-	if (r && !json_is_null(r)) {
-		if (!json_is_number(r) || !(json_number_value(r) >= 0 && json_number_value(r) <= 1))
-			return evo_error_set(err, EVO_ERR_INVALID, 0,
-					     "mutation_rate: must be a number from 0 to 1");
-		rate = json_number_value(r);
-	}
-	json_t *g = json_object_get(body, "genome");
-	if (g && !json_is_null(g)) {
-		if (!json_is_object(g))
-			return evo_error_set(err, EVO_ERR_INVALID, 0, "genome: must be an object");
-		char *text = json_dumps(g, JSON_COMPACT);
-		int rc = text ? genome_parse(text, "genome", &out->seed, err)
-			      : evo_error_set(err, EVO_ERR_INVALID, 0, "genome: cannot be read");
-		free(text);
-		if (rc < 0)
-			return -1;
-	} else {
-		genome_default(GENOME_MOMENTUM, &out->seed);
-	}
-	/* No seed: a random one, stored, so the tournament can be replayed. */
-	if (json_object_get(body, "market_seed") == NULL) {
-		if (getrandom(&seed, sizeof seed, 0) != (ssize_t)sizeof seed)
-			seed = (uint64_t)wall_ms();
-		seed &= ((uint64_t)1 << 53) - 1;
-	}
-	out->evo = (struct evolution_params){.population = count, .survivors = survivors,
-					     .generations = generations, .mutation_rate = rate};
-	out->market_seed = seed;
-	out->steps = (uint32_t)steps;
-	out->step_ms = (uint32_t)step_ms;
-	out->eval_seconds = (uint32_t)eval;
-	return evolution_check(&out->evo, err);
-}
-
-json_t *tournament_params_json(const struct tournament_params *p)
-{
-	char *g = genome_to_json(&p->seed);
-	json_t *genome = json_loads(g, 0, NULL);
-	free(g);
-	return json_pack("{s:I, s:I, s:I, s:f, s:I, s:o, s:I, s:I, s:I}", "count",
-			 (json_int_t)p->evo.population, "generations", (json_int_t)p->evo.generations,
-			 "survivors", (json_int_t)p->evo.survivors, "mutation_rate",
-			 p->evo.mutation_rate, "eval_seconds", (json_int_t)p->eval_seconds, "genome",
-			 genome ? genome : json_object(), "market_seed", (json_int_t)p->market_seed,
-			 "steps", (json_int_t)p->steps, "step_ms", (json_int_t)p->step_ms);
-}
-
 static int params_of(const struct tournament_record *t, struct tournament_params *p,
 		     struct evo_error *err)
 {
@@ -367,9 +268,20 @@ void tournament_runner_stop(struct tournament_runner *r)
 }
 
 int tournament_create(struct tournament_runner *r, const char *tenant,
-		      const struct tournament_params *p, struct tournament_record *out,
+		      const struct tournament_params *given, struct tournament_record *out,
 		      struct evo_error *err)
 {
+	/* No market seed: a random one, stored, so the tournament can be
+	 * replayed. */
+	struct tournament_params chosen = *given;
+	const struct tournament_params *p = &chosen;
+	if (!chosen.has_market_seed) {
+		if (getrandom(&chosen.market_seed, sizeof chosen.market_seed, 0) !=
+		    (ssize_t)sizeof chosen.market_seed)
+			chosen.market_seed = (uint64_t)wall_ms();
+		chosen.market_seed &= ((uint64_t)1 << 53) - 1;
+		chosen.has_market_seed = true;
+	}
 	memset(out, 0, sizeof *out);
 	char id[AGENT_ID_MAX];
 	orch_new_id(id, "trn_");

@@ -30,24 +30,6 @@
 #include "orchestrator/orchestrator.h"
 #include "store/store.h"
 
-#define TOURNAMENT_COUNT_MAX 256
-#define TOURNAMENT_GENERATIONS_MAX 100
-
-struct tournament_params {
-	struct evolution_params evo; /* count (population), survivors, generations, mutation_rate */
-	struct genome seed;          /* generation 0 is it and mutations of it */
-	uint64_t market_seed;        /* EVOCLAW_MARKET=generated:<seed> */
-	uint32_t steps;              /* prices each agent trades */
-	uint32_t step_ms;            /* pause between prices */
-	uint32_t eval_seconds;       /* each agent's timeout */
-};
-
-/* The request body's fields (POST /api/tournaments, or /api/saas/agents
- * with mode "burst"); errors name the field. Unknown fields are the
- * caller's to refuse. */
-int tournament_params_parse(json_t *body, struct tournament_params *out, struct evo_error *err);
-json_t *tournament_params_json(const struct tournament_params *p);
-
 struct tournament_runner;
 
 struct tournament_runner *tournament_runner_start(struct orchestrator *orch, struct store *store);
