@@ -31,6 +31,15 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* tz_load's errors name "timezone"; here it is the schedule's. */
+static int zone_error(struct evo_error *err)
+{
+	char msg[sizeof err->msg];
+	snprintf(msg, sizeof msg, "schedule.%s", err->msg);
+	snprintf(err->msg, sizeof err->msg, "%s", msg);
+	return -1;
+}
+
 /* The schedule and its zone, from the record. */
 static int load(const struct schedule_record *r, struct schedule *s, struct tz *tz,
 		struct evo_error *err)
@@ -40,7 +49,7 @@ static int load(const struct schedule_record *r, struct schedule *s, struct tz *
 		     : evo_error_set(err, EVO_ERR_INTERNAL, 0, "schedule %s: unreadable", r->id);
 	json_decref(doc);
 	if (rc == 0 && tz_load(s->timezone, tz, err) < 0)
-		rc = evo_error_prefix(err, "schedule.timezone");
+		rc = zone_error(err);
 	return rc;
 }
 
@@ -259,7 +268,7 @@ int scheduler_create(struct scheduler *sc, const char *tenant, const struct orch
 	if (schedule_parse(schedule, "schedule", &s, err) < 0)
 		return -1;
 	if (tz_load(s.timezone, &tz, err) < 0)
-		return evo_error_prefix(err, "schedule.timezone");
+		return zone_error(err);
 	tz_free(&tz);
 	memset(out, 0, sizeof *out);
 	char id[AGENT_ID_MAX];

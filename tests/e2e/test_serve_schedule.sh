@@ -67,7 +67,7 @@ t_schedule_bad_input_and_tenants() {
 	serve_with '{"cloud":{"maxAgents":10}}'
 	check() { out=$(api POST /api/schedules "$2"); expect_eq 400 "$(status "$out")"; expect_contains "$(body "$out")" "$1"; }
 	check 'schedule: required' '{"agent_type":"coder"}'
-	check 'schedule.timezone: ' '{"schedule":{"start":"09:00","end":"16:00","timezone":"Mars/Olympus"}}'
+	check 'schedule.timezone: no zone \"Mars/Olympus\"' '{"schedule":{"start":"09:00","end":"16:00","timezone":"Mars/Olympus"}}'
 	check 'schedule.start: must be \"HH:MM\" or \"HH:MM:SS\"' '{"schedule":{"start":"9am","end":"16:00","timezone":"UTC"}}'
 	check 'schedule.days[1]: must be one of' '{"schedule":{"start":"09:00","end":"16:00","timezone":"UTC","days":["mon","someday"]}}'
 	check 'agent_id: a schedule names' '{"agent_id":"x","schedule":{"start":"09:00","end":"16:00","timezone":"UTC"}}'
