@@ -158,17 +158,29 @@ enum MHD_Result api_e2b_create_resume(struct api *api, struct MHD_Connection *c,
 
 /* SaaS mode (routes_saas.c): /api/saas/register, /keys, /usage. The
  * only routes a tenant key reaches so far. */
-/* /api/tournaments[/{id}] (routes_tournaments.c); a tournament from a
- * request body (also burst mode of POST /api/saas/agents). */
-enum MHD_Result api_tournaments_route(struct api *api, struct MHD_Connection *c,
-				      const char *method, const char *url, struct api_request *req);
+/* A collection of records under base ("/api/tournaments"): GET base
+ * lists, POST base creates from a JSON object, GET and DELETE base/{id}
+ * (collection.c routes them). */
+struct api_collection {
+	const char *base, *route_all, *route_one;
+	enum MHD_Result (*list)(struct api *api, struct MHD_Connection *c, struct api_request *req);
+	enum MHD_Result (*create)(struct api *api, struct MHD_Connection *c,
+				  struct api_request *req, json_t *body);
+	enum MHD_Result (*get)(struct api *api, struct MHD_Connection *c, struct api_request *req,
+			       const char *id);
+	enum MHD_Result (*remove)(struct api *api, struct MHD_Connection *c,
+				  struct api_request *req, const char *id);
+};
+enum MHD_Result api_collection_route(struct api *api, struct MHD_Connection *c,
+				     const char *method, const char *url, struct api_request *req,
+				     const struct api_collection *col);
+
+/* /api/tournaments (routes_tournaments.c) and /api/schedules
+ * (routes_schedules.c); their create is also burst and scheduled mode of
+ * POST /api/saas/agents. */
+extern const struct api_collection api_tournaments, api_schedules;
 enum MHD_Result api_tournament_create(struct api *api, struct MHD_Connection *c,
 				      struct api_request *req, json_t *body);
-
-/* /api/schedules[/{id}] (routes_schedules.c); a schedule from a request
- * body (also mode "scheduled" of POST /api/saas/agents). */
-enum MHD_Result api_schedules_route(struct api *api, struct MHD_Connection *c,
-				    const char *method, const char *url, struct api_request *req);
 enum MHD_Result api_schedule_create(struct api *api, struct MHD_Connection *c,
 				    struct api_request *req, json_t *body);
 

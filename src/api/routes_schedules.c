@@ -9,7 +9,6 @@
 #include "api/agent_json.h"
 #include "api/api.h"
 #include "api/http.h"
-#include "api/paths.h"
 #include "api/requests.h"
 #include "orchestrator/scheduler.h"
 
@@ -142,33 +141,12 @@ static enum MHD_Result cancel(struct api *api, struct MHD_Connection *c, struct 
 	return get_one(api, c, req, id);
 }
 
-enum MHD_Result api_schedules_route(struct api *api, struct MHD_Connection *c,
-				    const char *method, const char *url, struct api_request *req)
-{
-	char id[64];
-	if (strcmp(url, "/api/schedules") == 0) {
-		req->route = "/api/schedules";
-		if (strcmp(method, "GET") == 0)
-			return list(api, c, req);
-		if (strcmp(method, "POST") != 0)
-			return http_send_error(c, 405, "method_not_allowed",
-					       "%.16s /api/schedules: use GET or POST", method);
-		enum MHD_Result ret;
-		json_t *body = api_body_object(c, req, &ret);
-		if (body == NULL)
-			return ret;
-		ret = api_schedule_create(api, c, req, body);
-		json_decref(body);
-		return ret;
-	}
-	if (!api_path_id(url, "/api/schedules/", "", id, sizeof id))
-		return http_send_error(c, 404, "not_found", "no such route: %.200s", url);
-	req->route = "/api/schedules/{id}";
-	snprintf(req->target, sizeof req->target, "%s", id);
-	if (strcmp(method, "GET") == 0)
-		return get_one(api, c, req, id);
-	if (strcmp(method, "DELETE") == 0)
-		return cancel(api, c, req, id);
-	return http_send_error(c, 405, "method_not_allowed",
-			       "%.16s /api/schedules/{id}: use GET or DELETE", method);
-}
+const struct api_collection api_schedules = {
+	.base = "/api/schedules",
+	.route_all = "/api/schedules",
+	.route_one = "/api/schedules/{id}",
+	.list = list,
+	.create = api_schedule_create,
+	.get = get_one,
+	.remove = cancel,
+};

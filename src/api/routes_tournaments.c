@@ -8,7 +8,6 @@
 #include "api/agent_json.h"
 #include "api/api.h"
 #include "api/http.h"
-#include "api/paths.h"
 #include "orchestrator/tournament.h"
 
 static json_t *parsed_or_null(const char *text)
@@ -165,33 +164,12 @@ static enum MHD_Result cancel(struct api *api, struct MHD_Connection *c, struct 
 	return get_one(api, c, req, id);
 }
 
-enum MHD_Result api_tournaments_route(struct api *api, struct MHD_Connection *c,
-				      const char *method, const char *url, struct api_request *req)
-{
-	char id[64];
-	if (strcmp(url, "/api/tournaments") == 0) {
-		req->route = "/api/tournaments";
-		if (strcmp(method, "GET") == 0)
-			return list(api, c, req);
-		if (strcmp(method, "POST") != 0)
-			return http_send_error(c, 405, "method_not_allowed",
-					       "%.16s /api/tournaments: use GET or POST", method);
-		enum MHD_Result ret;
-		json_t *body = api_body_object(c, req, &ret);
-		if (body == NULL)
-			return ret;
-		ret = api_tournament_create(api, c, req, body);
-		json_decref(body);
-		return ret;
-	}
-	if (!api_path_id(url, "/api/tournaments/", "", id, sizeof id))
-		return http_send_error(c, 404, "not_found", "no such route: %.200s", url);
-	req->route = "/api/tournaments/{id}";
-	snprintf(req->target, sizeof req->target, "%s", id);
-	if (strcmp(method, "GET") == 0)
-		return get_one(api, c, req, id);
-	if (strcmp(method, "DELETE") == 0)
-		return cancel(api, c, req, id);
-	return http_send_error(c, 405, "method_not_allowed",
-			       "%.16s /api/tournaments/{id}: use GET or DELETE", method);
-}
+const struct api_collection api_tournaments = {
+	.base = "/api/tournaments",
+	.route_all = "/api/tournaments",
+	.route_one = "/api/tournaments/{id}",
+	.list = list,
+	.create = api_tournament_create,
+	.get = get_one,
+	.remove = cancel,
+};

@@ -345,9 +345,9 @@ static enum MHD_Result route(struct api *api, struct MHD_Connection *c, const ch
 		return api_cloud_kill(api, c, id);
 	}
 	if (strncmp(url, "/api/tournaments", 16) == 0 && (url[16] == '\0' || url[16] == '/'))
-		return api_tournaments_route(api, c, method, url, req);
+		return api_collection_route(api, c, method, url, req, &api_tournaments);
 	if (strncmp(url, "/api/schedules", 14) == 0 && (url[14] == '\0' || url[14] == '/'))
-		return api_schedules_route(api, c, method, url, req);
+		return api_collection_route(api, c, method, url, req, &api_schedules);
 	if (strcmp(url, "/api/agents") == 0) {
 		req->route = "/api/agents";
 		if (!get)
@@ -546,6 +546,19 @@ static void doors_close(struct api *api, struct doors *d)
 	}
 }
 
+/* What api_serve made before it listens, the orchestrator first (its
+ * threads use the rest). */
+static void api_free_parts(struct api *api)
+{
+	orch_close(api->orch);
+	api_followers_free(api->followers);
+	envd_hub_free(api->envd);
+	api_limiter_free(api->limiter);
+	page_cache_free(api->pages);
+	api_metrics_free(api->metrics);
+	store_close(api->store);
+}
+
 int api_serve(const struct evo_config *cfg, struct evo_error *err)
 {
 	char host[CONFIG_STRING_MAX];
@@ -582,13 +595,7 @@ int api_serve(const struct evo_config *cfg, struct evo_error *err)
 	struct doors doors = {0};
 	if (doors_open(&api, &doors, err) < 0) {
 		freeaddrinfo(ai);
-		orch_close(api.orch);
-		api_followers_free(api.followers);
-		envd_hub_free(api.envd);
-		api_limiter_free(api.limiter);
-		page_cache_free(api.pages);
-		api_metrics_free(api.metrics);
-		store_close(api.store);
+		api_free_parts(&api);
 		return -1;
 	}
 	orch_set_log_hook(api.orch, api_followers_wake, api.followers);
@@ -645,12 +652,6 @@ int api_serve(const struct evo_config *cfg, struct evo_error *err)
 	scheduler_stop(api.scheduler);
 	doors_close(&api, &doors);
 	orch_set_log_hook(api.orch, NULL, NULL);
-	orch_close(api.orch);
-	api_followers_free(api.followers);
-	envd_hub_free(api.envd);
-	api_limiter_free(api.limiter);
-	page_cache_free(api.pages);
-	api_metrics_free(api.metrics);
-	store_close(api.store);
+	api_free_parts(&api);
 	return result;
 }

@@ -269,6 +269,60 @@ int store_finish_transaction(struct store *s, int rc_of_body, struct evo_error *
 	return 0;
 }
 
+int store_get_scoped(struct store *s, const char *sql, const char *id, const char *tenant,
+		     store_row_fn from_row, void *out, const char *what, struct evo_error *err)
+{
+	pthread_mutex_lock(&s->lock);
+	int r = -1;
+	sqlite3_stmt *st = store_prepare(s, sql, what, err);
+	if (st) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+		if (tenant)
+			sqlite3_bind_text(st, 2, tenant, -1, SQLITE_TRANSIENT);
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			from_row(st, out);
+			r = 0;
+		} else if (rc == SQLITE_DONE) {
+			evo_error_set(err, EVO_ERR_NOT_FOUND, 0, "no %s %.40s", what, id);
+		} else {
+			store_db_error(s, err, what);
+		}
+		sqlite3_finalize(st);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+int store_list_scoped(struct store *s, const char *sql, const char *tenant, int flag,
+		      size_t elem_size, store_row_fn from_row, void **out, size_t *count,
+		      const char *what, struct evo_error *err)
+{
+	*out = NULL;
+	*count = 0;
+	pthread_mutex_lock(&s->lock);
+	int r = -1;
+	sqlite3_stmt *st = store_prepare(s, sql, what, err);
+	if (st) {
+		if (tenant)
+			sqlite3_bind_text(st, 1, tenant, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int(st, 2, flag);
+		size_t cap = 0;
+		int rc;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			if (*count == cap) {
+				cap = cap ? cap * 2 : 8;
+				*out = xrealloc(*out, cap * elem_size);
+			}
+			from_row(st, (char *)*out + (*count)++ * elem_size);
+		}
+		r = rc == SQLITE_DONE ? 0 : store_db_error(s, err, what);
+		sqlite3_finalize(st);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
 void store_close(struct store *s)
 {
 	if (s == NULL)

@@ -35,4 +35,16 @@ int store_step_done(struct store *s, sqlite3_stmt *st, const char *what, struct 
  * roll back; a commit counts as a write (store_generation). */
 int store_finish_transaction(struct store *s, int rc_of_body, struct evo_error *err);
 
+/* A row into out (a record the callback fills). */
+typedef void (*store_row_fn)(sqlite3_stmt *st, void *out);
+/* One row of sql (?1 the id, ?2 a tenant or NULL for any): NOT_FOUND
+ * ("no <what> <id>") when there is none. */
+int store_get_scoped(struct store *s, const char *sql, const char *id, const char *tenant,
+		     store_row_fn from_row, void *out, const char *what, struct evo_error *err);
+/* Every row of sql (?1 a tenant or NULL for any, ?2 flag) into a malloc'd
+ * array of elem_size records. */
+int store_list_scoped(struct store *s, const char *sql, const char *tenant, int flag,
+		      size_t elem_size, store_row_fn from_row, void **out, size_t *count,
+		      const char *what, struct evo_error *err);
+
 #endif

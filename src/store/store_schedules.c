@@ -20,8 +20,9 @@ void schedule_record_clear(struct schedule_record *r)
 	memset(r, 0, sizeof *r);
 }
 
-static void schedule_from_row(sqlite3_stmt *st, struct schedule_record *r)
+static void schedule_from_row(sqlite3_stmt *st, void *out)
 {
+	struct schedule_record *r = out;
 	memset(r, 0, sizeof *r);
 	store_text_column(r->id, sizeof r->id, st, 0);
 	store_text_column(r->tenant, sizeof r->tenant, st, 1);
@@ -67,61 +68,21 @@ int store_schedule_insert(struct store *s, const struct schedule_record *r, stru
 int store_schedule_get(struct store *s, const char *id, const char *tenant,
 		       struct schedule_record *out, struct evo_error *err)
 {
-	pthread_mutex_lock(&s->lock);
-	int r = -1;
-	sqlite3_stmt *st = store_prepare(s,
-					 "SELECT " SCHEDULE_COLUMNS " FROM schedules WHERE id = ?1"
-					 " AND (?2 IS NULL OR tenant = ?2)",
-					 "read a schedule", err);
-	if (st) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-		if (tenant)
-			sqlite3_bind_text(st, 2, tenant, -1, SQLITE_TRANSIENT);
-		int rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			schedule_from_row(st, out);
-			r = 0;
-		} else if (rc == SQLITE_DONE) {
-			evo_error_set(err, EVO_ERR_NOT_FOUND, 0, "no schedule %.40s", id);
-		} else {
-			store_db_error(s, err, "read a schedule");
-		}
-		sqlite3_finalize(st);
-	}
-	pthread_mutex_unlock(&s->lock);
-	return r;
+	return store_get_scoped(s,
+				"SELECT " SCHEDULE_COLUMNS " FROM schedules WHERE id = ?1"
+				" AND (?2 IS NULL OR tenant = ?2)",
+				id, tenant, schedule_from_row, out, "schedule", err);
 }
 
 int store_schedule_list(struct store *s, const char *tenant, bool active_only,
 			struct schedule_record **out, size_t *count, struct evo_error *err)
 {
-	*out = NULL;
-	*count = 0;
-	pthread_mutex_lock(&s->lock);
-	int r = -1;
-	sqlite3_stmt *st = store_prepare(s,
-					 "SELECT " SCHEDULE_COLUMNS " FROM schedules WHERE"
-					 " (?1 IS NULL OR tenant = ?1) AND (?2 = 0 OR state = 'active')"
-					 " ORDER BY created_at_ms DESC, id",
-					 "list schedules", err);
-	if (st) {
-		if (tenant)
-			sqlite3_bind_text(st, 1, tenant, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int(st, 2, active_only);
-		size_t cap = 0;
-		int rc;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			if (*count == cap) {
-				cap = cap ? cap * 2 : 8;
-				*out = xrealloc(*out, cap * sizeof **out);
-			}
-			schedule_from_row(st, &(*out)[(*count)++]);
-		}
-		r = rc == SQLITE_DONE ? 0 : store_db_error(s, err, "list schedules");
-		sqlite3_finalize(st);
-	}
-	pthread_mutex_unlock(&s->lock);
-	return r;
+	return store_list_scoped(s,
+				 "SELECT " SCHEDULE_COLUMNS " FROM schedules WHERE"
+				 " (?1 IS NULL OR tenant = ?1) AND (?2 = 0 OR state = 'active')"
+				 " ORDER BY created_at_ms DESC, id",
+				 tenant, active_only, sizeof **out, schedule_from_row, (void **)out,
+				 count, "schedule", err);
 }
 
 int store_schedule_update(struct store *s, const struct schedule_record *r, struct evo_error *err)

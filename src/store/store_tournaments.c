@@ -29,8 +29,9 @@ void tournament_entries_free(struct tournament_entry *e, size_t n)
 	free(e);
 }
 
-static void tournament_from_row(sqlite3_stmt *st, struct tournament_record *t)
+static void tournament_from_row(sqlite3_stmt *st, void *out)
 {
+	struct tournament_record *t = out;
 	memset(t, 0, sizeof *t);
 	store_text_column(t->id, sizeof t->id, st, 0);
 	store_text_column(t->tenant, sizeof t->tenant, st, 1);
@@ -150,61 +151,21 @@ int store_tournament_insert(struct store *s, const struct tournament_record *t,
 int store_tournament_get(struct store *s, const char *id, const char *tenant,
 			 struct tournament_record *out, struct evo_error *err)
 {
-	pthread_mutex_lock(&s->lock);
-	int r = -1;
-	sqlite3_stmt *st = store_prepare(s,
-				   "SELECT " TOURNAMENT_COLUMNS " FROM tournaments WHERE id = ?1"
-				   " AND (?2 IS NULL OR tenant = ?2)",
-				   "read a tournament", err);
-	if (st) {
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-		if (tenant)
-			sqlite3_bind_text(st, 2, tenant, -1, SQLITE_TRANSIENT);
-		int rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			tournament_from_row(st, out);
-			r = 0;
-		} else if (rc == SQLITE_DONE) {
-			evo_error_set(err, EVO_ERR_NOT_FOUND, 0, "no tournament %.40s", id);
-		} else {
-			store_db_error(s, err, "read a tournament");
-		}
-		sqlite3_finalize(st);
-	}
-	pthread_mutex_unlock(&s->lock);
-	return r;
+	return store_get_scoped(s,
+				"SELECT " TOURNAMENT_COLUMNS " FROM tournaments WHERE id = ?1"
+				" AND (?2 IS NULL OR tenant = ?2)",
+				id, tenant, tournament_from_row, out, "tournament", err);
 }
 
 int store_tournament_list(struct store *s, const char *tenant, bool running_only,
 			  struct tournament_record **out, size_t *count, struct evo_error *err)
 {
-	*out = NULL;
-	*count = 0;
-	pthread_mutex_lock(&s->lock);
-	int r = -1;
-	sqlite3_stmt *st = store_prepare(s,
-				   "SELECT " TOURNAMENT_COLUMNS " FROM tournaments WHERE"
-				   " (?1 IS NULL OR tenant = ?1) AND (?2 = 0 OR state = 'running')"
-				   " ORDER BY created_at_ms DESC, id",
-				   "list tournaments", err);
-	if (st) {
-		if (tenant)
-			sqlite3_bind_text(st, 1, tenant, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int(st, 2, running_only);
-		size_t cap = 0;
-		int rc;
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			if (*count == cap) {
-				cap = cap ? cap * 2 : 8;
-				*out = xrealloc(*out, cap * sizeof **out);
-			}
-			tournament_from_row(st, &(*out)[(*count)++]);
-		}
-		r = rc == SQLITE_DONE ? 0 : store_db_error(s, err, "list tournaments");
-		sqlite3_finalize(st);
-	}
-	pthread_mutex_unlock(&s->lock);
-	return r;
+	return store_list_scoped(s,
+				 "SELECT " TOURNAMENT_COLUMNS " FROM tournaments WHERE"
+				 " (?1 IS NULL OR tenant = ?1) AND (?2 = 0 OR state = 'running')"
+				 " ORDER BY created_at_ms DESC, id",
+				 tenant, running_only, sizeof **out, tournament_from_row,
+				 (void **)out, count, "tournament", err);
 }
 
 int store_tournament_update(struct store *s, const struct tournament_record *t,
