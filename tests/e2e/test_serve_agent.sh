@@ -293,6 +293,8 @@ t_agent_mqtt_through_the_relay_survives_a_broker_restart() {
 	[ "$(jget "$a" 'd["fitness"]')" != None ] || fail "no fitness: $a"
 	expect_eq 600 "$(jget "$a" 'd["metrics"]["step"]')"
 	expect_eq 1 "$(metric_sum evoclaw_mqtt_reports_total 'result="accepted"' 'kind="fitness"')"
+	[ "$(metric_sum evoclaw_mqtt_reports_total 'result="accepted"' 'kind="heartbeat"')" -ge 1 ] ||
+		fail "no heartbeat arrived over MQTT"
 	# Neither broker password is shown or logged.
 	case "$a$(cat "$DATA.log")" in *orchpw*|*s3cret*) fail "an MQTT password leaked" ;; esac
 	# Forged reports from another client of the broker are dropped.
