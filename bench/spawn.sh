@@ -13,7 +13,7 @@ cc -O2 -Wall -Werror -o "$build/bench/create_exec" bench/create_exec.c
 # The in-process benchmark links the runtime the way the orchestrator will.
 cc -O2 -std=gnu11 -Wall -Wextra -Werror -Isrc -I"$build/gen" -D_GNU_SOURCE -static \
 	-o "$build/bench/spawn_inproc" bench/spawn_inproc.c "$build"/obj/common/*.o "$build"/obj/runtime/*.o \
-	$(ls "$build"/obj/runtime/local/*.o | grep -v seccomp_policy) -ljansson
+	$(ls "$build"/obj/runtime/local/*.o | grep -v seccomp_policy) -ljansson -lsodium
 export EVOCLAW_RUN_DIR=$(mktemp -d /tmp/evoclaw-bench.XXXXXX)
 chmod 711 "$EVOCLAW_RUN_DIR" # sandboxes pass through it as an unprivileged id
 evoclaw=$PWD/$build/bin/evoclaw
