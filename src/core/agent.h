@@ -84,6 +84,7 @@ struct agent {
 	int64_t last_seen_ms;
 	char *metrics_json;
 	uint32_t heartbeat_sec; /* how often it said it reports, 0: not said */
+	int64_t fitness_at_ms;  /* when it last reported a fitness, 0: never */
 	/* Live, reporting, and silent for 3 of its heartbeat intervals: set by
 	 * the orchestrator when it answers, not stored. */
 	bool stale;

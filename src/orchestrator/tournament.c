@@ -12,6 +12,8 @@
 
 /* How often the runner looks at running tournaments. */
 #define RUNNER_TICK_MS 200
+/* How long after its agent ended a member's fitness may still arrive. */
+#define LATE_FITNESS_MS 5000
 /* What a member that never reported a fitness ranks with: last. */
 #define NO_FITNESS (-1e300)
 
@@ -115,20 +117,25 @@ static bool finish_member(struct tournament_runner *r, const struct tournament_r
 		/* Destroyed by someone: it counts as failed. */
 		snprintf(e->state, sizeof e->state, "failed");
 		snprintf(e->note, sizeof e->note, "its agent is gone: %s", err.msg);
-	} else if (!agent_is_finished(&a)) {
+	} else if (!agent_is_finished(&a) ||
+		   (a.status == AGENT_COMPLETED && a.fitness_at_ms == 0 &&
+		    wall_ms() - a.completed_at_ms < LATE_FITNESS_MS)) {
+		/* Running, or done but its fitness may still be on its way
+		 * (over MQTT, a broker can hand it over after the agent left). */
 		agent_clear(&a);
 		return false;
 	} else if (a.status == AGENT_COMPLETED && a.has_exit_code && a.exit_code == 0 &&
-		   a.last_seen_ms > 0) {
+		   a.fitness_at_ms > 0) {
 		snprintf(e->state, sizeof e->state, "done");
 		e->has_fitness = true;
 		e->fitness = a.fitness;
 		agent_clear(&a);
 	} else {
 		snprintf(e->state, sizeof e->state, "failed");
-		snprintf(e->note, sizeof e->note, "its agent ended %s (%s)%s%s",
+		snprintf(e->note, sizeof e->note, "its agent ended %s (%s)%s%s%s",
 			 agent_status_name(a.status), agent_stop_reason_name(a.stop_reason),
-			 a.error_message[0] ? ": " : "", a.error_message);
+			 a.error_message[0] ? ": " : "", a.error_message,
+			 a.fitness_at_ms ? "" : "; it reported no fitness");
 		agent_clear(&a);
 	}
 	struct evo_error serr = {0};

@@ -118,6 +118,9 @@ static const char *const migrations[] = {
 	" runs INTEGER NOT NULL DEFAULT 0, note TEXT NOT NULL DEFAULT '',"
 	" created_at_ms INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL);"
 	"CREATE INDEX schedules_by_tenant ON schedules (tenant, created_at_ms);",
+	/* 13: when an agent last reported a fitness (0: never), so a fitness
+	 * of 0 and none can be told apart (tournaments rank on it). */
+	"ALTER TABLE agents ADD COLUMN fitness_at_ms INTEGER NOT NULL DEFAULT 0;",
 };
 
 int store_db_error(struct store *s, struct evo_error *err, const char *what)
@@ -338,7 +341,7 @@ void store_close(struct store *s)
 	" tokens_used, cost_micros, execution_time_ms, exit_code, error_message, created_at_ms," \
 	" started_at_ms, completed_at_ms, tournament_id, generation, fitness, command, deadline_ms," \
 	" metadata, envd_token, paused_at_ms, paused_total_ms, agent_token, last_seen_ms, metrics," \
-	" heartbeat_sec"
+	" heartbeat_sec, fitness_at_ms"
 
 static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
 {
@@ -348,7 +351,7 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
 		sqlite3_bind_null(st, i);
 }
 
-/* Bind the 37 columns in AGENT_COLUMNS order, from index 1. */
+/* Bind the 38 columns in AGENT_COLUMNS order, from index 1. */
 static void bind_agent(sqlite3_stmt *st, const struct agent *a)
 {
 	int i = 1;
@@ -392,6 +395,7 @@ static void bind_agent(sqlite3_stmt *st, const struct agent *a)
 	sqlite3_bind_int64(st, i++, a->last_seen_ms);
 	bind_text_or_null(st, i++, a->metrics_json);
 	sqlite3_bind_int64(st, i++, a->heartbeat_sec);
+	sqlite3_bind_int64(st, i++, a->fitness_at_ms);
 }
 
 static void copy_text(char *dst, size_t size, sqlite3_stmt *st, int col)
@@ -450,6 +454,7 @@ static void read_agent(sqlite3_stmt *st, struct agent *a)
 	a->last_seen_ms = sqlite3_column_int64(st, i++);
 	a->metrics_json = dup_text(st, i++);
 	a->heartbeat_sec = (uint32_t)sqlite3_column_int64(st, i++);
+	a->fitness_at_ms = sqlite3_column_int64(st, i++);
 }
 
 /* Run one statement that changes rows; NOT_FOUND when it changed none
@@ -488,7 +493,7 @@ int store_agent_insert(struct store *s, const struct agent *a, struct evo_error 
 {
 	int r = run_change(s,
 			   "INSERT INTO agents (" AGENT_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-			   "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			   "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			   a, NULL, false, "insert agent", err);
 	if (r < 0 && err && err->kind == EVO_ERR_CONFLICT)
 		evo_error_set(err, EVO_ERR_CONFLICT, 0, "an agent with id %s already exists", a->id);
@@ -506,7 +511,8 @@ int store_agent_update(struct store *s, const struct agent *a, struct evo_error 
 	return run_change(s,
 			  "UPDATE agents SET (" AGENT_COLUMNS ") = (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,"
 			  "?12,?13,?14,?15,?16,max(tokens_used, ?17),?18,?19,?20,?21,?22,?23,?24,?25,?26,"
-			  "fitness,?28,?29,?30,?31,?32,?33,?34,last_seen_ms,metrics,heartbeat_sec) WHERE id = ?1",
+			  "fitness,?28,?29,?30,?31,?32,?33,?34,last_seen_ms,metrics,heartbeat_sec,fitness_at_ms)"
+			  " WHERE id = ?1",
 			  a, NULL, true, "update agent", err);
 }
 
@@ -824,7 +830,9 @@ int store_agent_report(struct store *s, const char *id, const struct agent_repor
 	static const char sql[] =
 		"UPDATE agents SET last_seen_ms = max(last_seen_ms, ?2),"
 		" fitness = coalesce(?3, fitness), tokens_used = max(tokens_used, coalesce(?4, 0)),"
-		" metrics = coalesce(?5, metrics), heartbeat_sec = coalesce(?6, heartbeat_sec)"
+		" metrics = coalesce(?5, metrics), heartbeat_sec = coalesce(?6, heartbeat_sec),"
+		" fitness_at_ms = CASE WHEN ?3 IS NULL THEN fitness_at_ms"
+		" ELSE CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER) END"
 		" WHERE id = ?1";
 	pthread_mutex_lock(&s->lock);
 	sqlite3_stmt *st = NULL;

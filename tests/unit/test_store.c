@@ -48,7 +48,7 @@ Test(store, agents_round_trip_and_persist, .init = make_dir, .fini = remove_dir)
 	struct store *s;
 	struct evo_error err = {0};
 	cr_assert_eq(store_open(dir, &s, &err), 0, "%s", err.msg);
-	cr_expect_eq(store_schema_version(s), 12);
+	cr_expect_eq(store_schema_version(s), 13);
 	struct agent a = sample("a1", "", 1000);
 	cr_assert_eq(store_agent_insert(s, &a, &err), 0, "%s", err.msg);
 	cr_expect_eq(store_agent_insert(s, &a, &err), -1);
@@ -460,6 +460,7 @@ Test(store, an_update_never_undoes_a_report, .init = make_dir, .fini = remove_di
 	cr_assert_eq(store_agent_get(s, "fast", &b, &err), 0, "%s", err.msg);
 	cr_expect_eq(b.status, AGENT_RUNNING);
 	cr_expect_float_eq(b.fitness, 2.5, 1e-12);
+	cr_expect_gt(b.fitness_at_ms, 0);
 	cr_expect_eq(b.last_seen_ms, 5000);
 	cr_expect_eq(b.tokens_used, 40);
 	cr_expect_eq(b.heartbeat_sec, 7);
