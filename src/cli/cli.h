@@ -26,6 +26,8 @@ int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cmd_sandbox(int argc, char **argv);
 /* Talk HTTP to evoclaw serve (cmd_cloud.c, cmd_agents.c). */
 int cmd_cloud(int argc, char **argv);
+/* evoclaw cloud tournament ... (cmd_tournament.c) */
+int cmd_tournament(int argc, char **argv);
 int cmd_agents(int argc, char **argv);
 int cmd_saas(int argc, char **argv);
 

@@ -23,6 +23,8 @@ static const char cloud_usage[] =
 	"  costs [--json]    spend against the budget, and what each agent cost\n"
 	"  kill [--json] ID...\n"
 	"                    stop agents (their records stay)\n"
+	"  tournament start|list|show|cancel\n"
+	"                    evolution tournaments of trader agents (burst mode)\n"
 	"\n"
 	"evoclaw cloud <command> --help tells more. Exit status: 0, 1 when the\n"
 	"server refused or could not be reached, 2 for a usage error.\n"
@@ -346,6 +348,7 @@ int cmd_cloud(int argc, char **argv)
 		{"list", cmd_list},
 		{"costs", cmd_costs},
 		{"kill", cmd_kill},
+		{"tournament", cmd_tournament},
 	};
 	return cli_dispatch(argc, argv, "cloud", cloud_usage, commands,
 			    sizeof commands / sizeof *commands);

@@ -337,7 +337,6 @@ int tournament_cancel(struct tournament_runner *r, const char *id, struct evo_er
 				   t.state);
 	if (rc == 0) {
 		snprintf(t.state, sizeof t.state, "cancelled");
-		snprintf(t.error, sizeof t.error, "cancelled");
 		t.updated_at_ms = t.completed_at_ms = wall_ms();
 		rc = store_tournament_update(r->store, &t, err);
 	}

@@ -100,6 +100,16 @@ t_tournament_bad_input_cancel_and_tenants() {
 	expect_eq 2 "$(jget "$(body "$(api GET /api/tournaments)")" 'd["count"]')"
 	out=$(api_as "$k" POST /api/saas/agents '{"mode":"burst","count":2,"agent_type":"coder"}')
 	expect_eq 400 "$(status "$out")"; expect_contains "$(body "$out")" "agent_type: burst mode runs traders"
+	# From the command line.
+	cli() { EVOCLAW_URL=$URL EVOCLAW_API_KEY=$KEY "$EVOCLAW" cloud tournament "$@"; }
+	tid=$(cli start --count 2 --generations 1 --steps 200 --market-seed 5 -q)
+	tournament_when "$tid" 'd["state"] == "completed"' 60
+	expect_contains "$(cli list)" "$tid  completed  1/1"
+	expect_contains "$(cli show "$tid")" "champion: fitness $(jget "$T" '"%.4f" % d["champion"]["fitness"]')"
+	set +e; out=$(cli start 2>&1); rc=$?; set -e
+	expect_eq 2 "$rc"; expect_contains "$out" "--count is required"
+	set +e; out=$(cli start --count 4 --genome '{"strategy":"moon"}' 2>&1); rc=$?; set -e
+	expect_eq 1 "$rc"; expect_contains "$out" 'genome.strategy: "moon" is not momentum or mean_reversion (HTTP 400)'
 	# Its agents are the tenant's.
 	tournament_when "$mine" 'd["state"] == "completed"' 60
 	agent=$(jget "$T" 'd["generations"][0]["members"][0]["agent_id"]')
