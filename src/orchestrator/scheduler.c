@@ -17,12 +17,28 @@
  * for when the runner is not there to stop it. */
 #define CLOSE_MARGIN_SEC 2
 
+#define ZONES_MAX 64
+
+struct zone {
+	char name[64];
+	struct tz tz;
+};
+
 struct scheduler {
 	struct orchestrator *orch;
 	struct store *store;
 	const struct evo_config *cfg;
 	struct periodic *worker; /* its lock keeps cancel and the runner apart */
+	struct zone zones[ZONES_MAX]; /* the runner's (cached_zone) */
+	size_t zone_count;
 };
+
+static void forget_zones(struct scheduler *sc)
+{
+	for (size_t i = 0; i < sc->zone_count; i++)
+		tz_free(&sc->zones[i].tz);
+	sc->zone_count = 0;
+}
 
 static int64_t wall_ms(void)
 {
@@ -40,17 +56,46 @@ static int zone_error(struct evo_error *err)
 	return -1;
 }
 
-/* The schedule and its zone, from the record. */
-static int load(const struct schedule_record *r, struct schedule *s, struct tz *tz,
-		struct evo_error *err)
+/* The schedule of the record. */
+static int parse_schedule(const struct schedule_record *r, struct schedule *s,
+			  struct evo_error *err)
 {
 	json_t *doc = json_loads(r->schedule_json ? r->schedule_json : "", 0, NULL);
 	int rc = doc ? schedule_parse(doc, "schedule", s, err)
 		     : evo_error_set(err, EVO_ERR_INTERNAL, 0, "schedule %s: unreadable", r->id);
 	json_decref(doc);
+	return rc;
+}
+
+/* The schedule and its zone, from the record. */
+static int load(const struct schedule_record *r, struct schedule *s, struct tz *tz,
+		struct evo_error *err)
+{
+	int rc = parse_schedule(r, s, err);
 	if (rc == 0 && tz_load(s->timezone, tz, err) < 0)
 		rc = zone_error(err);
 	return rc;
+}
+
+/* The runner's zones, each read once (ten checks a second of every
+ * schedule must not read zone files): until a restart, a zone is what its
+ * file said when first used. */
+static const struct tz *cached_zone(struct scheduler *sc, const char *name,
+				    struct evo_error *err)
+{
+	for (size_t i = 0; i < sc->zone_count; i++)
+		if (strcmp(sc->zones[i].name, name) == 0)
+			return &sc->zones[i].tz;
+	if (sc->zone_count == ZONES_MAX)
+		forget_zones(sc);
+	struct zone *z = &sc->zones[sc->zone_count];
+	if (tz_load(name, &z->tz, err) < 0) {
+		zone_error(err);
+		return NULL;
+	}
+	snprintf(z->name, sizeof z->name, "%s", name);
+	sc->zone_count++;
+	return &z->tz;
 }
 
 int scheduler_times(const struct schedule_record *r, int64_t now, struct schedule_times *out,
@@ -186,9 +231,9 @@ static void start_window(struct scheduler *sc, struct schedule_record *r, int64_
 static void step(struct scheduler *sc, struct schedule_record *r, int64_t now_ms)
 {
 	struct schedule s;
-	struct tz tz;
+	const struct tz *tz = NULL;
 	struct evo_error err = {0};
-	if (load(r, &s, &tz, &err) < 0) {
+	if (parse_schedule(r, &s, &err) < 0 || (tz = cached_zone(sc, s.timezone, &err)) == NULL) {
 		if (strcmp(r->note, err.msg) != 0) {
 			snprintf(r->note, sizeof r->note, "%s", err.msg);
 			r->updated_at_ms = now_ms;
@@ -197,8 +242,7 @@ static void step(struct scheduler *sc, struct schedule_record *r, int64_t now_ms
 		return;
 	}
 	int64_t from = 0, to = 0;
-	bool open = schedule_window_at(&s, &tz, now_ms / 1000, &from, &to);
-	tz_free(&tz);
+	bool open = schedule_window_at(&s, tz, now_ms / 1000, &from, &to);
 	bool same_window = open && from * 1000 == r->window_open_ms;
 	if (r->agent_id[0] && !same_window && orch_is_live(sc->orch, r->agent_id)) {
 		struct agent a;
@@ -244,6 +288,7 @@ void scheduler_stop(struct scheduler *sc)
 	if (sc == NULL)
 		return;
 	periodic_stop(sc->worker);
+	forget_zones(sc);
 	free(sc);
 }
 
