@@ -28,6 +28,8 @@ int cmd_sandbox(int argc, char **argv);
 int cmd_cloud(int argc, char **argv);
 /* evoclaw cloud tournament ... (cmd_tournament.c) */
 int cmd_tournament(int argc, char **argv);
+/* evoclaw cloud schedule ... (cmd_schedule.c) */
+int cmd_schedule(int argc, char **argv);
 int cmd_agents(int argc, char **argv);
 int cmd_saas(int argc, char **argv);
 
@@ -55,6 +57,10 @@ int cli_unknown_option(const char *group, const char *command, char **argv);
  * first line of usage when IDs are missing). */
 int cli_parse_ids(int argc, char **argv, const char *group, const char *usage, bool *json,
 		  bool one_id);
+
+/* "evoclaw GROUP argv[0] [--json]": 0 with *json; -1 after printing usage
+ * for --help; CLI_EXIT_USAGE after saying what is wrong. */
+int cli_parse_json_only(int argc, char **argv, const char *group, const char *usage, bool *json);
 
 /* text as an integer from min to max for option opt: 0, or CLI_EXIT_USAGE
  * after saying what is wrong. */

@@ -53,6 +53,23 @@ int cli_parse_ids(int argc, char **argv, const char *group, const char *usage, b
 	return first;
 }
 
+int cli_parse_json_only(int argc, char **argv, const char *group, const char *usage, bool *json)
+{
+	*json = false;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			*json = true;
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(usage, stdout);
+			return -1;
+		} else {
+			return cli_usage_error("%s: unexpected argument \"%s\" (see evoclaw %s %s --help)",
+					       argv[0], argv[i], group, argv[0]);
+		}
+	}
+	return 0;
+}
+
 int cli_parse_integer(const char *opt, const char *text, long long min, long long max,
 		      long long *out)
 {

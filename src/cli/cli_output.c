@@ -281,3 +281,25 @@ int cli_delete_agents(int argc, char **argv, const char *group, const char *usag
 	api_client_free(&client);
 	return code;
 }
+
+int cli_request_one(int argc, char **argv, const char *group, const char *usage,
+		    const char *method, const char *prefix, api_print_fn *print)
+{
+	bool json = false;
+	int first = cli_parse_ids(argc, argv, group, usage, &json, true);
+	if (first < 0)
+		return first == -1 ? 0 : -first;
+	_cleanup_free_ char *id = api_escape(argv[first]);
+	_cleanup_free_ char *path = xasprintf("%s%s", prefix, id);
+	return api_request_print(method, path, NULL, json, print, NULL);
+}
+
+int cli_request_list(int argc, char **argv, const char *group, const char *usage,
+		     const char *path, api_print_fn *print)
+{
+	bool json;
+	int code = cli_parse_json_only(argc, argv, group, usage, &json);
+	if (code)
+		return code < 0 ? 0 : code;
+	return api_request_print("GET", path, NULL, json, print, NULL);
+}

@@ -75,4 +75,13 @@ int cli_start_agent(const char *path, const json_t *body, const char *id_key, bo
 int cli_delete_agents(int argc, char **argv, const char *group, const char *usage,
 		      const char *prefix, const char *suffix, api_print_fn *print);
 
+/* evoclaw GROUP argv[0] [--json] ID: method prefix + ID (percent-encoded),
+ * the answer printed as sent with --json, else through print. 0 or an
+ * exit status. */
+int cli_request_one(int argc, char **argv, const char *group, const char *usage,
+		    const char *method, const char *prefix, api_print_fn *print);
+/* evoclaw GROUP argv[0] [--json]: GET path, printed likewise. */
+int cli_request_list(int argc, char **argv, const char *group, const char *usage,
+		     const char *path, api_print_fn *print);
+
 #endif

@@ -25,6 +25,8 @@ static const char cloud_usage[] =
 	"                    stop agents (their records stay)\n"
 	"  tournament start|list|show|cancel\n"
 	"                    evolution tournaments of trader agents (burst mode)\n"
+	"  schedule create|list|show|cancel\n"
+	"                    agents started and stopped by a daily window (scheduled mode)\n"
 	"\n"
 	"evoclaw cloud <command> --help tells more. Exit status: 0, 1 when the\n"
 	"server refused or could not be reached, 2 for a usage error.\n"
@@ -89,25 +91,6 @@ enum {
 	OPT_MQTT_PORT,
 	OPT_JSON,
 };
-
-/* Parse the only option of list and costs: 0 (with *json), -1 after
- * printing help, or CLI_EXIT_USAGE. */
-static int parse_json_only(int argc, char **argv, const char *usage, bool *json)
-{
-	*json = false;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
-			*json = true;
-		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			fputs(usage, stdout);
-			return -1;
-		} else {
-			return cli_usage_error("%s: unexpected argument \"%s\" (see evoclaw cloud %s --help)",
-					       argv[0], argv[i], argv[0]);
-		}
-	}
-	return 0;
-}
 
 /* The whole of a (small) file, NUL-terminated. NULL with errno on
  * failure; EFBIG past max bytes. */
@@ -283,7 +266,7 @@ static int get_json_only(int argc, char **argv, const char *usage, const char *p
 			 api_print_fn *print)
 {
 	bool json;
-	int code = parse_json_only(argc, argv, usage, &json);
+	int code = cli_parse_json_only(argc, argv, "cloud", usage, &json);
 	if (code)
 		return code < 0 ? 0 : code;
 	return api_request_print("GET", path, NULL, json, print, NULL);
@@ -349,6 +332,7 @@ int cmd_cloud(int argc, char **argv)
 		{"costs", cmd_costs},
 		{"kill", cmd_kill},
 		{"tournament", cmd_tournament},
+		{"schedule", cmd_schedule},
 	};
 	return cli_dispatch(argc, argv, "cloud", cloud_usage, commands,
 			    sizeof commands / sizeof *commands);

@@ -231,41 +231,20 @@ static void print_one(const json_t *tr, void *ctx)
 
 static int cmd_list(int argc, char **argv)
 {
-	bool json = false;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
-			json = true;
-		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			fputs(tournament_usage, stdout);
-			return 0;
-		} else {
-			return cli_usage_error("tournament list: unexpected argument \"%s\"", argv[i]);
-		}
-	}
-	return api_request_print("GET", "/api/tournaments", NULL, json, print_list, NULL);
-}
-
-/* GET or DELETE /api/tournaments/ID, printed as show prints. */
-static int one(int argc, char **argv, const char *method)
-{
-	bool json = false;
-	int first = cli_parse_ids(argc, argv, "cloud tournament", tournament_usage, &json, true);
-	if (first < 0)
-		return first == -1 ? 0 : -first;
-	_cleanup_free_ char *id = api_escape(argv[first]);
-	char path[256];
-	snprintf(path, sizeof path, "/api/tournaments/%s", id);
-	return api_request_print(method, path, NULL, json, print_one, NULL);
+	return cli_request_list(argc, argv, "cloud tournament", tournament_usage, "/api/tournaments",
+				print_list);
 }
 
 static int cmd_show(int argc, char **argv)
 {
-	return one(argc, argv, "GET");
+	return cli_request_one(argc, argv, "cloud tournament", tournament_usage, "GET",
+			       "/api/tournaments/", print_one);
 }
 
 static int cmd_cancel(int argc, char **argv)
 {
-	return one(argc, argv, "DELETE");
+	return cli_request_one(argc, argv, "cloud tournament", tournament_usage, "DELETE",
+			       "/api/tournaments/", print_one);
 }
 
 int cmd_tournament(int argc, char **argv)

@@ -72,6 +72,16 @@ t_schedule_bad_input_and_tenants() {
 	check 'schedule.days[1]: must be one of' '{"schedule":{"start":"09:00","end":"16:00","timezone":"UTC","days":["mon","someday"]}}'
 	check 'agent_id: a schedule names' '{"agent_id":"x","schedule":{"start":"09:00","end":"16:00","timezone":"UTC"}}'
 	check 'genome.threshold' '{"genome":{"strategy":"momentum","threshold":9},"schedule":{"start":"09:00","end":"16:00","timezone":"UTC"}}'
+	# From the command line.
+	cli() { EVOCLAW_URL=$URL EVOCLAW_API_KEY=$KEY "$EVOCLAW" cloud schedule "$@"; }
+	sid=$(cli create --start 09:00 --end 16:00 --timezone America/New_York --days mon,fri --type coder --env K=v -q)
+	expect_contains "$(cli list)" "$sid  active  09:00-16:00 America/New_York mon,fri"
+	expect_contains "$(cli show "$sid")" '"environment_keys":["K"]'
+	expect_contains "$(cli cancel "$sid")" "schedule $sid: cancelled"
+	set +e; out=$(cli create --end 16:00 --timezone UTC 2>&1); rc=$?; set -e
+	expect_eq 2 "$rc"; expect_contains "$out" "--start is required"
+	set +e; out=$(cli create --start 9am --end 16:00 --timezone UTC 2>&1); rc=$?; set -e
+	expect_eq 1 "$rc"; expect_contains "$out" 'schedule.start: must be "HH:MM" or "HH:MM:SS" (24-hour) (HTTP 400)'
 	out=$(api POST /api/saas/register '{"email":"s@t.test","max_agents":2,"credit_limit_usd":10}')
 	k=$(jget "$(body "$out")" 'd["api_key"]')
 	out=$(api_as "$k" POST /api/saas/agents '{"mode":"scheduled","agent_type":"coder","schedule":{"start":"09:00","end":"16:00","timezone":"America/New_York","days":["mon","fri"]}}')
@@ -83,6 +93,6 @@ t_schedule_bad_input_and_tenants() {
 	expect_eq "[\"$mine\"]" "$(jget "$(body "$(api_as "$k" GET /api/schedules)")" '[s["id"] for s in d["schedules"]]')"
 	expect_eq 404 "$(status "$(api_as "$k" GET "/api/schedules/$theirs")")"
 	expect_eq 404 "$(status "$(api_as "$k" DELETE "/api/schedules/$theirs")")"
-	expect_eq 2 "$(jget "$(body "$(api GET /api/schedules)")" 'd["count"]')"
+	expect_eq 3 "$(jget "$(body "$(api GET /api/schedules)")" 'd["count"]')"
 	serve_done
 }
