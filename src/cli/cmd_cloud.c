@@ -261,17 +261,6 @@ static int cmd_spawn(int argc, char **argv)
 	return code < 0 ? 0 : code;
 }
 
-/* GET path, for list and costs, and print the answer through print. */
-static int get_json_only(int argc, char **argv, const char *usage, const char *path,
-			 api_print_fn *print)
-{
-	bool json;
-	int code = cli_parse_json_only(argc, argv, "cloud", usage, &json);
-	if (code)
-		return code < 0 ? 0 : code;
-	return api_request_print("GET", path, NULL, json, print, NULL);
-}
-
 /* The agents of list, and those under costs. */
 static const enum cli_agent_column running_columns[] = {
 	CLI_AGENT_ID,	   CLI_AGENT_NAME, CLI_AGENT_TYPE, CLI_AGENT_STATUS,
@@ -289,7 +278,7 @@ static void print_running_agents(const json_t *reply, void *ctx)
 
 static int cmd_list(int argc, char **argv)
 {
-	return get_json_only(argc, argv, list_usage, "/api/cloud", print_running_agents);
+	return cli_request_list(argc, argv, "cloud", list_usage, "/api/cloud", print_running_agents);
 }
 
 static void print_costs(const json_t *costs, void *ctx)
@@ -315,7 +304,7 @@ static void print_costs(const json_t *costs, void *ctx)
 
 static int cmd_costs(int argc, char **argv)
 {
-	return get_json_only(argc, argv, costs_usage, "/api/cloud/costs", print_costs);
+	return cli_request_list(argc, argv, "cloud", costs_usage, "/api/cloud/costs", print_costs);
 }
 
 static int cmd_kill(int argc, char **argv)
