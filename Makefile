@@ -37,6 +37,10 @@ GUEST_SRC   := $(wildcard src/guest/*.c)
 # linked into evoclaw.
 POLICY_SRC  := src/runtime/local/seccomp_policy.c
 RUNTIME_SRC := $(filter-out $(POLICY_SRC),$(wildcard src/runtime/*.c src/runtime/local/*.c))
+# The e2b provider (libcurl): the server's alone, never the static CLI's.
+E2B_SRC     := $(wildcard src/runtime/e2b/*.c)
+# Its pure wire formats: unit-tested and fuzzed without libcurl.
+E2B_WIRE_SRC := src/runtime/e2b/e2b_wire.c
 CLI_SRC     := $(wildcard src/cli/*.c)
 CORE_SRC    := $(wildcard src/core/*.c)
 # SQLite state for the orchestrator; linked into the tests until `serve`
@@ -96,9 +100,9 @@ $(BUILD)/obj/gen/web_assets.o: $(BUILD)/gen/web_assets.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(SERVER): $(call obj,$(COMMON_SRC) $(CORE_SRC) $(RUNTIME_SRC) $(STORE_SRC) $(ORCH_SRC) $(API_SRC)) $(BUILD)/obj/gen/web_assets.o
+$(SERVER): $(call obj,$(COMMON_SRC) $(CORE_SRC) $(RUNTIME_SRC) $(E2B_SRC) $(STORE_SRC) $(ORCH_SRC) $(API_SRC)) $(BUILD)/obj/gen/web_assets.o
 	@mkdir -p $(BIN)
-	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS) -lsodium -lmicrohttpd -lmosquitto -lsqlite3 -lz -lpthread
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS) -lsodium -lmicrohttpd -lmosquitto -lcurl -lsqlite3 -lz -lpthread
 
 $(AGENT): $(call obj,$(AGENT_SRC))
 	@mkdir -p $(BIN)
@@ -137,9 +141,9 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 LIB_OBJS   := $(call obj,$(COMMON_SRC) $(CORE_SRC) $(RUNTIME_SRC))
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(call obj,$(POLICY_SRC) $(STORE_SRC) $(ORCH_SRC) $(API_PARSE_SRC))
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) $(call obj,$(POLICY_SRC) $(E2B_SRC) $(STORE_SRC) $(ORCH_SRC) $(API_PARSE_SRC))
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SANFLAGS) -Itests -o $@ $^ $(LIBS) -lsodium -lsqlite3 -lpthread -lseccomp -lcriterion
+	$(CC) $(CFLAGS) $(SANFLAGS) -Itests -o $@ $^ $(LIBS) -lsodium -lsqlite3 -lcurl -lpthread -lseccomp -lcriterion
 
 # The e2b SDK of the compatibility tests, exactly as package-lock.json pins it.
 E2B_SDK := tests/e2b/node_modules/.package-lock.json
@@ -175,10 +179,10 @@ check: deps
 FUZZ_SRC  := $(wildcard fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
 FUZZ_SECONDS ?= 20
-build-fuzz/%: fuzz/%.c $(COMMON_SRC) $(CORE_SRC) $(GUEST_SRC) $(RUNTIME_SRC) $(API_PARSE_SRC) build/gen/seccomp_filter.h
+build-fuzz/%: fuzz/%.c $(COMMON_SRC) $(CORE_SRC) $(GUEST_SRC) $(RUNTIME_SRC) $(E2B_WIRE_SRC) $(API_PARSE_SRC) build/gen/seccomp_filter.h
 	@mkdir -p build-fuzz
 	clang $(CFLAGS_BASE) -Wno-unknown-warning-option -Ibuild/gen -O1 -DEVO_FUZZING -fsanitize=fuzzer,address,undefined \
-	  -o $@ $< $(COMMON_SRC) $(CORE_SRC) $(filter-out src/guest/init_main.c,$(GUEST_SRC)) $(RUNTIME_SRC) $(API_PARSE_SRC) $(LIBS) -lsodium
+	  -o $@ $< $(COMMON_SRC) $(CORE_SRC) $(filter-out src/guest/init_main.c,$(GUEST_SRC)) $(RUNTIME_SRC) $(E2B_WIRE_SRC) $(API_PARSE_SRC) $(LIBS) -lsodium
 fuzz: $(FUZZ_BINS)
 	@set -e; for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p build-fuzz/corpus-$$n; \
 	  echo "== $$n ($(FUZZ_SECONDS)s)"; \

@@ -3,7 +3,7 @@
 # only when something is missing (idempotent; quick when all is there).
 set -eu
 packages="build-essential pkg-config clang libclang-rt-14-dev
-libjansson-dev libseccomp-dev libcriterion-dev libsqlite3-dev libmicrohttpd-dev zlib1g-dev libsodium-dev curl
+libjansson-dev libseccomp-dev libcurl4-openssl-dev libcriterion-dev libsqlite3-dev libmicrohttpd-dev zlib1g-dev libsodium-dev curl
 busybox-static bubblewrap hyperfine wrk iproute2 procps python3
 chromium fonts-dejavu-core libmosquitto-dev mosquitto mosquitto-clients"
 

@@ -94,6 +94,10 @@ int api_query_number(struct MHD_Connection *c, const char *name, long long min, 
 
 /* The template must exist; the error names the field (path). */
 int api_check_template(const char *path, const char *tmpl, struct evo_error *err);
+/* The same for a spawn, on its provider: the local provider's templates
+ * are checked here, a remote provider's only by name. */
+int api_check_spawn_template(const struct api *api, const char *path,
+			     const struct orch_spawn *spawn, struct evo_error *err);
 
 /* POST /api/cloud/spawn (deploy false) and /api/agents/deploy (true). */
 enum MHD_Result api_spawn(struct api *api, struct MHD_Connection *c, struct api_request *req,

@@ -54,12 +54,26 @@ static int check_type(const char *path, const char *type, struct evo_error *err)
 			     path, type);
 }
 
+/* "provider": where the agent's sandbox runs (DESIGN §3); absent: the
+ * server's default. Whether this server has it is the orchestrator's to
+ * say. */
+static int parse_provider(json_t *body, const char **out, struct evo_error *err)
+{
+	if (json_input_string(body, "", "provider", 16, false, out, err) < 0)
+		return -1;
+	if (*out && strcmp(*out, "local") != 0 && strcmp(*out, "e2b") != 0)
+		return evo_error_set(err, EVO_ERR_INVALID, 0,
+				     "provider: \"%.16s\" is not a provider (local, e2b)", *out);
+	return 0;
+}
+
 int request_parse_cloud_spawn(json_t *body, const struct evo_config *cfg,
 			      struct spawn_request *out, struct evo_error *err)
 {
 	static const char *const fields[] = {"template_id", "agent_id",    "agent_type", "task",
 					     "command",     "mqtt_broker", "mqtt_port",  "timeout_sec",
-					     "genome",      "env",         "keep_alive", NULL};
+					     "genome",      "env",         "keep_alive", "provider",
+					     NULL};
 	memset(out, 0, sizeof *out);
 	out->body = json_incref(body);
 	struct orch_spawn *s = &out->spawn;
@@ -68,6 +82,8 @@ int request_parse_cloud_spawn(json_t *body, const struct evo_config *cfg,
 	int r = json_input_known_keys(body, "", fields, err);
 	if (r == 0)
 		r = json_input_string(body, "", "template_id", 64, false, &s->template_name, err);
+	if (r == 0)
+		r = parse_provider(body, &s->provider, err);
 	if (r == 0)
 		r = json_input_string(body, "", "agent_id", 63, false, &s->id, err);
 	if (r == 0 && s->id && !request_agent_id_valid(s->id))
@@ -117,7 +133,7 @@ int request_parse_agents_deploy(json_t *body, const struct evo_config *cfg,
 {
 	static const char *const fields[] = {"agent_name",  "agent_type",   "task_description",
 					     "template",    "environment",  "capabilities",
-					     "config",      NULL};
+					     "config",      "provider",     NULL};
 	static const char *const config_fields[] = {"timeout", "command", "keep_alive", NULL};
 	memset(out, 0, sizeof *out);
 	out->body = json_incref(body);
@@ -137,6 +153,8 @@ int request_parse_agents_deploy(json_t *body, const struct evo_config *cfg,
 				      err);
 	if (r == 0)
 		r = json_input_string(body, "", "template", 64, false, &s->template_name, err);
+	if (r == 0)
+		r = parse_provider(body, &s->provider, err);
 	if (r == 0)
 		r = json_input_env(body, "", "environment", &out->env, err);
 	if (r == 0)

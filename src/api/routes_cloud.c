@@ -23,6 +23,22 @@ int api_check_template(const char *path, const char *tmpl, struct evo_error *err
 	return 0;
 }
 
+int api_check_spawn_template(const struct api *api, const char *path,
+			     const struct orch_spawn *spawn, struct evo_error *err)
+{
+	const char *tmpl = spawn->template_name ? spawn->template_name
+						: api->cfg->cloud.default_template;
+	const char *provider = spawn->provider ? spawn->provider : api->cfg->cloud.provider;
+	if (strcmp(provider, "local") == 0)
+		return api_check_template(path, tmpl, err);
+	/* A remote provider's templates are its own: the name must do. */
+	if (!template_name_valid(tmpl))
+		return evo_error_set(err, EVO_ERR_INVALID, 0,
+				     "%s: \"%.64s\" is not a template name ([a-z0-9._-], at most 63)",
+				     path, tmpl);
+	return 0;
+}
+
 /* Parse, check the template, spawn, answer with shape(). */
 enum MHD_Result api_spawn(struct api *api, struct MHD_Connection *c, struct api_request *req,
 			  bool deploy)
@@ -38,10 +54,8 @@ enum MHD_Result api_spawn(struct api *api, struct MHD_Connection *c, struct api_
 	json_decref(body);
 	if (r < 0)
 		return http_send_evo_error(c, &err);
-	const char *tmpl = sr.spawn.template_name ? sr.spawn.template_name
-						  : api->cfg->cloud.default_template;
 	struct agent a;
-	r = api_check_template(deploy ? "template" : "template_id", tmpl, &err);
+	r = api_check_spawn_template(api, deploy ? "template" : "template_id", &sr.spawn, &err);
 	if (r == 0)
 		r = api_caller_spawn(api, req, &sr.spawn, &err);
 	if (r == 0)

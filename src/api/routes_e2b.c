@@ -140,6 +140,9 @@ static enum MHD_Result create(struct api *api, struct MHD_Connection *c, struct 
 	struct orch_spawn s = {
 		.agent_type = "sandbox",
 		.template_name = cr.template_name,
+		/* E2B's API here serves sandboxes of this machine (and its
+		 * envd routes reach them through their supervisors). */
+		.provider = "local",
 		.env_json = cr.env,
 		.timeout_sec = cr.timeout_sec,
 		.mode = "e2b",

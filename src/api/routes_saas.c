@@ -286,10 +286,7 @@ static enum MHD_Result saas_spawn(struct api *api, struct MHD_Connection *c,
 	if (r == 0 && sr.spawn.id && count > 1)
 		r = evo_error_set(&err, EVO_ERR_INVALID, 0, "agent_id: only with count 1");
 	if (r == 0)
-		r = api_check_template("template_id",
-				       sr.spawn.template_name ? sr.spawn.template_name
-							      : api->cfg->cloud.default_template,
-				       &err);
+		r = api_check_spawn_template(api, "template_id", &sr.spawn, &err);
 	if (r == 0)
 		r = api_caller_spawn(api, req, &sr.spawn, &err);
 	json_t *made = json_array();

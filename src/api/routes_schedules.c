@@ -78,10 +78,7 @@ enum MHD_Result api_schedule_create(struct api *api, struct MHD_Connection *c,
 	if (r == 0)
 		r = request_parse_cloud_spawn(spawn_body, api->cfg, &sr, &err);
 	if (r == 0)
-		r = api_check_template("template_id",
-				       sr.spawn.template_name ? sr.spawn.template_name
-							      : api->cfg->cloud.default_template,
-				       &err);
+		r = api_check_spawn_template(api, "template_id", &sr.spawn, &err);
 	struct schedule_record rec;
 	if (r == 0)
 		r = scheduler_create(api->scheduler, scope(req), &sr.spawn, schedule, &rec, &err);

@@ -31,6 +31,7 @@
 #include "common/proto.h"
 #include "runtime/local/doors.h"
 #include "runtime/local/sandbox.h"
+#include "runtime/e2b/provider_e2b.h"
 #include "runtime/provider.h"
 #include "runtime/template.h"
 #include "store/store.h"
@@ -559,6 +560,47 @@ static void api_free_parts(struct api *api)
 	store_close(api->store);
 }
 
+/* Where sandboxes can run: the configured default first, then the local
+ * provider (always there: the E2B-compatible API runs its sandboxes
+ * here), and e2b whenever a key is configured. A key E2B refuses stops
+ * the server: better now than at every spawn. */
+static int open_providers(const struct evo_config *cfg,
+			  const struct provider *providers[ORCH_PROVIDERS_MAX], size_t *n,
+			  struct evo_error *err)
+{
+	const struct provider *e2b = NULL;
+	bool want_e2b = strcmp(cfg->cloud.provider, "e2b") == 0;
+	if (want_e2b || cfg->cloud.e2b_api_key[0]) {
+		struct provider_e2b_config ec = {
+			.api = {.api_url = cfg->cloud.e2b_api_url,
+				.api_key = cfg->cloud.e2b_api_key,
+				.sandbox_url = cfg->cloud.e2b_sandbox_url,
+				.domain = cfg->cloud.e2b_domain},
+			.agent_command = cfg->cloud.e2b_agent_command,
+			.reconcile_sec = cfg->cloud.e2b_reconcile_sec,
+			.orchestrator_url = cfg->cloud.public_url,
+			.mqtt_broker = cfg->mqtt.public_broker[0] ? cfg->mqtt.public_broker
+								 : cfg->mqtt.broker,
+			.mqtt_port = cfg->mqtt.public_port ? cfg->mqtt.public_port : cfg->mqtt.port,
+		};
+		bool reachable = false;
+		if (provider_e2b_open(&ec, &reachable, &e2b, err) < 0)
+			return evo_error_prefix(err, "the e2b provider (%s)", cfg->cloud.e2b_api_url);
+		if (!reachable)
+			fprintf(stderr,
+				"evoclaw: the E2B API at %s cannot be reached now; e2b spawns retry "
+				"until it can\n",
+				cfg->cloud.e2b_api_url);
+	}
+	*n = 0;
+	if (want_e2b)
+		providers[(*n)++] = e2b;
+	providers[(*n)++] = provider_local();
+	if (e2b && !want_e2b)
+		providers[(*n)++] = e2b;
+	return 0;
+}
+
 int api_serve(const struct evo_config *cfg, struct evo_error *err)
 {
 	char host[CONFIG_STRING_MAX];
@@ -579,10 +621,13 @@ int api_serve(const struct evo_config *cfg, struct evo_error *err)
 		freeaddrinfo(ai);
 		return -1;
 	}
+	const struct provider *providers[ORCH_PROVIDERS_MAX];
+	size_t provider_count = 0;
 	if (load_admin_key(cfg->data_dir, api.admin_key, sizeof api.admin_key, err) < 0 ||
 	    auth_load_secret(cfg->data_dir, api.key_secret, err) < 0 ||
 	    sandbox_check_run_dir(err) < 0 ||
-	    orch_open(cfg, api.store, provider_local(), &api.orch, err) < 0) {
+	    open_providers(cfg, providers, &provider_count, err) < 0 ||
+	    orch_open(cfg, api.store, providers, provider_count, &api.orch, err) < 0) {
 		freeaddrinfo(ai);
 		store_close(api.store);
 		return -1;

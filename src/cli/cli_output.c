@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "common/cleanup.h"
+#include "common/rfc3339.h"
 
 void cli_table_init(struct cli_table *t, size_t columns, const char *const *headers)
 {
@@ -105,46 +106,14 @@ void cli_format_duration(long long seconds, char *out, size_t size)
 		snprintf(out, size, "%lldd", seconds / 86400);
 }
 
-/* Seconds since the epoch of "2026-11-22T05:00:00.123Z" (or with an
- * offset); -1 if it is not RFC 3339. */
-static long long parse_rfc3339(const char *s)
-{
-	struct tm tm = {0};
-	int consumed = 0;
-	if (sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-		   &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6 ||
-	    consumed == 0)
-		return -1;
-	const char *p = s + consumed;
-	if (*p == '.')
-		for (p++; *p >= '0' && *p <= '9'; p++)
-			;
-	long offset = 0;
-	if (*p == '+' || *p == '-') {
-		int h, m;
-		if (sscanf(p + 1, "%2d:%2d", &h, &m) != 2)
-			return -1;
-		offset = (h * 3600L + m * 60L) * (*p == '-' ? -1 : 1);
-	} else if (*p != 'Z' && *p != 'z') {
-		return -1;
-	}
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	time_t t = timegm(&tm);
-	if (t == (time_t)-1)
-		return -1;
-	return (long long)t - offset;
-}
-
 void cli_format_age(const json_t *timestamp, char *out, size_t size)
 {
-	const char *s = json_string_value(timestamp);
-	long long t = s ? parse_rfc3339(s) : -1;
-	if (t < 0) {
+	int64_t ms;
+	if (rfc3339_parse_ms(json_string_value(timestamp), &ms) < 0) {
 		snprintf(out, size, "-");
 		return;
 	}
-	cli_format_duration((long long)time(NULL) - t, out, size);
+	cli_format_duration((long long)time(NULL) - ms / 1000, out, size);
 }
 
 /* How each column of an agent table reads its field. */

@@ -20,6 +20,14 @@ void config_defaults(struct evo_config *c)
 	c->cloud.spend_sample_sec = 60;
 	c->pricing.sandbox_usd_per_sec = 0.0001;
 	c->pricing.usd_per_token = 0.0001;
+	c->pricing.e2b_usd_per_sec = 0.0001;
+	snprintf(c->cloud.e2b_api_url, sizeof c->cloud.e2b_api_url, "https://api.e2b.app");
+	snprintf(c->cloud.e2b_domain, sizeof c->cloud.e2b_domain, "e2b.app");
+	snprintf(c->cloud.e2b_agent_command, sizeof c->cloud.e2b_agent_command,
+		 "/usr/local/bin/evoclaw-agent");
+	c->cloud.e2b_vcpus = 2;
+	c->cloud.e2b_memory_mb = 512;
+	c->cloud.e2b_reconcile_sec = 60;
 	c->mqtt.port = 1883;
 	c->auth_mode = CONFIG_AUTH_KEY;
 	/* Far above what a person or an SDK does, well below a flood. */
@@ -139,6 +147,13 @@ int config_parse(struct evo_config *c, const char *json, size_t len, const char 
 		{"provider", F_STRING, c->cloud.provider, sizeof c->cloud.provider, 0, 0, NULL, providers},
 		{"e2bApiKey", F_STRING, c->cloud.e2b_api_key, sizeof c->cloud.e2b_api_key, 0, 0, NULL, NULL},
 		{"e2bApiUrl", F_STRING, c->cloud.e2b_api_url, sizeof c->cloud.e2b_api_url, 0, 0, NULL, NULL},
+		{"e2bSandboxUrl", F_STRING, c->cloud.e2b_sandbox_url, sizeof c->cloud.e2b_sandbox_url, 0, 0, NULL, NULL},
+		{"e2bDomain", F_STRING, c->cloud.e2b_domain, sizeof c->cloud.e2b_domain, 0, 0, NULL, NULL},
+		{"e2bAgentCommand", F_STRING, c->cloud.e2b_agent_command, sizeof c->cloud.e2b_agent_command, 0, 0, NULL, NULL},
+		{"e2bVcpus", F_UINT, &c->cloud.e2b_vcpus, 0, 1, 64, NULL, NULL},
+		{"e2bMemoryMb", F_UINT, &c->cloud.e2b_memory_mb, 0, 128, 1u << 20, NULL, NULL},
+		{"e2bReconcileSec", F_UINT, &c->cloud.e2b_reconcile_sec, 0, 1, 3600, NULL, NULL},
+		{"publicUrl", F_STRING, c->cloud.public_url, sizeof c->cloud.public_url, 0, 0, NULL, NULL},
 		{"defaultTemplate", F_STRING, c->cloud.default_template, sizeof c->cloud.default_template, 0, 0, NULL, NULL},
 		{"maxAgents", F_UINT, &c->cloud.max_agents, 0, 0, 100000, NULL, NULL},
 		{"creditBudgetUsd", F_MONEY, &c->cloud.credit_budget_usd, 0, 0, 0, NULL, NULL},
@@ -150,6 +165,9 @@ int config_parse(struct evo_config *c, const char *json, size_t len, const char 
 	const struct field pricing[] = {
 		{"sandboxUsdPerSec", F_MONEY, &c->pricing.sandbox_usd_per_sec, 0, 0, 0, NULL, NULL},
 		{"usdPerToken", F_MONEY, &c->pricing.usd_per_token, 0, 0, 0, NULL, NULL},
+		{"e2bUsdPerSec", F_MONEY, &c->pricing.e2b_usd_per_sec, 0, 0, 0, NULL, NULL},
+		{"e2bVcpuUsdPerSec", F_MONEY, &c->pricing.e2b_vcpu_usd_per_sec, 0, 0, 0, NULL, NULL},
+		{"e2bGibUsdPerSec", F_MONEY, &c->pricing.e2b_gib_usd_per_sec, 0, 0, 0, NULL, NULL},
 		{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
 	};
 	const struct field mqtt[] = {
@@ -159,6 +177,8 @@ int config_parse(struct evo_config *c, const char *json, size_t len, const char 
 		{"password", F_STRING, c->mqtt.password, sizeof c->mqtt.password, 0, 0, NULL, NULL},
 		{"agentUsername", F_STRING, c->mqtt.agent_username, sizeof c->mqtt.agent_username, 0, 0, NULL, NULL},
 		{"agentPassword", F_STRING, c->mqtt.agent_password, sizeof c->mqtt.agent_password, 0, 0, NULL, NULL},
+		{"publicBroker", F_STRING, c->mqtt.public_broker, sizeof c->mqtt.public_broker, 0, 0, NULL, NULL},
+		{"publicPort", F_UINT, &c->mqtt.public_port, 0, 1, 65535, NULL, NULL},
 		{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
 	};
 	const struct field auth[] = {

@@ -27,8 +27,21 @@ struct evo_config {
 	struct {
 		bool enabled;
 		char provider[32]; /* "local" | "e2b" */
+		/* The e2b provider (issue 8): E2B's API or another server that
+		 * speaks it. The key is a secret: never shown or logged. */
 		char e2b_api_key[CONFIG_STRING_MAX];
-		char e2b_api_url[CONFIG_STRING_MAX];
+		char e2b_api_url[CONFIG_STRING_MAX];    /* default https://api.e2b.app */
+		char e2b_sandbox_url[CONFIG_STRING_MAX]; /* envd of every sandbox, "" by domain */
+		char e2b_domain[CONFIG_STRING_MAX];      /* default e2b.app */
+		/* What an agent on E2B runs when its spawn names no command. */
+		char e2b_agent_command[CONFIG_STRING_MAX];
+		/* The size of an E2B sandbox, for vCPU/RAM pricing. */
+		uint32_t e2b_vcpus, e2b_memory_mb;
+		/* How often remote sandboxes are checked against our agents. */
+		uint32_t e2b_reconcile_sec;
+		/* How the orchestrator is reached from outside this machine
+		 * (ORCHESTRATOR_URL of remote agents); "" when it is not. */
+		char public_url[CONFIG_STRING_MAX];
 		char default_template[64];
 		uint32_t max_agents;
 		double credit_budget_usd;
@@ -40,6 +53,12 @@ struct evo_config {
 	struct {
 		double sandbox_usd_per_sec;
 		double usd_per_token;
+		/* Remote (E2B) sandboxes: e2b_vcpu_usd_per_sec and
+		 * e2b_gib_usd_per_sec, when either is set, price a sandbox
+		 * of cloud.e2bVcpus and e2bMemoryMb; else e2b_usd_per_sec. */
+		double e2b_usd_per_sec;
+		double e2b_vcpu_usd_per_sec;
+		double e2b_gib_usd_per_sec;
 	} pricing;
 	/* The broker agents report to (issue 7). The orchestrator subscribes
 	 * with username/password; agents get agent_username/agent_password
@@ -51,6 +70,10 @@ struct evo_config {
 		char password[CONFIG_STRING_MAX];
 		char agent_username[CONFIG_STRING_MAX];
 		char agent_password[CONFIG_STRING_MAX];
+		/* The broker as remote (E2B) agents reach it; "" and 0: the
+		 * same as broker and port. */
+		char public_broker[CONFIG_STRING_MAX];
+		uint32_t public_port;
 	} mqtt;
 	enum config_auth_mode auth_mode;
 	struct {

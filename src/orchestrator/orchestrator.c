@@ -48,6 +48,8 @@ struct live {
 	char id[AGENT_ID_MAX];
 	char tenant[64];
 	char sandbox_id[PROVIDER_SANDBOX_ID_MAX];
+	const struct provider *provider; /* where its sandbox runs */
+	usd_picos_per_sec rate;          /* per sandbox second, by provider */
 	struct provider_watch *watch; /* NULL while pending */
 	bool launching;               /* a launcher is starting it */
 	enum intent intent;
@@ -81,10 +83,13 @@ static const double latency_buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05
 struct orchestrator {
 	const struct evo_config *cfg;
 	struct store *store;
-	const struct provider *provider;
+	/* Where sandboxes can run; the configured default first. */
+	const struct provider *providers[ORCH_PROVIDERS_MAX];
+	size_t provider_count;
 	char owner[64];
 	char logs_dir[PATH_MAX];
-	usd_picos_per_sec rate;      /* per sandbox second */
+	usd_picos_per_sec rate;      /* per local sandbox second */
+	usd_picos_per_sec e2b_rate;  /* per remote (E2B) sandbox second */
 	usd_picos_per_sec token_rate; /* per token */
 
 	pthread_mutex_t lock;
@@ -150,7 +155,7 @@ static int64_t run_ms(const struct live *l, int64_t now)
 
 static usd_micros live_accrued(const struct orchestrator *o, const struct live *l, int64_t now)
 {
-	return budget_cost(o->rate, billed_seconds(run_ms(l, now))) +
+	return budget_cost(l->rate, billed_seconds(run_ms(l, now))) +
 	       budget_cost(o->token_rate, l->tokens);
 }
 
@@ -159,15 +164,15 @@ static usd_micros live_worst(const struct orchestrator *o, const struct live *l)
 {
 	int64_t seconds = l->started_ms ? billed_seconds(planned_run_ms(l, l->deadline_ms))
 					 : (int64_t)l->timeout_sec;
-	return budget_cost(o->rate, seconds) + budget_cost(o->token_rate, l->tokens);
+	return budget_cost(l->rate, seconds) + budget_cost(o->token_rate, l->tokens);
 }
 
 /* What moving its deadline from the current one to `want` adds. */
 static usd_micros live_extension_cost(const struct orchestrator *o, const struct live *l,
 				      int64_t want)
 {
-	return budget_cost(o->rate, billed_seconds(planned_run_ms(l, want))) -
-	       budget_cost(o->rate, billed_seconds(planned_run_ms(l, l->deadline_ms)));
+	return budget_cost(l->rate, billed_seconds(planned_run_ms(l, want))) -
+	       budget_cost(l->rate, billed_seconds(planned_run_ms(l, l->deadline_ms)));
 }
 
 /* Live agents' count, spend so far and worst case, plus `finished`:
@@ -405,7 +410,7 @@ static void finish(struct orchestrator *o, struct live *l, enum agent_stop_reaso
 	if (l->log_fd >= 0)
 		close(l->log_fd);
 	if (l->watch)
-		o->provider->watch_close(l->watch);
+		l->provider->watch_close(l->watch);
 	if (o->log_hook)
 		o->log_hook(o->log_hook_ctx, l->id);
 	free(l);
@@ -455,10 +460,12 @@ static void finish_ended(struct orchestrator *o, struct live *l, const struct pr
 		finish(o, l, AGENT_STOP_TIMEOUT, 0, message);
 		return;
 	case PROVIDER_END_KILLED:
-		finish(o, l, AGENT_STOP_ERROR, 0, "its sandbox was killed outside the orchestrator");
+		finish(o, l, AGENT_STOP_ERROR, 0,
+		       end->message[0] ? end->message : "its sandbox was killed outside the orchestrator");
 		return;
 	case PROVIDER_END_LOST:
-		finish(o, l, AGENT_STOP_ERROR, 0, "its sandbox's supervisor vanished");
+		finish(o, l, AGENT_STOP_ORCHESTRATOR_LOST, 0,
+		       end->message[0] ? end->message : "its sandbox's supervisor vanished");
 		return;
 	}
 }
@@ -498,13 +505,13 @@ static void *monitor_main(void *arg)
 			 * agents, so l stays valid here without the lock. */
 			struct live *l = events[i].data.ptr;
 			struct provider_sink sink = {.ctx = l, .output = sink_output, .ended = sink_ended};
-			if (o->provider->watch_read(l->watch, &sink) != 0)
+			if (l->provider->watch_read(l->watch, &sink) != 0)
 				continue;
-			epoll_ctl(o->epoll_fd, EPOLL_CTL_DEL, o->provider->watch_fd(l->watch), NULL);
+			epoll_ctl(o->epoll_fd, EPOLL_CTL_DEL, l->provider->watch_fd(l->watch), NULL);
 			/* We heard how it ended: its note for an absent owner is moot. */
 			struct provider_end unused;
 			long long at;
-			o->provider->collect_end(l->sandbox_id, &unused, &at, NULL);
+			l->provider->collect_end(l->sandbox_id, &unused, &at, NULL);
 			pthread_mutex_lock(&o->lock);
 			finish_ended(o, l, &l->end);
 			pthread_mutex_unlock(&o->lock);
@@ -516,7 +523,7 @@ static void *monitor_main(void *arg)
 static void watch_live(struct orchestrator *o, struct live *l)
 {
 	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = l};
-	epoll_ctl(o->epoll_fd, EPOLL_CTL_ADD, o->provider->watch_fd(l->watch), &ev);
+	epoll_ctl(o->epoll_fd, EPOLL_CTL_ADD, l->provider->watch_fd(l->watch), &ev);
 }
 
 /* ---- launching -------------------------------------------------------- */
@@ -553,25 +560,49 @@ static void env_add(json_t *env, const char *key, const char *value)
 	json_object_set_new(env, key, json_string(value));
 }
 
+/* A local sandbox has no network: an agent told to use the broker this
+ * server relays to (by the address we use) reaches it through the relay
+ * instead, the one way out its sandbox has. So a broker named per spawn,
+ * or by the orchestrator that created an E2B sandbox here, still works. */
+static void env_route_broker(const struct orchestrator *o,
+			     const struct provider_agent_routes *routes, json_t *env)
+{
+	const char *broker = json_string_value(json_object_get(env, "MQTT_BROKER"));
+	const char *port = json_string_value(json_object_get(env, "MQTT_PORT"));
+	char ours[16];
+	snprintf(ours, sizeof ours, "%u", o->cfg->mqtt.port);
+	if (routes->mqtt_port != 0 || routes->mqtt_broker[0] == '\0' || broker == NULL ||
+	    o->cfg->mqtt.broker[0] == '\0' || strcmp(broker, o->cfg->mqtt.broker) != 0 ||
+	    (port && port[0] && strcmp(port, ours) != 0))
+		return;
+	env_add(env, "MQTT_BROKER", routes->mqtt_broker);
+	env_add(env, "MQTT_PORT", "0");
+}
+
 /* The environment every agent gets (DESIGN §10), under the caller's own
- * variables; its identity is set last so nobody can forge it. */
-static char **agent_env(const struct orchestrator *o, const struct agent *a)
+ * variables; its identity is set last so nobody can forge it. An E2B
+ * sandbox (mode "e2b") gets its creator's variables alone, as on E2B. */
+static char **agent_env(const struct orchestrator *o, const struct provider *provider,
+			const struct agent *a)
 {
 	json_t *env = json_object();
-	/* The sandbox has no network: the provider says how it reaches us
-	 * and the broker (for local sandboxes, sockets we listen on). */
+	bool plain = strcmp(a->mode, "e2b") == 0;
+	/* The provider says how its sandboxes reach us and the broker (a
+	 * local one has no network: sockets we listen on). */
 	struct provider_agent_routes routes = {0};
-	o->provider->agent_routes(o->owner, &routes);
+	provider->agent_routes(o->owner, &routes);
 	char port[16];
 	snprintf(port, sizeof port, "%u", routes.mqtt_port);
 	bool broker = o->cfg->mqtt.broker[0] != '\0';
-	env_add(env, "MQTT_BROKER", broker ? routes.mqtt_broker : "");
-	env_add(env, "MQTT_PORT", broker ? port : "");
-	env_add(env, "MQTT_USERNAME", broker ? o->cfg->mqtt.agent_username : "");
-	env_add(env, "MQTT_PASSWORD", broker ? o->cfg->mqtt.agent_password : "");
-	env_add(env, "ORCHESTRATOR_URL", routes.orchestrator_url);
-	env_add(env, "EVOCLAW_PAPER_MODE", "true");
-	env_add(env, "EVOCLAW_LOG_LEVEL", "info");
+	if (!plain) {
+		env_add(env, "MQTT_BROKER", broker ? routes.mqtt_broker : "");
+		env_add(env, "MQTT_PORT", broker ? port : "");
+		env_add(env, "MQTT_USERNAME", broker ? o->cfg->mqtt.agent_username : "");
+		env_add(env, "MQTT_PASSWORD", broker ? o->cfg->mqtt.agent_password : "");
+		env_add(env, "ORCHESTRATOR_URL", routes.orchestrator_url);
+		env_add(env, "EVOCLAW_PAPER_MODE", "true");
+		env_add(env, "EVOCLAW_LOG_LEVEL", "info");
+	}
 	json_t *given = a->environment_json ? json_loads(a->environment_json, 0, NULL) : NULL;
 	const char *k;
 	json_t *v;
@@ -579,11 +610,14 @@ static char **agent_env(const struct orchestrator *o, const struct agent *a)
 		if (json_is_string(v))
 			json_object_set(env, k, v);
 	json_decref(given);
-	env_add(env, "EVOCLAW_AGENT_ID", a->id);
-	env_add(env, "EVOCLAW_AGENT_TYPE", a->agent_type);
-	env_add(env, "EVOCLAW_TASK", a->task_description);
-	env_add(env, "EVOCLAW_GENOME", a->genome_json ? a->genome_json : "{}");
-	env_add(env, "EVOCLAW_AGENT_TOKEN", a->agent_token);
+	env_route_broker(o, &routes, env);
+	if (!plain) {
+		env_add(env, "EVOCLAW_AGENT_ID", a->id);
+		env_add(env, "EVOCLAW_AGENT_TYPE", a->agent_type);
+		env_add(env, "EVOCLAW_TASK", a->task_description);
+		env_add(env, "EVOCLAW_GENOME", a->genome_json ? a->genome_json : "{}");
+		env_add(env, "EVOCLAW_AGENT_TOKEN", a->agent_token);
+	}
 	char **out = xcalloc(json_object_size(env) + 1, sizeof *out);
 	size_t n = 0;
 	json_object_foreach(env, k, v) {
@@ -609,6 +643,7 @@ static void record_latency(struct orchestrator *o, int64_t ms)
 /* Start the sandbox of one pending agent. */
 static void launch(struct orchestrator *o, struct live *l)
 {
+	const struct provider *provider = l->provider; /* set for good at spawn */
 	struct agent a = {0};
 	struct evo_error err = {0};
 	int r = store_agent_get(o->store, l->id, &a, &err);
@@ -619,7 +654,7 @@ static void launch(struct orchestrator *o, struct live *l)
 	int64_t started = now_ms();
 	if (r == 0) {
 		char **argv = strv_from_json(a.command_json);
-		char **env = agent_env(o, &a);
+		char **env = agent_env(o, provider, &a);
 		struct provider_spawn spec = {
 			.template_name = a.template_name,
 			.timeout_sec = a.timeout_sec,
@@ -628,7 +663,7 @@ static void launch(struct orchestrator *o, struct live *l)
 			.task = a.task_description,
 			.owner = o->owner,
 		};
-		r = o->provider->start(&spec, sandbox_id, &watch, &err);
+		r = provider->start(&spec, sandbox_id, &watch, &err);
 		strv_free(argv);
 		strv_free(env);
 	}
@@ -662,7 +697,7 @@ static void launch(struct orchestrator *o, struct live *l)
 	pthread_mutex_unlock(&o->lock);
 	/* Terminated while it was starting: the monitor records the end. */
 	if (stop_now)
-		o->provider->kill(sandbox_id, NULL);
+		provider->kill(sandbox_id, NULL);
 }
 
 static void *launcher_main(void *arg)
@@ -696,8 +731,15 @@ static void *launcher_main(void *arg)
 
 /* ---- the ticker: budget and keep-alive --------------------------------- */
 
+/* A sandbox the ticker stops. */
+struct kill_order {
+	char sandbox_id[PROVIDER_SANDBOX_ID_MAX];
+	const struct provider *provider;
+};
+
 struct extension {
 	char sandbox_id[PROVIDER_SANDBOX_ID_MAX];
+	const struct provider *provider;
 	char id[AGENT_ID_MAX];
 	uint32_t seconds;
 	int64_t deadline_ms;
@@ -717,7 +759,7 @@ static void tick(struct orchestrator *o)
 	int64_t now = now_ms();
 	usd_micros budget = budget_usd_to_micros(o->cfg->cloud.credit_budget_usd);
 	size_t cap = 0, nkill = 0, next = 0;
-	char (*kills)[PROVIDER_SANDBOX_ID_MAX] = NULL;
+	struct kill_order *kills = NULL;
 	struct extension *ext = NULL;
 	pthread_mutex_lock(&o->lock);
 	for (struct live *l = o->live; l; l = l->next)
@@ -732,14 +774,11 @@ static void tick(struct orchestrator *o)
 	for (struct live *l = o->live; l; l = l->next) {
 		if (l->watch == NULL || l->intent != INTENT_NONE)
 			continue;
-		if (over) {
-			l->intent = INTENT_BUDGET;
-			snprintf(kills[nkill++], PROVIDER_SANDBOX_ID_MAX, "%s", l->sandbox_id);
-			continue;
-		}
-		if (live_silent_for(l, now, 2 * STALE_INTERVALS)) {
-			l->intent = INTENT_STALE;
-			snprintf(kills[nkill++], PROVIDER_SANDBOX_ID_MAX, "%s", l->sandbox_id);
+		if (over || live_silent_for(l, now, 2 * STALE_INTERVALS)) {
+			l->intent = over ? INTENT_BUDGET : INTENT_STALE;
+			struct kill_order *k = &kills[nkill++];
+			snprintf(k->sandbox_id, sizeof k->sandbox_id, "%s", l->sandbox_id);
+			k->provider = l->provider;
 			continue;
 		}
 		/* A paused sandbox's deadline stands still. */
@@ -759,16 +798,17 @@ static void tick(struct orchestrator *o)
 		l->deadline_ms = want;
 		struct extension *e = &ext[next++];
 		snprintf(e->sandbox_id, sizeof e->sandbox_id, "%s", l->sandbox_id);
+		e->provider = l->provider;
 		snprintf(e->id, sizeof e->id, "%s", l->id);
 		e->seconds = (uint32_t)((want - now + 999) / 1000);
 		e->deadline_ms = want;
 	}
 	pthread_mutex_unlock(&o->lock);
 	for (size_t i = 0; i < nkill; i++)
-		o->provider->kill(kills[i], NULL);
+		kills[i].provider->kill(kills[i].sandbox_id, NULL);
 	for (size_t i = 0; i < next; i++) {
 		struct evo_error err = {0};
-		if (o->provider->set_timeout(ext[i].sandbox_id, ext[i].seconds, &err) < 0)
+		if (ext[i].provider->set_timeout(ext[i].sandbox_id, ext[i].seconds, &err) < 0)
 			continue; /* it ended meanwhile; the monitor records how */
 		struct agent a;
 		if (store_agent_get(o->store, ext[i].id, &a, NULL) == 0) {
@@ -915,10 +955,28 @@ void orch_new_id(char out[AGENT_ID_MAX], const char *prefix)
 	random_hex(out + 4, 8);
 }
 
-static struct live *live_new(struct orchestrator *o, const struct agent *a)
+/* A provider by name; NULL when this orchestrator has none such. */
+static const struct provider *provider_named(const struct orchestrator *o, const char *name)
+{
+	for (size_t i = 0; i < o->provider_count; i++)
+		if (strcmp(o->providers[i]->name, name) == 0)
+			return o->providers[i];
+	return NULL;
+}
+
+/* What a second of a provider's sandbox costs. */
+static usd_picos_per_sec provider_rate(const struct orchestrator *o, const struct provider *p)
+{
+	return strcmp(p->name, "local") == 0 ? o->rate : o->e2b_rate;
+}
+
+static struct live *live_new(struct orchestrator *o, const struct provider *provider,
+			     const struct agent *a)
 {
 	struct live *l = xcalloc(1, sizeof *l);
 	l->o = o;
+	l->provider = provider;
+	l->rate = provider_rate(o, provider);
 	snprintf(l->id, sizeof l->id, "%s", a->id);
 	snprintf(l->tenant, sizeof l->tenant, "%s", a->tenant);
 	l->created_ms = a->created_at_ms;
@@ -949,7 +1007,21 @@ int orch_spawn(struct orchestrator *o, const struct orch_spawn *req, struct agen
 	snprintf(a.agent_type, sizeof a.agent_type, "%s", req->agent_type);
 	snprintf(a.template_name, sizeof a.template_name, "%s",
 		 req->template_name ? req->template_name : o->cfg->cloud.default_template);
-	snprintf(a.provider, sizeof a.provider, "%s", o->provider->name);
+	const struct provider *provider = req->provider ? provider_named(o, req->provider)
+							: o->providers[0];
+	if (provider == NULL) {
+		char names[128] = "";
+		for (size_t i = 0; i < o->provider_count; i++)
+			snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+				 i ? ", " : "", o->providers[i]->name);
+		return evo_error_set(err, EVO_ERR_INVALID, 0,
+				     "provider: \"%.32s\" is not available on this server (it has: %s%s)",
+				     req->provider, names,
+				     strcmp(req->provider, "e2b") == 0
+					     ? "; e2b needs cloud.e2bApiKey or E2B_API_KEY"
+					     : "");
+	}
+	snprintf(a.provider, sizeof a.provider, "%s", provider->name);
 	snprintf(a.task_description, sizeof a.task_description, "%s", req->task ? req->task : "");
 	snprintf(a.mode, sizeof a.mode, "%s", req->mode ? req->mode : "on-demand");
 	snprintf(a.tenant, sizeof a.tenant, "%s", req->tenant ? req->tenant : "");
@@ -985,7 +1057,7 @@ int orch_spawn(struct orchestrator *o, const struct orch_spawn *req, struct agen
 		.max_agents = o->cfg->cloud.max_agents,
 		.budget = budget_usd_to_micros(o->cfg->cloud.credit_budget_usd),
 	};
-	usd_micros worst = budget_cost(o->rate, a.timeout_sec);
+	usd_micros worst = budget_cost(provider_rate(o, provider), a.timeout_sec);
 	pthread_mutex_lock(&o->lock);
 	int64_t now = now_ms();
 	a.created_at_ms = now;
@@ -1011,7 +1083,7 @@ int orch_spawn(struct orchestrator *o, const struct orch_spawn *req, struct agen
 	if (r == 0)
 		r = store_agent_insert(o->store, &a, err);
 	if (r == 0) {
-		struct live *l = live_new(o, &a);
+		struct live *l = live_new(o, provider, &a);
 		log_open(l, true);
 		l->next = o->live;
 		o->live = l;
@@ -1040,12 +1112,13 @@ static int stop_and_wait(struct orchestrator *o, const char *id, enum intent int
 		l->intent = intent;
 	char sandbox_id[PROVIDER_SANDBOX_ID_MAX];
 	snprintf(sandbox_id, sizeof sandbox_id, "%s", l->sandbox_id);
+	const struct provider *provider = l->provider;
 	bool started = l->watch != NULL;
 	pthread_cond_broadcast(&o->changed); /* a pending one: its launcher acts */
 	pthread_mutex_unlock(&o->lock);
 	if (started) {
 		struct evo_error kerr = {0};
-		if (o->provider->kill(sandbox_id, &kerr) < 0 && kerr.kind != EVO_ERR_NOT_FOUND)
+		if (provider->kill(sandbox_id, &kerr) < 0 && kerr.kind != EVO_ERR_NOT_FOUND)
 			fprintf(stderr, "evoclaw: agent %s: kill sandbox %s: %s\n", id, sandbox_id,
 				kerr.msg);
 	}
@@ -1150,8 +1223,9 @@ int orch_set_timeout(struct orchestrator *o, const char *id, uint32_t seconds,
 	l->deadline_ms = want;
 	char sandbox_id[PROVIDER_SANDBOX_ID_MAX];
 	snprintf(sandbox_id, sizeof sandbox_id, "%s", l->sandbox_id);
+	const struct provider *provider = l->provider;
 	pthread_mutex_unlock(&o->lock);
-	if (o->provider->set_timeout(sandbox_id, seconds, err) < 0) {
+	if (provider->set_timeout(sandbox_id, seconds, err) < 0) {
 		pthread_mutex_lock(&o->lock);
 		if ((l = find_live(o, id)) != NULL && l->deadline_ms == want)
 			l->deadline_ms = old;
@@ -1195,8 +1269,9 @@ int orch_pause(struct orchestrator *o, const char *id, struct evo_error *err)
 	}
 	char sandbox_id[PROVIDER_SANDBOX_ID_MAX];
 	snprintf(sandbox_id, sizeof sandbox_id, "%s", l->sandbox_id);
+	const struct provider *provider = l->provider;
 	pthread_mutex_unlock(&o->lock);
-	if (o->provider->pause(sandbox_id, err) < 0)
+	if (provider->pause(sandbox_id, err) < 0)
 		return -1;
 	int64_t now = now_ms();
 	pthread_mutex_lock(&o->lock);
@@ -1250,8 +1325,9 @@ int orch_resume(struct orchestrator *o, const char *id, uint32_t seconds, struct
 	}
 	char sandbox_id[PROVIDER_SANDBOX_ID_MAX];
 	snprintf(sandbox_id, sizeof sandbox_id, "%s", l->sandbox_id);
+	const struct provider *provider = l->provider;
 	pthread_mutex_unlock(&o->lock);
-	if (o->provider->resume(sandbox_id, seconds, err) < 0)
+	if (provider->resume(sandbox_id, seconds, err) < 0)
 		return -1;
 	now = now_ms();
 	pthread_mutex_lock(&o->lock);
@@ -1279,12 +1355,15 @@ int orch_stats(struct orchestrator *o, const char *id, struct provider_stats *ou
 	pthread_mutex_lock(&o->lock);
 	struct live *l = find_live(o, id);
 	char sandbox_id[PROVIDER_SANDBOX_ID_MAX] = "";
-	if (l && l->watch)
+	const struct provider *provider = NULL;
+	if (l && l->watch) {
 		snprintf(sandbox_id, sizeof sandbox_id, "%s", l->sandbox_id);
+		provider = l->provider;
+	}
 	pthread_mutex_unlock(&o->lock);
-	if (!sandbox_id[0])
+	if (provider == NULL)
 		return evo_error_set(err, EVO_ERR_NOT_FOUND, 0, "no running agent %s", id);
-	return o->provider->stats(sandbox_id, out, err);
+	return provider->stats(sandbox_id, out, err);
 }
 
 /* Fill in what a live agent has accrued so far. Caller holds the lock. */
@@ -1471,20 +1550,25 @@ void orch_metrics(struct orchestrator *o, struct evo_buf *out)
 	}
 	struct orch_costs c;
 	orch_costs(o, &c, NULL);
-	uint32_t sandboxes = 0;
+	uint32_t sandboxes[ORCH_PROVIDERS_MAX] = {0};
 	pthread_mutex_lock(&o->lock);
 	for (struct live *l = o->live; l; l = l->next)
-		sandboxes += l->watch != NULL;
+		for (size_t i = 0; i < o->provider_count; i++)
+			sandboxes[i] += l->watch != NULL && l->provider == o->providers[i];
 	uint64_t counts[LATENCY_BUCKETS + 1];
 	memcpy(counts, o->latency_counts, sizeof counts);
 	double sum = o->latency_sum;
 	uint64_t total = o->latency_total;
 	pthread_mutex_unlock(&o->lock);
-	snprintf(line, sizeof line,
-		 "# HELP evoclaw_sandboxes Sandboxes running agents.\n# TYPE evoclaw_sandboxes gauge\n"
-		 "evoclaw_sandboxes{provider=\"%s\"} %u\n",
-		 o->provider->name, sandboxes);
-	buf_puts(out, line);
+	buf_puts(out, "# HELP evoclaw_sandboxes Sandboxes running agents.\n"
+		      "# TYPE evoclaw_sandboxes gauge\n");
+	for (size_t i = 0; i < o->provider_count; i++) {
+		snprintf(line, sizeof line, "evoclaw_sandboxes{provider=\"%s\"} %u\n",
+			 o->providers[i]->name, sandboxes[i]);
+		buf_puts(out, line);
+		if (o->providers[i]->metrics)
+			o->providers[i]->metrics(out);
+	}
 	snprintf(line, sizeof line,
 		 "# HELP evoclaw_spend_usd Spend so far, finished and running agents.\n"
 		 "# TYPE evoclaw_spend_usd gauge\nevoclaw_spend_usd %.6f\n",
@@ -1537,16 +1621,40 @@ static int recover(struct orchestrator *o, struct evo_error *err)
 		return -1;
 	int64_t now = now_ms();
 	size_t adopted = 0, lost = 0, noted = 0;
+	size_t unavailable = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct agent *a = &list[i];
-		struct live *l = live_new(o, a);
+		const struct provider *provider = provider_named(o, a->provider[0] ? a->provider
+										  : "local");
+		if (provider == NULL) {
+			/* Its provider is not configured now: we cannot tell
+			 * whether its sandbox runs. Recorded as lost, billed
+			 * up to its deadline at most. */
+			struct live *l = live_new(o, o->providers[0], a);
+			l->started_ms = a->started_at_ms;
+			l->deadline_ms = a->deadline_ms;
+			snprintf(l->sandbox_id, sizeof l->sandbox_id, "%s", a->sandbox_id);
+			l->next = o->live;
+			o->live = l;
+			l->rate = strcmp(a->provider, "e2b") == 0 ? o->e2b_rate : o->rate;
+			l->end_ms = l->deadline_ms && l->deadline_ms < now ? l->deadline_ms : now;
+			char message[200];
+			snprintf(message, sizeof message,
+				 "its provider %.32s is not configured on this server any more; its "
+				 "sandbox %.64s was not looked for",
+				 a->provider, a->sandbox_id);
+			finish(o, l, AGENT_STOP_ORCHESTRATOR_LOST, 0, message);
+			unavailable++;
+			continue;
+		}
+		struct live *l = live_new(o, provider, a);
 		l->started_ms = a->started_at_ms;
 		l->deadline_ms = a->deadline_ms;
 		snprintf(l->sandbox_id, sizeof l->sandbox_id, "%s", a->sandbox_id);
 		struct evo_error aerr = {0};
 		long long deadline = 0;
 		if (a->sandbox_id[0] &&
-		    o->provider->adopt(a->sandbox_id, &l->watch, &deadline, &aerr) == 0) {
+		    provider->adopt(a->sandbox_id, &l->watch, &deadline, &aerr) == 0) {
 			/* A paused sandbox has no deadline running: keep ours. */
 			if (deadline && !l->paused_since_ms)
 				l->deadline_ms = deadline;
@@ -1566,7 +1674,7 @@ static int recover(struct orchestrator *o, struct evo_error *err)
 		struct provider_end end;
 		long long ended_ms = 0;
 		if (a->sandbox_id[0] &&
-		    o->provider->collect_end(a->sandbox_id, &end, &ended_ms, NULL) == 0) {
+		    provider->collect_end(a->sandbox_id, &end, &ended_ms, NULL) == 0) {
 			l->end_ms = ended_ms > 0 && ended_ms < now ? ended_ms : now;
 			finish_ended(o, l, &end);
 			noted++;
@@ -1581,36 +1689,62 @@ static int recover(struct orchestrator *o, struct evo_error *err)
 	for (size_t i = 0; i < n; i++)
 		agent_clear(&list[i]);
 	free(list);
-	size_t orphans = 0;
-	char **owned = o->provider->list_owned(o->owner);
-	for (char **id = owned; id && *id; id++) {
-		bool claimed = false;
-		for (struct live *l = o->live; l && !claimed; l = l->next)
-			claimed = strcmp(l->sandbox_id, *id) == 0;
-		if (!claimed) {
-			o->provider->kill(*id, NULL);
-			orphans++;
+	size_t orphans = 0, unclaimed = 0;
+	for (size_t p = 0; p < o->provider_count; p++) {
+		const struct provider *provider = o->providers[p];
+		char **owned = provider->list_owned(o->owner);
+		for (char **id = owned; id && *id; id++) {
+			bool claimed = false;
+			for (struct live *l = o->live; l && !claimed; l = l->next)
+				claimed = l->provider == provider && strcmp(l->sandbox_id, *id) == 0;
+			if (!claimed && provider->kills_orphans) {
+				provider->kill(*id, NULL);
+				orphans++;
+			} else if (!claimed) {
+				fprintf(stderr,
+					"evoclaw: %s sandbox %s is tagged as ours but no agent claims "
+					"it; left running\n",
+					provider->name, *id);
+				unclaimed++;
+			}
+			free(*id);
 		}
-		free(*id);
+		free(owned);
+		provider->forget_ends(o->owner);
 	}
-	free(owned);
-	o->provider->forget_ends(o->owner);
-	if (adopted || lost || noted || orphans)
+	if (adopted || lost || noted || orphans || unclaimed || unavailable)
 		fprintf(stderr,
 			"evoclaw: recovered: %zu agents re-adopted, %zu ended while down, %zu lost, "
-			"%zu orphan sandboxes killed\n",
-			adopted, noted, lost, orphans);
+			"%zu with no provider, %zu orphan sandboxes killed, %zu remote ones left "
+			"alone\n",
+			adopted, noted, lost, unavailable, orphans, unclaimed);
 	return 0;
 }
 
-int orch_open(const struct evo_config *cfg, struct store *store, const struct provider *provider,
+/* A remote sandbox's price a second: by its size when vCPU or RAM rates
+ * are set (E2B's way), else the flat rate. */
+static double e2b_usd_per_sec(const struct evo_config *cfg)
+{
+	if (cfg->pricing.e2b_vcpu_usd_per_sec > 0 || cfg->pricing.e2b_gib_usd_per_sec > 0)
+		return cfg->cloud.e2b_vcpus * cfg->pricing.e2b_vcpu_usd_per_sec +
+		       cfg->cloud.e2b_memory_mb / 1024.0 * cfg->pricing.e2b_gib_usd_per_sec;
+	return cfg->pricing.e2b_usd_per_sec;
+}
+
+int orch_open(const struct evo_config *cfg, struct store *store,
+	      const struct provider *const *providers, size_t provider_count,
 	      struct orchestrator **out, struct evo_error *err)
 {
+	if (provider_count == 0 || provider_count > ORCH_PROVIDERS_MAX)
+		return evo_error_set(err, EVO_ERR_INTERNAL, 0, "orch_open: %zu providers",
+				     provider_count);
 	struct orchestrator *o = xcalloc(1, sizeof *o);
 	o->cfg = cfg;
 	o->store = store;
-	o->provider = provider;
+	memcpy(o->providers, providers, provider_count * sizeof *providers);
+	o->provider_count = provider_count;
 	o->rate = budget_rate_from_usd(cfg->pricing.sandbox_usd_per_sec);
+	o->e2b_rate = budget_rate_from_usd(e2b_usd_per_sec(cfg));
 	o->token_rate = budget_rate_from_usd(cfg->pricing.usd_per_token);
 	o->epoll_fd = o->wake_fd = -1;
 	pthread_mutex_init(&o->lock, NULL);
@@ -1675,7 +1809,7 @@ void orch_close(struct orchestrator *o)
 		struct live *l = o->live;
 		o->live = l->next;
 		if (l->watch)
-			o->provider->watch_close(l->watch);
+			l->provider->watch_close(l->watch);
 		if (l->log_fd >= 0)
 			close(l->log_fd);
 		free(l);

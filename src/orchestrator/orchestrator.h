@@ -37,6 +37,7 @@ struct orch_spawn {
 	const char *name;          /* NULL: the id */
 	const char *agent_type;
 	const char *template_name; /* NULL: cloud.defaultTemplate */
+	const char *provider;      /* NULL: the default (cloud.provider) */
 	const char *task;          /* may be NULL */
 	const char *command_json;  /* argv array, NULL: the template's entrypoint */
 	const char *env_json;      /* object of strings, may be NULL */
@@ -70,8 +71,13 @@ struct orch_costs {
  * that wait for it (log streams, E2B's create) can go on. */
 typedef void (*orch_log_hook)(void *ctx, const char *agent_id);
 
-/* Open: recover from the store, then start the threads. */
-int orch_open(const struct evo_config *cfg, struct store *store, const struct provider *provider,
+#define ORCH_PROVIDERS_MAX 4
+
+/* Open: recover from the store, then start the threads. Sandboxes run on
+ * providers (the first is the default for spawns that name none); an
+ * agent recorded on a provider not among them is recorded as lost. */
+int orch_open(const struct evo_config *cfg, struct store *store,
+	      const struct provider *const *providers, size_t provider_count,
 	      struct orchestrator **out, struct evo_error *err);
 /* Stop the threads. Sandboxes keep running (a restart re-adopts them). */
 void orch_close(struct orchestrator *o);
@@ -86,7 +92,7 @@ void orch_new_id(char out[AGENT_ID_MAX], const char *prefix);
 
 /* Admit and record a new agent (pending); its sandbox starts in the
  * background. LIMIT (429) at maxAgents, BUDGET (402) past the budget,
- * CONFLICT for a taken id, INVALID for an unknown template. */
+ * CONFLICT for a taken id, INVALID for a provider it does not have. */
 int orch_spawn(struct orchestrator *o, const struct orch_spawn *req, struct agent *out,
 	       struct evo_error *err);
 

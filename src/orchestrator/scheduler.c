@@ -163,6 +163,7 @@ static void spawn_from(const struct schedule_record *r, struct stored_spawn *st,
 		.name = member_string(st->doc, "name"),
 		.agent_type = member_string(st->doc, "agent_type"),
 		.template_name = member_string(st->doc, "template_id"),
+		.provider = member_string(st->doc, "provider"),
 		.task = member_string(st->doc, "task"),
 		.command_json = st->command,
 		.env_json = st->env,
@@ -325,6 +326,7 @@ int scheduler_create(struct scheduler *sc, const char *tenant, const struct orch
 	put_text(what, "name", spawn->name);
 	put_text(what, "agent_type", spawn->agent_type);
 	put_text(what, "template_id", spawn->template_name);
+	put_text(what, "provider", spawn->provider);
 	put_text(what, "task", spawn->task);
 	put_json(what, "command", spawn->command_json);
 	put_json(what, "env", spawn->env_json);

@@ -1,8 +1,8 @@
 /* Where an agent's sandbox runs (DESIGN §3): one interface, one
  * implementation per place. The orchestrator starts, follows, extends and
  * kills sandboxes through it and never sees how. Implemented: local (this
- * machine's namespaces, runtime/local/provider_local.c). E2B's cloud comes
- * later behind the same table.
+ * machine's namespaces, runtime/local/provider_local.c) and e2b (E2B's
+ * cloud, or anything speaking its API, runtime/e2b/provider_e2b.c).
  *
  * A started or adopted sandbox is followed through a watch: a descriptor
  * that turns readable when the sandbox has output or has ended, and a read
@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "common/proto.h"
 
 #define PROVIDER_SANDBOX_ID_MAX 64
 
@@ -31,6 +32,7 @@ struct provider_end {
 	int32_t exit_code; /* EXITED: the status, -1 when signalled */
 	int32_t signal;    /* EXITED: the signal that killed it, 0 if none */
 	bool oom;          /* EXITED: the memory limit killed it */
+	char message[200]; /* what the provider saw, for the record; "" if nothing */
 };
 
 struct provider_spawn {
@@ -69,6 +71,11 @@ struct provider_sink {
 
 struct provider {
 	const char *name;
+	/* Sandboxes tagged ours that no agent claims after a restart: the
+	 * local provider's are leftovers to kill; a remote provider's are
+	 * reported and left alone (they may be someone's, and cost money
+	 * only the operator may decide to stop). */
+	bool kills_orphans;
 	/* Start a sandbox that runs spec, and follow it. Returns once the
 	 * command runs (or the sandbox idles); id_out gets the sandbox id.
 	 * INVALID for a template or command that cannot run. */
@@ -122,6 +129,8 @@ struct provider {
 	/* The routes to give agents of owner's sandboxes (local: the doors
 	 * its orchestrator listens on, runtime/local/doors.h). */
 	void (*agent_routes)(const char *owner, struct provider_agent_routes *out);
+	/* Prometheus lines of its own for GET /metrics; NULL: none. */
+	void (*metrics)(struct evo_buf *out);
 };
 
 const struct provider *provider_local(void);

@@ -675,6 +675,7 @@ static void local_agent_routes(const char *owner, struct provider_agent_routes *
 
 static const struct provider local = {
 	.name = "local",
+	.kills_orphans = true,
 	.start = local_start,
 	.adopt = local_adopt,
 	.watch_fd = local_watch_fd,
