@@ -563,10 +563,15 @@ static void env_add(json_t *env, const char *key, const char *value)
 /* A local sandbox has no network: an agent told to use the broker this
  * server relays to (by the address we use) reaches it through the relay
  * instead, the one way out its sandbox has. So a broker named per spawn,
- * or by the orchestrator that created an E2B sandbox here, still works. */
-static void env_route_broker(const struct orchestrator *o,
-			     const struct provider_agent_routes *routes, json_t *env)
+ * or by the orchestrator that created an E2B sandbox here, still works.
+ * Done to the recorded environment, which every process of the sandbox
+ * gets (envd's too). */
+static void env_route_broker(const struct orchestrator *o, const struct provider *provider,
+			     json_t *env)
 {
+	struct provider_agent_routes route = {0};
+	provider->agent_routes(o->owner, &route);
+	const struct provider_agent_routes *routes = &route;
 	const char *broker = json_string_value(json_object_get(env, "MQTT_BROKER"));
 	const char *port = json_string_value(json_object_get(env, "MQTT_PORT"));
 	char ours[16];
@@ -610,7 +615,6 @@ static char **agent_env(const struct orchestrator *o, const struct provider *pro
 		if (json_is_string(v))
 			json_object_set(env, k, v);
 	json_decref(given);
-	env_route_broker(o, &routes, env);
 	if (!plain) {
 		env_add(env, "EVOCLAW_AGENT_ID", a->id);
 		env_add(env, "EVOCLAW_AGENT_TYPE", a->agent_type);
@@ -659,6 +663,9 @@ static void launch(struct orchestrator *o, struct live *l)
 			.template_name = a.template_name,
 			.timeout_sec = a.timeout_sec,
 			.argv = argv,
+			/* An E2B sandbox idles, whatever its template's
+			 * entrypoint: on E2B a command starts through envd. */
+			.idle = strcmp(a.mode, "e2b") == 0,
 			.env = env,
 			.task = a.task_description,
 			.owner = o->owner,
@@ -1049,6 +1056,7 @@ int orch_spawn(struct orchestrator *o, const struct orch_spawn *req, struct agen
 		snprintf(port, sizeof port, "%u", req->mqtt_port);
 		json_object_set_new(env, "MQTT_PORT", json_string(port));
 	}
+	env_route_broker(o, provider, env);
 	a.environment_json = json_object_size(env) ? json_dumps(env, JSON_COMPACT | JSON_SORT_KEYS)
 						    : NULL;
 	json_decref(env);
@@ -1712,12 +1720,18 @@ static int recover(struct orchestrator *o, struct evo_error *err)
 		free(owned);
 		provider->forget_ends(o->owner);
 	}
-	if (adopted || lost || noted || orphans || unclaimed || unavailable)
+	if (adopted || lost || noted || orphans || unclaimed || unavailable) {
+		char more[160] = "";
+		if (unavailable)
+			snprintf(more, sizeof more, ", %zu on a provider not configured", unavailable);
+		if (unclaimed)
+			snprintf(more + strlen(more), sizeof more - strlen(more),
+				 ", %zu remote sandboxes tagged ours left alone", unclaimed);
 		fprintf(stderr,
 			"evoclaw: recovered: %zu agents re-adopted, %zu ended while down, %zu lost, "
-			"%zu with no provider, %zu orphan sandboxes killed, %zu remote ones left "
-			"alone\n",
-			adopted, noted, lost, unavailable, orphans, unclaimed);
+			"%zu orphan sandboxes killed%s\n",
+			adopted, noted, lost, orphans, more);
+	}
 	return 0;
 }
 

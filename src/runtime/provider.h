@@ -39,6 +39,7 @@ struct provider_spawn {
 	const char *template_name;
 	uint32_t timeout_sec;   /* it dies then unless extended */
 	char *const *argv;      /* NULL: the template's entrypoint; idle without one */
+	bool idle;              /* with argv NULL: run nothing, not even the entrypoint */
 	char *const *env;       /* KEY=VALUE over the template's, may be NULL */
 	const char *task;       /* NULL, or written to <home>/task.txt first */
 	const char *owner;      /* tag of the orchestrator that owns it */

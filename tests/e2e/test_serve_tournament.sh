@@ -1,6 +1,6 @@
 # Evolution tournaments (issue 7 §3): burst mode end to end with real
-# sandboxed trader agents. Uses test_serve.sh's and test_serve_agent.sh's
-# helpers.
+# sandboxed trader agents. Uses test_serve.sh's, test_serve_agent.sh's and
+# test_serve_e2b_provider.sh's helpers.
 
 # tournament_when ID PYTHON_EXPR [SECONDS]: poll GET /api/tournaments/ID
 # until the expression over d holds; T is the last body.
@@ -115,4 +115,33 @@ t_tournament_bad_input_cancel_and_tenants() {
 	agent=$(jget "$T" 'd["generations"][0]["members"][0]["agent_id"]')
 	expect_eq 200 "$(status "$(api_as "$k" GET "/api/agents/$agent")")"
 	serve_done
+}
+
+# A tournament of a few traders on the remote: they report over MQTT (the
+# remote's sandboxes reach the broker through its relay), and breed.
+t_tournament_on_the_e2b_provider() {
+	broker_start
+	mq="\"mqtt\":{\"broker\":\"127.0.0.1\",\"port\":$BROKER_PORT,\"username\":\"evoclaw\",\"password\":\"orchpw\",\"agentUsername\":\"agent\",\"agentPassword\":\"s3cret\"}"
+	remote_start "{\"cloud\":{\"maxAgents\":20},$mq}"
+	serve_with "$(e2b_config '"maxAgents":4' "$mq")"
+	out=$(api POST /api/tournaments '{"count":3,"generations":2,"survivors":1,"steps":200,"market_seed":7,"eval_seconds":60}')
+	expect_eq 201 "$(status "$out")"
+	id=$(jget "$(body "$out")" 'd["id"]')
+	tournament_when "$id" 'd["state"] != "running"' 120
+	expect_eq completed "$(jget "$T" 'd["state"]')"
+	python3 - "$T" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1])
+gens = d["generations"]
+assert [g["generation"] for g in gens] == [0, 1], gens
+for g in gens:
+    assert len(g["members"]) == 3 and all(m["state"] == "done" and m["fitness"] is not None for m in g["members"]), g
+assert d["champion"]["fitness"] == max(g["best_fitness"] for g in gens), d["champion"]
+PY
+	champ=$(jget "$T" 'd["champion"]["agent_id"]')
+	expect_eq e2b "$(agent_field "$champ" provider)"
+	[ "$(metric_sum evoclaw_mqtt_reports_total 'result="accepted"')" -ge 6 ] || fail "reports did not come over MQTT"
+	serve_done
+	remote_done
+	broker_stop
 }

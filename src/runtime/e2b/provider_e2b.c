@@ -20,7 +20,7 @@
 /* How long start waits for envd to say the command runs. */
 #define START_WAIT_MS 60000
 /* A sandbox found gone this close to its deadline ended at its timeout. */
-#define DEADLINE_SLACK_MS 2000
+#define DEADLINE_SLACK_MS 1000
 #define RECONNECT_FIRST_MS 250
 #define RECONNECT_MAX_MS 5000
 #define OWNERS_MAX 8

@@ -292,7 +292,7 @@ static int create_cold(const struct provider_spawn *spec, char id[SANDBOX_ID_MAX
 static int set_up(struct provider_watch *w, const struct provider_spawn *spec,
 		  const struct template *t, const char *id, struct evo_error *err)
 {
-	char *const *argv = spec->argv ? spec->argv : t->entrypoint;
+	char *const *argv = spec->argv ? spec->argv : spec->idle ? NULL : t->entrypoint;
 	struct evo_buf req = {0};
 	if (spec->task) {
 		char path[4096];
