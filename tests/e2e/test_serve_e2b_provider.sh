@@ -94,6 +94,11 @@ t_e2b_provider_runs_agents_on_another_server() {
 	# Its command ended, so its sandbox there did too.
 	expect_eq 404 "$(status "$(remote GET "/sandboxes/$sb")")"
 
+	# What the remote says when it cannot make the sandbox reaches the agent.
+	api POST /api/cloud/spawn '{"agent_id":"nt","template_id":"no-such-template","command":["true"]}' >/dev/null
+	wait_status nt failed
+	expect_contains "$(agent_field nt error_message)" 'its sandbox did not start: E2B API POST /v2/sandboxes: 404: template "no-such-template" not found'
+
 	# list, costs and kill; the sandbox there is tagged as ours.
 	api POST /api/cloud/spawn '{"agent_id":"r2","command":["sleep","300"],"timeout_sec":120}' >/dev/null
 	wait_status r2 running
