@@ -218,6 +218,17 @@ t_e2b_provider_survives_the_remote_dying_mid_spawn() {
 	remote_start
 	wait_status m1 running
 	expect_eq 1 "$(echo $(remote_sandboxes_of m1) | wc -w)"
+	# The orchestrator restarts while the remote is down: it keeps
+	# following the agent (never takes it for lost) until the remote is back.
+	remote_kill
+	kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
+	start_server "$DATA" "$(dirname "$DATA")/evoclaw.json"
+	expect_contains "$(cat "$DATA.log")" "1 agents re-adopted"
+	remote_start
+	expect_eq running "$(agent_field m1 status)"
+	expect_eq 200 "$(status "$(api DELETE "/api/agents/m1?terminate_only=true")")"
+	expect_eq terminated "$(agent_field m1 stop_reason)"
+	expect_eq "" "$(remote_sandboxes_of m1)"
 	serve_done
 	remote_done
 }

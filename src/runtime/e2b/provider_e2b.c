@@ -34,6 +34,7 @@ struct e2b_watch {
 	struct e2b_sandbox sandbox;
 	struct evo_buf request; /* the Start envelope (empty when adopted) */
 	int64_t created_ms;	/* when we began following it (monotonic) */
+	bool need_info;		/* adopted while E2B could not be asked: its token is unknown */
 	atomic_bool cancel;	/* the owner let go: the follower stops */
 	atomic_bool interrupt;	/* stop the stream now and look again */
 
@@ -57,6 +58,9 @@ struct e2b_watch {
 
 static struct {
 	struct e2b_api *api;
+	/* The same API with retries cut short: for what a server's start
+	 * waits on (adopting and listing sandboxes after a restart). */
+	struct e2b_api *quick_api;
 	char *agent_command;
 	char *orchestrator_url;
 	char *mqtt_broker;
@@ -67,7 +71,6 @@ static struct {
 	struct e2b_watch *watches;
 	char owners[OWNERS_MAX][64];
 	size_t owner_count;
-	bool reconciler_started;
 	/* What reconciliation found (for /metrics). */
 	uint64_t unknown_sandboxes;
 	uint64_t vanished_total;
@@ -92,6 +95,8 @@ static int64_t mono_ms(void)
 
 static void remember_owner(const char *owner)
 {
+	if (owner == NULL || owner[0] == '\0')
+		return;
 	pthread_mutex_lock(&e2b.lock);
 	bool known = false;
 	for (size_t i = 0; i < e2b.owner_count && !known; i++)
@@ -330,6 +335,25 @@ static void *follower_main(void *arg)
 		struct follow f = {.w = w};
 		struct evo_error err = {0};
 		atomic_store(&w->interrupt, false);
+		if (w->need_info) {
+			struct e2b_sandbox sb;
+			if (e2b_api_get(e2b.api, w->id, &sb, &err) == 0) {
+				pthread_mutex_lock(&e2b.lock);
+				w->sandbox = sb;
+				snprintf(w->owner, sizeof w->owner, "%s", sb.owner);
+				pthread_mutex_unlock(&e2b.lock);
+				w->need_info = false;
+			} else if (err.kind == EVO_ERR_NOT_FOUND) {
+				struct provider_end end;
+				gone_end(w, &end);
+				watch_end(w, &end);
+				break;
+			} else {
+				struct timespec ts = {.tv_sec = RECONNECT_MAX_MS / 1000};
+				nanosleep(&ts, NULL);
+				continue;
+			}
+		}
 		e2b_api_process_stream(e2b.api, &w->sandbox, connect ? "Connect" : "Start",
 				       connect ? &connect_request : &start_request, on_event, &f,
 				       &w->interrupt, &err);
@@ -582,11 +606,24 @@ static int e2b_start(const struct provider_spawn *spec, char id_out[PROVIDER_SAN
 static int e2b_adopt(const char *id, struct provider_watch **out, long long *deadline_ms,
 		     struct evo_error *err)
 {
-	struct e2b_sandbox sb;
-	if (e2b_api_get(e2b.api, id, &sb, err) < 0)
+	struct e2b_sandbox sb = {0};
+	struct evo_error gerr = {0};
+	bool known = e2b_api_get(e2b.quick_api, id, &sb, &gerr) == 0;
+	if (!known && gerr.kind != EVO_ERR_NOT_FOUND && strlen(id) < sizeof sb.id) {
+		/* E2B cannot be asked now: follow it anyway (the follower
+		 * asks until it can), rather than take it for lost while it
+		 * runs, and bills, there. */
+		fprintf(stderr, "evoclaw: e2b: %s; following sandbox %s once E2B answers\n",
+			gerr.msg, id);
+		snprintf(sb.id, sizeof sb.id, "%s", id);
+	} else if (!known) {
+		if (err)
+			*err = gerr;
 		return -1;
+	}
 	remember_owner(sb.owner);
 	struct e2b_watch *w = watch_new(&sb, sb.owner);
+	w->need_info = !known;
 	w->deadline_ms = sb.end_ms;
 	w->started = true; /* it was started before: follow it by its tag */
 	if (follow_start(w, err) < 0) {
@@ -725,7 +762,7 @@ static char **e2b_list_owned(const char *owner)
 	struct e2b_sandbox *list;
 	size_t n;
 	struct evo_error err = {0};
-	if (e2b_api_list(e2b.api, E2B_META_OWNER, owner, &list, &n, &err) < 0) {
+	if (e2b_api_list(e2b.quick_api, E2B_META_OWNER, owner, &list, &n, &err) < 0) {
 		fprintf(stderr, "evoclaw: e2b: cannot list remote sandboxes: %s\n", err.msg);
 		return NULL;
 	}
@@ -815,8 +852,10 @@ int provider_e2b_open(const struct provider_e2b_config *cfg, bool *reachable,
 	e2b.mqtt_broker = xstrdup(cfg->mqtt_broker ? cfg->mqtt_broker : "");
 	e2b.mqtt_port = cfg->mqtt_port;
 	e2b.reconcile_sec = cfg->reconcile_sec ? cfg->reconcile_sec : 60;
-	/* One quick look tells a refused key from a fine one. */
 	struct e2b_api_config quick = cfg->api;
+	quick.retry_ms = 1000;
+	e2b.quick_api = e2b_api_new(&quick);
+	/* One look, without retries, tells a refused key from a fine one. */
 	quick.retry_ms = 1;
 	struct e2b_api *probe = e2b_api_new(&quick);
 	struct e2b_sandbox *list;
@@ -836,7 +875,9 @@ int provider_e2b_open(const struct provider_e2b_config *cfg, bool *reachable,
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	e2b.reconciler_started = pthread_create(&thread, &attr, reconciler_main, NULL) == 0;
+	if (pthread_create(&thread, &attr, reconciler_main, NULL) != 0)
+		fprintf(stderr, "evoclaw: e2b: cannot start the reconciler; remote sandboxes are "
+				"not compared with our agents\n");
 	pthread_attr_destroy(&attr);
 	*out = &e2b_provider;
 	return 0;
