@@ -749,7 +749,7 @@ struct extension {
 	const struct provider *provider;
 	char id[AGENT_ID_MAX];
 	uint32_t seconds;
-	int64_t deadline_ms;
+	int64_t deadline_ms, old_deadline_ms;
 };
 
 /* Has a reporting agent said nothing for `intervals` of its heartbeat
@@ -802,21 +802,31 @@ static void tick(struct orchestrator *o)
 		if (committed + extra > budget)
 			continue;
 		committed += extra;
-		l->deadline_ms = want;
 		struct extension *e = &ext[next++];
 		snprintf(e->sandbox_id, sizeof e->sandbox_id, "%s", l->sandbox_id);
 		e->provider = l->provider;
 		snprintf(e->id, sizeof e->id, "%s", l->id);
 		e->seconds = (uint32_t)((want - now + 999) / 1000);
 		e->deadline_ms = want;
+		e->old_deadline_ms = l->deadline_ms;
+		l->deadline_ms = want;
 	}
 	pthread_mutex_unlock(&o->lock);
 	for (size_t i = 0; i < nkill; i++)
 		kills[i].provider->kill(kills[i].sandbox_id, NULL);
 	for (size_t i = 0; i < next; i++) {
 		struct evo_error err = {0};
-		if (ext[i].provider->set_timeout(ext[i].sandbox_id, ext[i].seconds, &err) < 0)
-			continue; /* it ended meanwhile; the monitor records how */
+		if (ext[i].provider->set_timeout(ext[i].sandbox_id, ext[i].seconds, &err) < 0) {
+			/* Ended meanwhile (the monitor records how), or its
+			 * provider could not be reached: the next tick tries
+			 * again, its old deadline standing until then. */
+			pthread_mutex_lock(&o->lock);
+			struct live *l = find_live(o, ext[i].id);
+			if (l && l->deadline_ms == ext[i].deadline_ms)
+				l->deadline_ms = ext[i].old_deadline_ms;
+			pthread_mutex_unlock(&o->lock);
+			continue;
+		}
 		struct agent a;
 		if (store_agent_get(o->store, ext[i].id, &a, NULL) == 0) {
 			a.deadline_ms = ext[i].deadline_ms;
