@@ -198,6 +198,7 @@ bench: deps all
 	bench/idle_memory.sh
 	bench/http.sh
 	bench/e2b.sh
+	bench/e2b_provider.sh
 
 clean:
 	rm -rf build build-san build-fuzz
