@@ -1,4 +1,5 @@
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/config.h"
@@ -133,4 +134,114 @@ Test(config, saas_and_limits)
 	cr_expect(strstr(err.msg, "limits.ipBurst") != NULL, "%s", err.msg);
 	cr_expect_eq(parse(&c, "{\"saas\":{\"open\":true}}", &err), -1);
 	cr_expect(strstr(err.msg, "saas.open") != NULL, "%s", err.msg);
+}
+
+Test(config, e2b_keys_default)
+{
+	struct evo_config c;
+	config_defaults(&c);
+	cr_expect_str_eq(c.cloud.e2b_api_url, "https://api.e2b.app");
+	cr_expect_str_eq(c.cloud.e2b_sandbox_url, "", "envd is reached by domain");
+	cr_expect_str_eq(c.cloud.e2b_domain, "e2b.app");
+	cr_expect_str_eq(c.cloud.e2b_agent_command, "/usr/local/bin/evoclaw-agent");
+	cr_expect_eq(c.cloud.e2b_vcpus, 2);
+	cr_expect_eq(c.cloud.e2b_memory_mb, 512);
+	cr_expect_eq(c.cloud.e2b_reconcile_sec, 60);
+	cr_expect_str_eq(c.cloud.public_url, "");
+	cr_expect_float_eq(c.pricing.e2b_usd_per_sec, 0.0001, 1e-12);
+	cr_expect_float_eq(c.pricing.e2b_vcpu_usd_per_sec, 0.0, 1e-15);
+	cr_expect_float_eq(c.pricing.e2b_gib_usd_per_sec, 0.0, 1e-15);
+	cr_expect_str_eq(c.mqtt.public_broker, "", "the same as broker");
+	cr_expect_eq(c.mqtt.public_port, 0, "the same as port");
+}
+
+Test(config, e2b_keys_parse)
+{
+	struct evo_config c;
+	struct evo_error err = {0};
+	int r = parse(&c,
+		      "{\"cloud\": {\"provider\": \"e2b\", \"e2bSandboxUrl\": \"http://127.0.0.1:49983\","
+		      " \"e2bDomain\": \"sandbox.example\", \"e2bAgentCommand\": \"/opt/agent --x\","
+		      " \"e2bVcpus\": 8, \"e2bMemoryMb\": 2048, \"e2bReconcileSec\": 5,"
+		      " \"publicUrl\": \"https://orch.example:8443\"},"
+		      " \"pricing\": {\"e2bUsdPerSec\": 0.00002, \"e2bVcpuUsdPerSec\": 0.000014,"
+		      " \"e2bGibUsdPerSec\": 4.5e-6},"
+		      " \"mqtt\": {\"broker\": \"localhost\", \"publicBroker\": \"mqtt.example\","
+		      " \"publicPort\": 8883}}",
+		      &err);
+	cr_assert_eq(r, 0, "%s", err.msg);
+	cr_expect_str_eq(c.cloud.e2b_sandbox_url, "http://127.0.0.1:49983");
+	cr_expect_str_eq(c.cloud.e2b_domain, "sandbox.example");
+	cr_expect_str_eq(c.cloud.e2b_agent_command, "/opt/agent --x");
+	cr_expect_eq(c.cloud.e2b_vcpus, 8);
+	cr_expect_eq(c.cloud.e2b_memory_mb, 2048);
+	cr_expect_eq(c.cloud.e2b_reconcile_sec, 5);
+	cr_expect_str_eq(c.cloud.public_url, "https://orch.example:8443");
+	cr_expect_float_eq(c.pricing.e2b_usd_per_sec, 0.00002, 1e-15);
+	cr_expect_float_eq(c.pricing.e2b_vcpu_usd_per_sec, 0.000014, 1e-15);
+	cr_expect_float_eq(c.pricing.e2b_gib_usd_per_sec, 4.5e-6, 1e-15);
+	cr_expect_str_eq(c.mqtt.broker, "localhost");
+	cr_expect_str_eq(c.mqtt.public_broker, "mqtt.example");
+	cr_expect_eq(c.mqtt.public_port, 8883);
+	cr_expect_eq(c.mqtt.port, 1883, "the local port keeps its default");
+
+	/* The bounds themselves are accepted; integers are numbers too. */
+	cr_assert_eq(parse(&c,
+			   "{\"cloud\": {\"e2bVcpus\": 64, \"e2bMemoryMb\": 128, \"e2bReconcileSec\": 3600},"
+			   " \"pricing\": {\"e2bUsdPerSec\": 0, \"e2bGibUsdPerSec\": 1},"
+			   " \"mqtt\": {\"publicPort\": 65535}}",
+			   &err),
+		     0, "%s", err.msg);
+	cr_expect_eq(c.cloud.e2b_vcpus, 64);
+	cr_expect_eq(c.cloud.e2b_memory_mb, 128);
+	cr_expect_eq(c.cloud.e2b_reconcile_sec, 3600);
+	cr_expect_float_eq(c.pricing.e2b_usd_per_sec, 0.0, 1e-15);
+	cr_expect_float_eq(c.pricing.e2b_gib_usd_per_sec, 1.0, 1e-15);
+	cr_expect_eq(c.mqtt.public_port, 65535);
+}
+
+Test(config, e2b_key_errors_name_the_json_path)
+{
+	char long_url[CONFIG_STRING_MAX + 64];
+	snprintf(long_url, sizeof long_url, "{\"cloud\": {\"publicUrl\": \"%0*d\"}}",
+		 CONFIG_STRING_MAX, 0);
+	const struct {
+		const char *json, *want;
+	} cases[] = {
+		{"{\"cloud\": {\"e2bSandboxUrl\": 1}}", "cloud.e2bSandboxUrl: must be a string"},
+		{"{\"cloud\": {\"e2bDomain\": null}}", "cloud.e2bDomain: must be a string"},
+		{"{\"cloud\": {\"e2bAgentCommand\": [\"/bin/agent\"]}}",
+		 "cloud.e2bAgentCommand: must be a string"},
+		{"{\"cloud\": {\"publicUrl\": true}}", "cloud.publicUrl: must be a string"},
+		{long_url, "cloud.publicUrl: must be shorter than"},
+		{"{\"cloud\": {\"e2bVcpus\": 0}}", "cloud.e2bVcpus: must be an integer from 1 to 64"},
+		{"{\"cloud\": {\"e2bVcpus\": 65}}", "cloud.e2bVcpus: must be an integer from 1 to 64"},
+		{"{\"cloud\": {\"e2bVcpus\": 2.5}}", "cloud.e2bVcpus: must be an integer"},
+		{"{\"cloud\": {\"e2bMemoryMb\": 127}}", "cloud.e2bMemoryMb: must be an integer from 128"},
+		{"{\"cloud\": {\"e2bMemoryMb\": \"512\"}}", "cloud.e2bMemoryMb: must be an integer"},
+		{"{\"cloud\": {\"e2bReconcileSec\": 0}}",
+		 "cloud.e2bReconcileSec: must be an integer from 1 to 3600"},
+		{"{\"cloud\": {\"e2bReconcileSec\": 3601}}", "cloud.e2bReconcileSec"},
+		{"{\"cloud\": {\"e2bReconcileSecs\": 5}}", "cloud.e2bReconcileSecs: unknown key"},
+		{"{\"pricing\": {\"e2bUsdPerSec\": -0.1}}",
+		 "pricing.e2bUsdPerSec: must be a number from 0 to 1e12"},
+		{"{\"pricing\": {\"e2bUsdPerSec\": \"0.1\"}}", "pricing.e2bUsdPerSec: must be a number"},
+		{"{\"pricing\": {\"e2bVcpuUsdPerSec\": -1}}", "pricing.e2bVcpuUsdPerSec: must be a number"},
+		{"{\"pricing\": {\"e2bGibUsdPerSec\": 1e13}}", "pricing.e2bGibUsdPerSec: must be a number"},
+		{"{\"pricing\": {\"e2bGibUsdPerSec\": false}}", "pricing.e2bGibUsdPerSec"},
+		{"{\"mqtt\": {\"publicBroker\": 5}}", "mqtt.publicBroker: must be a string"},
+		{"{\"mqtt\": {\"publicPort\": 0}}", "mqtt.publicPort: must be an integer from 1 to 65535"},
+		{"{\"mqtt\": {\"publicPort\": 65536}}", "mqtt.publicPort: must be an integer from 1 to 65535"},
+		{"{\"mqtt\": {\"publicPort\": \"8883\"}}", "mqtt.publicPort: must be an integer"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		struct evo_config c;
+		struct evo_error err = {0};
+		cr_expect_eq(parse(&c, cases[i].json, &err), -1, "case %zu accepted: %s", i, cases[i].json);
+		cr_expect_eq(err.kind, EVO_ERR_INVALID, "case %zu", i);
+		cr_expect(strstr(err.msg, cases[i].want) != NULL, "case %zu: want \"%s\" in \"%s\"", i,
+			  cases[i].want, err.msg);
+		cr_expect(strncmp(err.msg, "evoclaw.json: ", 14) == 0, "case %zu names the file: %s", i,
+			  err.msg);
+	}
 }

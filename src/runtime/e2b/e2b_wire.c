@@ -113,8 +113,11 @@ static void clean_text(const char *s, size_t len, char *out, size_t size)
 			space = n > 0;
 			continue;
 		}
-		if (space && n + 2 < size)
+		if (space) {
+			if (n + 2 >= size)
+				break; /* no room for the space and a character after it */
 			out[n++] = ' ';
+		}
 		space = false;
 		out[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
 	}
@@ -252,7 +255,11 @@ int e2b_stream_feed(struct e2b_stream_decoder *d, const uint8_t *data, size_t le
 		r = deliver(d, p[0], p + 5, size, fn, ctx, err);
 		used += 5 + (size_t)size;
 	}
-	evo_buf_consume(&d->pending, used);
+	/* Even a piece of an envelope after the end is more than a stream holds. */
+	if (r == 0 && d->ended && d->pending.len > used)
+		r = evo_error_set(err, EVO_ERR_INVALID, 0, "envd sent more after its stream ended");
+	if (used > 0) /* an empty first piece leaves no buffer to consume from */
+		evo_buf_consume(&d->pending, used);
 	return r;
 }
 
@@ -346,11 +353,17 @@ static size_t percent_encode(const char *s, char *out, size_t size)
 	return n;
 }
 
+/* The SDK encodes each key and value (encodeURIComponent), URLSearchParams
+ * encodes them again as it joins them, and the joined string is encoded
+ * once more: a server decodes the parameter, splits it, then decodes each
+ * part twice (spec §3.3). */
 void e2b_metadata_query(const char *key, const char *value, char *out, size_t size)
 {
-	char k[256], v[256], pair[520];
-	percent_encode(key, k, sizeof k);
-	percent_encode(value, v, sizeof v);
+	char k1[256], v1[256], k[640], v[640], pair[1290];
+	percent_encode(key, k1, sizeof k1);
+	percent_encode(value, v1, sizeof v1);
+	percent_encode(k1, k, sizeof k);
+	percent_encode(v1, v, sizeof v);
 	snprintf(pair, sizeof pair, "%s=%s", k, v);
 	percent_encode(pair, out, size);
 }

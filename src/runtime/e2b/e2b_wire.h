@@ -112,7 +112,7 @@ void e2b_start_envelope(struct evo_buf *out, char *const *argv, char *const *env
 void e2b_connect_envelope(struct evo_buf *out, const char *tag);
 
 /* A metadata filter of GET /v2/sandboxes ("k=v" encoded as the SDK does:
- * each part percent-encoded, then the whole again) into out. */
+ * each part percent-encoded twice, then the whole again) into out. */
 void e2b_metadata_query(const char *key, const char *value, char *out, size_t size);
 
 #endif
