@@ -29,6 +29,8 @@
     created_at: 'created', name: 'name', status: 'status', agent_type: 'type',
     tokens_used: 'tokens', cost_usd: 'cost', execution_time_ms: 'run time',
   };
+  // Where an agent's sandbox runs (its provider), said in full.
+  const PROVIDER_TITLES = { local: 'Runs on this server’s machine (local provider)', e2b: 'Runs on E2B’s cloud (e2b provider)' };
   const RANGE_LABELS = { 3600: 'the last hour', 86400: 'the last 24 hours', 604800: 'the last 7 days' };
   const MASK = '••••••';
 
@@ -555,7 +557,9 @@
     tr.dataset.tenantColumn = String(state.showTenant);
     const cells = [
       el('td', { class: 'col-select' }, el('input', { type: 'checkbox', 'data-select': true })),
-      el('td', { 'data-col': 'name' }, el('span', { class: 'agent-name' }), el('span', { class: 'agent-type' })),
+      // Under the name: its type, and where it runs (local or e2b).
+      el('td', { 'data-col': 'name' }, el('span', { class: 'agent-name' }),
+        el('span', { class: 'agent-meta' }, el('span', { class: 'agent-type' }), el('span', { class: 'provider-tag', 'data-testid': 'provider' }))),
       state.showTenant ? el('td', { 'data-col': 'tenant' }, el('span', { class: 'mono' })) : null,
       el('td', { 'data-col': 'status' }, el('span', { class: 'badge' })),
       el('td', { 'data-col': 'sandbox' }, el('span', { class: 'mono truncate' })),
@@ -581,7 +585,12 @@
     const cell = (col) => tr.querySelector(`td[data-col=${col}]`);
     const name = cell('name');
     setText(name.firstChild, a.name);
-    setText(name.lastChild, a.agent_type);
+    setText(name.querySelector('.agent-type'), a.agent_type);
+    const provider = name.querySelector('.provider-tag');
+    setText(provider, a.provider || '');
+    setHidden(provider, !a.provider);
+    setAttr(provider, 'data-provider', a.provider || null);
+    setAttr(provider, 'title', PROVIDER_TITLES[a.provider] || (a.provider ? `${a.provider} provider` : null));
     if (state.showTenant) {
       const tenant = cell('tenant').firstChild;
       setText(tenant, a.tenant || '—');
@@ -992,6 +1001,8 @@
     if (task) body.task_description = task;
     const template = $('#deploy-template').value;
     if (template) body.template = template;
+    const provider = $('#deploy-provider').value;
+    if (provider) body.provider = provider;
     const environment = {};
     for (const row of $$('#env-rows .env-row')) {
       const key = row.querySelector('.env-key').value.trim();
@@ -1052,7 +1063,7 @@
     const now = new Date().toISOString();
     state.agents.unshift({
       id: created.agent_id, name: body.agent_name, agent_type: body.agent_type, tenant: state.caller ? state.caller.tenant : null,
-      template: body.template || '', sandbox_id: created.sandbox_id || null, status: created.status || 'pending', stop_reason: null,
+      template: body.template || '', provider: body.provider || '', sandbox_id: created.sandbox_id || null, status: created.status || 'pending', stop_reason: null,
       task_description: body.task_description || '', tokens_used: 0, cost_usd: 0, execution_time_ms: 0, exit_code: null,
       created_at: now, started_at: null, completed_at: null,
     });
@@ -1083,7 +1094,7 @@
       return match ? match.querySelector('.env-key') : null;
     }
     const ids = {
-      agent_name: '#deploy-name', agent_type: '#deploy-type', template: '#deploy-template',
+      agent_name: '#deploy-name', agent_type: '#deploy-type', template: '#deploy-template', provider: '#deploy-provider',
       task_description: '#deploy-task', capabilities: '#deploy-capabilities', 'config.timeout': '#deploy-timeout',
     };
     return ids[name] ? $(ids[name]) : null;

@@ -133,9 +133,10 @@ enum MHD_Result api_cloud_costs(struct api *api, struct MHD_Connection *c,
 	for (size_t i = 0; i < n; i++) {
 		struct agent *a = &list[i];
 		json_array_append_new(
-			rows, json_pack("{s:s, s:s, s:s, s:s, s:f, s:I, s:f}", "id", a->id, "name",
+			rows, json_pack("{s:s, s:s, s:s, s:s, s:s, s:f, s:I, s:f}", "id", a->id, "name",
 					a->name, "agent_type", a->agent_type, "status",
-					agent_status_name(a->status), "runtime_sec",
+					agent_status_name(a->status), "provider", a->provider,
+					"runtime_sec",
 					(double)a->execution_time_ms / 1000.0, "tokens_used",
 					(json_int_t)a->tokens_used, "cost_usd", usd(a->cost)));
 		agent_clear(a);

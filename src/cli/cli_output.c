@@ -126,6 +126,7 @@ static const struct {
 	[CLI_AGENT_NAME] = {"NAME", "name", CELL_STRING},
 	[CLI_AGENT_TYPE] = {"TYPE", "agent_type", CELL_STRING},
 	[CLI_AGENT_STATUS] = {"STATUS", "status", CELL_STRING},
+	[CLI_AGENT_PROVIDER] = {"PROVIDER", "provider", CELL_STRING},
 	[CLI_AGENT_SANDBOX] = {"SANDBOX", "sandbox_id", CELL_STRING},
 	[CLI_AGENT_AGE] = {">AGE", "created_at", CELL_AGE},
 	[CLI_AGENT_RUNTIME] = {">RUNTIME", "runtime_sec", CELL_DURATION},
@@ -141,7 +142,9 @@ static char *agent_cell(const json_t *agent, enum cli_agent_column column)
 	char text[32];
 	switch (agent_columns[column].format) {
 	case CELL_STRING:
-		return json_is_string(value) ? xstrdup(json_string_value(value)) : NULL;
+		return json_is_string(value) && json_string_length(value) > 0
+			       ? xstrdup(json_string_value(value))
+			       : NULL;
 	case CELL_AGE:
 		cli_format_age(value, text, sizeof text);
 		return xstrdup(text);

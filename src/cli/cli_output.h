@@ -45,6 +45,7 @@ enum cli_agent_column {
 	CLI_AGENT_NAME,
 	CLI_AGENT_TYPE,
 	CLI_AGENT_STATUS,
+	CLI_AGENT_PROVIDER, /* where its sandbox runs: local or e2b */
 	CLI_AGENT_SANDBOX,
 	CLI_AGENT_AGE,	   /* since created_at */
 	CLI_AGENT_RUNTIME, /* runtime_sec */
@@ -54,8 +55,8 @@ enum cli_agent_column {
 };
 
 /* agents (a JSON array of agent objects) on stdout, a row each, in the
- * columns listed up to CLI_AGENT_END; a field an agent lacks prints as
- * "-". */
+ * columns listed up to CLI_AGENT_END; a field an agent lacks (or has
+ * empty) prints as "-". */
 void cli_print_agent_table(const json_t *agents, const enum cli_agent_column *columns);
 
 /* An agent the server just stopped: "ID STATUS (STOP_REASON)" (an

@@ -43,6 +43,8 @@ static const char deploy_usage[] =
 	"                         (default: coder)\n"
 	"      --task TEXT        what the agent should do\n"
 	"  -t, --template NAME    template (default: the server's cloud.defaultTemplate)\n"
+	"  -p, --provider P       where its sandbox runs: local or e2b (default: the\n"
+	"                         server's cloud.provider)\n"
 	"  -e, --env K=V          environment for the agent (repeatable)\n"
 	"      --capability C     something it may do (repeatable)\n"
 	"  -T, --timeout S        stop it after S seconds\n"
@@ -54,8 +56,8 @@ static const char deploy_usage[] =
 static const char list_usage[] =
 	"usage: evoclaw agents list [--status S] [--type T] [--limit N] [--offset N] [--json]\n"
 	"\n"
-	"Agents, newest first (GET /api/agents): id, name, type, status, sandbox,\n"
-	"age, tokens and cost.\n"
+	"Agents, newest first (GET /api/agents): id, name, type, status, provider,\n"
+	"sandbox, age, tokens and cost.\n"
 	"\n"
 	"  -s, --status S   only pending, running, completed or failed ones\n"
 	"      --type T     only agents of type T\n"
@@ -119,6 +121,7 @@ static int cmd_deploy(int argc, char **argv)
 		{"type", required_argument, NULL, OPT_TYPE},
 		{"task", required_argument, NULL, OPT_TASK},
 		{"template", required_argument, NULL, 't'},
+		{"provider", required_argument, NULL, 'p'},
 		{"env", required_argument, NULL, 'e'},
 		{"capability", required_argument, NULL, OPT_CAPABILITY},
 		{"timeout", required_argument, NULL, 'T'},
@@ -135,7 +138,7 @@ static int cmd_deploy(int argc, char **argv)
 	optind = 1;
 	opterr = 0;
 	int c;
-	while (code == 0 && (c = getopt_long(argc, argv, "+n:t:e:T:qh", longopts, NULL)) != -1) {
+	while (code == 0 && (c = getopt_long(argc, argv, "+n:t:p:e:T:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			code = cli_set_string(body, "agent_name", "--name", optarg);
@@ -149,6 +152,9 @@ static int cmd_deploy(int argc, char **argv)
 			break;
 		case 't':
 			code = cli_set_string(body, "template", "--template", optarg);
+			break;
+		case 'p':
+			code = cli_set_string(body, "provider", "--provider", optarg);
 			break;
 		case 'e':
 			code = cli_env_add(env, "--env", optarg);
@@ -201,9 +207,9 @@ static int cmd_deploy(int argc, char **argv)
 static void print_agent_page(const json_t *page, void *ctx)
 {
 	static const enum cli_agent_column columns[] = {
-		CLI_AGENT_ID,	   CLI_AGENT_NAME, CLI_AGENT_TYPE,   CLI_AGENT_STATUS,
-		CLI_AGENT_SANDBOX, CLI_AGENT_AGE,  CLI_AGENT_TOKENS, CLI_AGENT_COST,
-		CLI_AGENT_END,
+		CLI_AGENT_ID,	    CLI_AGENT_NAME,   CLI_AGENT_TYPE,	CLI_AGENT_STATUS,
+		CLI_AGENT_PROVIDER, CLI_AGENT_SANDBOX, CLI_AGENT_AGE,	CLI_AGENT_TOKENS,
+		CLI_AGENT_COST,	    CLI_AGENT_END,
 	};
 	json_t *agents = json_object_get(page, "agents");
 	cli_print_agent_table(agents, columns);

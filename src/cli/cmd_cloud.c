@@ -41,7 +41,11 @@ static const char spawn_usage[] =
 	"\n"
 	"  -c, --config FILE    an agent.toml ([agent], [mqtt], [genome], [env]);\n"
 	"                       the options below win over what it says\n"
-	"  -t, --template NAME  template (default: the server's cloud.defaultTemplate)\n"
+	"  -t, --template NAME  template (default: the server's cloud.defaultTemplate;\n"
+	"                       on e2b, a template of your E2B team)\n"
+	"  -p, --provider P     where its sandbox runs: local (the server's machine)\n"
+	"                       or e2b (E2B's cloud; the server needs an E2B API key)\n"
+	"                       (default: the server's cloud.provider)\n"
 	"      --type TYPE      researcher|coder|analyst|tester|trader|monitor|sensor\n"
 	"                       (default: trader)\n"
 	"      --id ID          the agent's id, [A-Za-z0-9._-] up to 63 (default: a\n"
@@ -62,7 +66,8 @@ static const char list_usage[] =
 	"usage: evoclaw cloud list [--json]\n"
 	"\n"
 	"The agents pending or running (GET /api/cloud): id, name, type, status,\n"
-	"sandbox, age and cost so far. --json prints the server's answer.\n"
+	"provider (local or e2b), sandbox, age and cost so far. --json prints the\n"
+	"server's answer.\n"
 	"\n" API_ENVIRONMENT_HELP;
 
 static const char costs_usage[] =
@@ -70,8 +75,8 @@ static const char costs_usage[] =
 	"\n"
 	"Spend against the budget (GET /api/cloud/costs): spent, budget, remaining,\n"
 	"committed (the worst case the agents pending or running can still cost),\n"
-	"running and maximum agents, then what each agent cost. --json prints the\n"
-	"server's answer.\n"
+	"running and maximum agents, then what each agent cost (with its provider,\n"
+	"local or e2b: each has its own price). --json prints the server's answer.\n"
 	"\n" API_ENVIRONMENT_HELP;
 
 static const char kill_usage[] =
@@ -169,6 +174,7 @@ static int parse_spawn_options(int argc, char **argv, json_t *spawn, const char 
 	static const struct option longopts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"template", required_argument, NULL, 't'},
+		{"provider", required_argument, NULL, 'p'},
 		{"type", required_argument, NULL, OPT_TYPE},
 		{"id", required_argument, NULL, OPT_ID},
 		{"task", required_argument, NULL, OPT_TASK},
@@ -188,13 +194,16 @@ static int parse_spawn_options(int argc, char **argv, json_t *spawn, const char 
 	optind = 1;
 	opterr = 0;
 	int c;
-	while (code == 0 && (c = getopt_long(argc, argv, "+c:t:T:e:g:qh", longopts, NULL)) != -1) {
+	while (code == 0 && (c = getopt_long(argc, argv, "+c:t:p:T:e:g:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			*config = optarg;
 			break;
 		case 't':
 			code = cli_set_string(spawn, "template_id", "--template", optarg);
+			break;
+		case 'p':
+			code = cli_set_string(spawn, "provider", "--provider", optarg);
 			break;
 		case OPT_TYPE:
 			code = cli_set_string(spawn, "agent_type", "--type", optarg);
@@ -263,11 +272,11 @@ static int cmd_spawn(int argc, char **argv)
 
 /* The agents of list, and those under costs. */
 static const enum cli_agent_column running_columns[] = {
-	CLI_AGENT_ID,	   CLI_AGENT_NAME, CLI_AGENT_TYPE, CLI_AGENT_STATUS,
-	CLI_AGENT_SANDBOX, CLI_AGENT_AGE,  CLI_AGENT_COST, CLI_AGENT_END,
+	CLI_AGENT_ID,	    CLI_AGENT_NAME,    CLI_AGENT_TYPE, CLI_AGENT_STATUS, CLI_AGENT_PROVIDER,
+	CLI_AGENT_SANDBOX, CLI_AGENT_AGE,     CLI_AGENT_COST, CLI_AGENT_END,
 };
 static const enum cli_agent_column cost_columns[] = {
-	CLI_AGENT_ID,	   CLI_AGENT_NAME,   CLI_AGENT_TYPE, CLI_AGENT_STATUS,
+	CLI_AGENT_ID,	    CLI_AGENT_NAME,   CLI_AGENT_TYPE, CLI_AGENT_STATUS, CLI_AGENT_PROVIDER,
 	CLI_AGENT_RUNTIME, CLI_AGENT_TOKENS, CLI_AGENT_COST, CLI_AGENT_END,
 };
 

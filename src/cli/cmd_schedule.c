@@ -27,6 +27,7 @@ static const char schedule_usage[] =
 	"  --days LIST         e.g. mon,tue,wed,thu,fri (default: every day)\n"
 	"  --type TYPE         the agent's type (default trader)\n"
 	"  -t, --template T    its template (default: the server's)\n"
+	"  -p, --provider P    where it runs: local or e2b (default: the server's)\n"
 	"  --task TEXT         its task;  -e, --env K=V  its environment (repeatable)\n"
 	"  -g, --genome JSON   its genome\n"
 	"  -q, --quiet         print only the id;  --json  the server's answer\n"
@@ -63,6 +64,7 @@ static int parse_create(int argc, char **argv, json_t *body, json_t *schedule, b
 		{"days", required_argument, NULL, OPT_DAYS},
 		{"type", required_argument, NULL, OPT_TYPE},
 		{"template", required_argument, NULL, 't'},
+		{"provider", required_argument, NULL, 'p'},
 		{"task", required_argument, NULL, OPT_TASK},
 		{"env", required_argument, NULL, 'e'},
 		{"genome", required_argument, NULL, 'g'},
@@ -76,7 +78,7 @@ static int parse_create(int argc, char **argv, json_t *body, json_t *schedule, b
 	int code = 0, c;
 	optind = 1;
 	opterr = 0;
-	while (code == 0 && (c = getopt_long(argc, argv, "+t:e:g:qh", longopts, NULL)) != -1) {
+	while (code == 0 && (c = getopt_long(argc, argv, "+t:p:e:g:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_START:
 			code = cli_set_string(schedule, "start", "--start", optarg);
@@ -95,6 +97,9 @@ static int parse_create(int argc, char **argv, json_t *body, json_t *schedule, b
 			break;
 		case 't':
 			code = cli_set_string(body, "template_id", "--template", optarg);
+			break;
+		case 'p':
+			code = cli_set_string(body, "provider", "--provider", optarg);
 			break;
 		case OPT_TASK:
 			code = cli_set_string(body, "task", "--task", optarg);

@@ -23,6 +23,7 @@ static const struct key_rule agent_rules[] = {
 	{"id", "agent_id", VALUE_STRING, false, 0, 0},
 	{"type", "agent_type", VALUE_STRING, false, 0, 0},
 	{"template", "template_id", VALUE_STRING, false, 0, 0},
+	{"provider", "provider", VALUE_STRING, false, 0, 0},
 	{"task", "task", VALUE_STRING, false, 0, 0},
 	{"command", "command", VALUE_ARGV, false, 0, 0},
 	{"timeout_sec", "timeout_sec", VALUE_INTEGER, false, 1, 0},

@@ -1,9 +1,9 @@
 /* agent.toml: an agent described in a file, turned into the body of
  * POST /api/cloud/spawn (docs/api.md).
  *
- *   [agent]   id, type, template, task, command, timeout_sec, keep_alive
- *             -> agent_id, agent_type, template_id, task, command,
- *                timeout_sec, keep_alive
+ *   [agent]   id, type, template, provider, task, command, timeout_sec,
+ *             keep_alive -> agent_id, agent_type, template_id, provider,
+ *                task, command, timeout_sec, keep_alive
  *   [mqtt]    broker, port -> mqtt_broker, mqtt_port;
  *             username, password -> env MQTT_USERNAME, MQTT_PASSWORD
  *   [genome]  the whole table -> genome

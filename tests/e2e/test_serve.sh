@@ -464,6 +464,7 @@ t_serve_cli_against_the_server() {
 id = "toml-1"
 type = "monitor"
 template = "minimal"
+provider = "local"
 task = "watch the price"
 command = ["/bin/sh", "-c", "echo watching $EVOCLAW_TASK; echo genome=$EVOCLAW_GENOME; echo mqtt=$MQTT_BROKER:$MQTT_PORT"]
 
@@ -486,19 +487,31 @@ TOML
 	expect_contains "$logs" 'genome={"lookback_periods":20,"strategy":"momentum"}'
 	expect_contains "$logs" "mqtt=broker.local:1884"
 	expect_contains "$(ev agents get toml-1)" "LEVEL"
+	expect_eq local "$(jget "$(body "$(api GET /api/agents/toml-1)")" 'd["provider"]')"
 	# Flags win over the file.
 	id=$(ev cloud spawn -q --config "$cfg" --id toml-2 --type sensor --template minimal)
 	expect_eq toml-2 "$id"
 	expect_eq sensor "$(jget "$(body "$(api GET /api/agents/toml-2)")" 'd["agent_type"]')"
 	# Human tables, --json for scripts.
 	wait_status toml-2 completed
-	id=$(ev agents deploy -q --name cli-idle --template minimal --timeout 60)
+	id=$(ev agents deploy -q --name cli-idle --template minimal --provider local --timeout 60)
 	wait_status "$id" running
-	expect_contains "$(ev cloud list)" "cli-idle"
+	expect_eq local "$(jget "$(body "$(api GET "/api/agents/$id")")" 'd["provider"]')"
+	# Where each runs: a PROVIDER column in every table of agents.
+	list=$(ev cloud list)
+	expect_contains "$list" "cli-idle"
+	expect_contains "$(printf '%s\n' "$list" | head -1)" "PROVIDER"
+	expect_contains "$(printf '%s\n' "$list" | grep cli-idle)" " local "
 	expect_eq 1 "$(jget "$(ev cloud list --json)" 'd["count"]')"
-	expect_contains "$(ev cloud costs)" "remaining"
+	costs=$(ev cloud costs)
+	expect_contains "$costs" "remaining"
+	expect_contains "$costs" "PROVIDER"
+	expect_contains "$(printf '%s\n' "$costs" | grep toml-1)" " local "
+	expect_eq local "$(jget "$(ev cloud costs --json)" '[a["provider"] for a in d["agents"] if a["id"] == "toml-1"][0]')"
 	expect_eq 3 "$(jget "$(ev agents list --json)" 'd["total"]')"
 	expect_contains "$(ev agents list --status completed)" "toml-1"
+	expect_contains "$(ev agents list | head -1)" "PROVIDER"
+	expect_contains "$(ev agents list | grep toml-2)" " local "
 	# Follow streams until the agent ends.
 	ev agents terminate "$id" >/dev/null
 	expect_eq terminated "$(jget "$(body "$(api GET "/api/agents/$id")")" 'd["stop_reason"]')"
@@ -515,6 +528,24 @@ TOML
 	set -e
 	expect_eq 1 "$rc"
 	expect_contains "$err" "is not an agent type"
+	# A provider this server does not have: its message names the field
+	# and says what e2b needs; one that does not exist at all, likewise.
+	set +e
+	err=$(ev cloud spawn --provider e2b --template minimal 2>&1); rc=$?
+	set -e
+	expect_eq 1 "$rc"
+	expect_contains "$err" 'provider: "e2b" is not available on this server'
+	expect_contains "$err" "E2B_API_KEY"
+	set +e
+	err=$(ev cloud spawn --provider bogus 2>&1); rc=$?
+	set -e
+	expect_eq 1 "$rc"
+	expect_contains "$err" 'provider: "bogus" is not a provider'
+	set +e
+	err=$(ev agents deploy --name x --provider e2b 2>&1); rc=$?
+	set -e
+	expect_eq 1 "$rc"
+	expect_contains "$err" 'provider: "e2b"'
 	set +e
 	err=$(EVOCLAW_API_KEY=evo_admin_wrong ev cloud list 2>&1); rc=$?
 	set -e

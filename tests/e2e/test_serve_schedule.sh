@@ -74,9 +74,10 @@ t_schedule_bad_input_and_tenants() {
 	check 'genome.threshold' '{"genome":{"strategy":"momentum","threshold":9},"schedule":{"start":"09:00","end":"16:00","timezone":"UTC"}}'
 	# From the command line.
 	cli() { EVOCLAW_URL=$URL EVOCLAW_API_KEY=$KEY "$EVOCLAW" cloud schedule "$@"; }
-	sid=$(cli create --start 09:00 --end 16:00 --timezone America/New_York --days mon,fri --type coder --env K=v -q)
+	sid=$(cli create --start 09:00 --end 16:00 --timezone America/New_York --days mon,fri --type coder --provider local --env K=v -q)
 	expect_contains "$(cli list)" "$sid  active  09:00-16:00 America/New_York mon,fri"
 	expect_contains "$(cli show "$sid")" '"environment_keys":["K"]'
+	expect_contains "$(cli show "$sid")" '"provider":"local"'
 	expect_contains "$(cli cancel "$sid")" "schedule $sid: cancelled"
 	set +e; out=$(cli create --end 16:00 --timezone UTC 2>&1); rc=$?; set -e
 	expect_eq 2 "$rc"; expect_contains "$out" "--start is required"

@@ -57,6 +57,7 @@ static const char full[] =
 	"id = \"trader-01\"\n"
 	"type = \"trader\"\n"
 	"template = \"evoclaw-agent\"\n"
+	"provider = \"e2b\"\n"
 	"task = \"Watch BTC/USD\"\n"
 	"command = [\"python3\", \"-m\", \"agent\"]\n"
 	"timeout_sec = 3_600\n"
@@ -87,7 +88,8 @@ Test(agent_toml, every_table_maps_to_the_spawn_body)
 {
 	expect_spawn(full, "{}",
 		     "{\"agent_id\": \"trader-01\", \"agent_type\": \"trader\","
-		     " \"template_id\": \"evoclaw-agent\", \"task\": \"Watch BTC/USD\","
+		     " \"template_id\": \"evoclaw-agent\", \"provider\": \"e2b\","
+		     " \"task\": \"Watch BTC/USD\","
 		     " \"command\": [\"python3\", \"-m\", \"agent\"], \"timeout_sec\": 3600,"
 		     " \"keep_alive\": true, \"mqtt_broker\": \"mqtt.local\", \"mqtt_port\": 1884,"
 		     " \"genome\": {\"risk\": 0.25, \"strategies\": [\"momentum\"],"
@@ -113,7 +115,8 @@ Test(agent_toml, flags_already_in_the_body_win)
 		     " \"command\": [\"sh\"], \"env\": {\"LOG_LEVEL\": \"info\", \"EXTRA\": \"x\","
 		     " \"MQTT_PASSWORD\": \"flag\"}}",
 		     "{\"agent_id\": \"from-flag\", \"agent_type\": \"trader\","
-		     " \"template_id\": \"evoclaw-agent\", \"task\": \"Watch BTC/USD\","
+		     " \"template_id\": \"evoclaw-agent\", \"provider\": \"e2b\","
+		     " \"task\": \"Watch BTC/USD\","
 		     " \"command\": [\"sh\"], \"timeout_sec\": 60,"
 		     " \"keep_alive\": true, \"mqtt_broker\": \"mqtt.local\", \"mqtt_port\": 1884,"
 		     " \"genome\": {\"g\": 1},"
@@ -144,14 +147,14 @@ Test(agent_toml, the_body_does_not_share_values_with_the_document)
 Test(agent_toml, unknown_tables_and_keys_are_named)
 {
 	expect_error("[agent]\ntymeout_sec = 5",
-		     "agent.toml: [agent].tymeout_sec: unknown key (known: id type template task "
-		     "command timeout_sec keep_alive)");
+		     "agent.toml: [agent].tymeout_sec: unknown key (known: id type template "
+		     "provider task command timeout_sec keep_alive)");
 	expect_error("[mqtt]\nhost = \"h\"",
 		     "agent.toml: [mqtt].host: unknown key (known: broker port username password)");
 	expect_error("[agnet]\nid = \"a\"",
 		     "agent.toml: [agnet]: unknown table (known: [agent] [mqtt] [genome] [env])");
 	expect_error("[agent.sub]", "agent.toml: [agent].sub: unknown key (known: id type "
-				    "template task command timeout_sec keep_alive)");
+				    "template provider task command timeout_sec keep_alive)");
 	expect_error("name = \"x\"",
 		     "agent.toml: name: unknown key (known tables: [agent] [mqtt] [genome] [env])");
 	expect_error("agent = 5", "agent.toml: agent: must be a table");
@@ -159,8 +162,8 @@ Test(agent_toml, unknown_tables_and_keys_are_named)
 	expect_error("\"odd key\" = 1",
 		     "agent.toml: \"odd key\": unknown key (known tables: [agent] [mqtt] [genome] [env])");
 	expect_error("[agent]\n\"a\\nb\" = 1",
-		     "agent.toml: [agent].\"a\\u000Ab\": unknown key (known: id type template task "
-		     "command timeout_sec keep_alive)");
+		     "agent.toml: [agent].\"a\\u000Ab\": unknown key (known: id type template "
+		     "provider task command timeout_sec keep_alive)");
 }
 
 Test(agent_toml, wrong_types_are_named)
@@ -173,6 +176,7 @@ Test(agent_toml, wrong_types_are_named)
 	expect_error("[agent]\nid = 7", "agent.toml: [agent].id: must be a string");
 	expect_error("[agent]\ntype = [\"coder\"]", "agent.toml: [agent].type: must be a string");
 	expect_error("[agent]\ntemplate = true", "agent.toml: [agent].template: must be a string");
+	expect_error("[agent]\nprovider = 1", "agent.toml: [agent].provider: must be a string");
 	expect_error("[agent]\ntask = {a = 1}", "agent.toml: [agent].task: must be a string");
 	expect_error("[agent]\nkeep_alive = \"yes\"",
 		     "agent.toml: [agent].keep_alive: must be true or false");

@@ -159,6 +159,15 @@ test('deploy through the modal: field errors, then the agent appears and runs', 
 
   await page.fill('.env-row input.env-key >> nth=0', 'API_TOKEN');
   await page.fill('.env-row input.env-value >> nth=0', 'hunter2-secret');
+  // A provider this server lacks (no E2B key here): the server's message
+  // appears next to the provider select.
+  await page.selectOption('#deploy-provider', 'e2b');
+  await page.click('#deploy-submit');
+  const providerError = page.locator('[data-error-for="provider"]');
+  await providerError.waitFor({ state: 'visible' });
+  assert.match(await providerError.innerText(), /provider: "e2b" is not available on this server/);
+  assert.equal(await page.locator('#deploy').isVisible(), true, 'the dialog stays open on an error');
+  await page.selectOption('#deploy-provider', 'local');
   await page.selectOption('#deploy-type', 'researcher');
   await page.fill('#deploy-task', 'find the answer');
   await page.selectOption('#deploy-template', 'minimal');
@@ -173,12 +182,17 @@ test('deploy through the modal: field errors, then the agent appears and runs', 
   assert.equal(found.agent_type, 'researcher');
   assert.equal(found.task_description, 'find the answer');
   assert.equal(found.template, 'minimal');
+  assert.equal(found.provider, 'local');
   assert.equal(found.timeout_sec, 120);
   assert.deepEqual(found.capabilities, ['search', 'summarize']);
   assert.deepEqual(found.environment_keys, ['API_TOKEN']);
   // The row is there at once, then turns running (blue).
   await row(page, found.id).waitFor({ state: 'visible' });
   await until(async () => (await statusOf(page, found.id)) === 'running', 'the row to turn running');
+  // Where it runs, under its type.
+  const providerTag = row(page, found.id).locator('[data-testid=provider]');
+  assert.equal((await providerTag.innerText()).trim(), 'local');
+  assert.match(await providerTag.getAttribute('title'), /local provider/);
   assert.equal(await row(page, found.id).locator('.badge').getAttribute('class'), 'badge badge-running');
   const color = await row(page, found.id).locator('.badge').evaluate((b) => getComputedStyle(b).backgroundColor);
   assert.notEqual(color, 'rgba(0, 0, 0, 0)', 'the badge is coloured');
@@ -195,7 +209,7 @@ test('details follow the log, mask the environment and show the history', async 
   await row(page, id).locator('button[data-action=view]').click();
   await page.locator('#detail').waitFor({ state: 'visible' });
   assert.equal((await page.locator('[data-testid=detail-task]').innerText()).trim(), 'count out loud');
-  assert.match(await page.locator('[data-testid=detail-template]').innerText(), /minimal/);
+  assert.match(await page.locator('[data-testid=detail-template]').innerText(), /minimal · local provider/);
   assert.match(await page.locator('[data-testid=detail-capabilities]').innerText(), /speak/);
   const env = await page.locator('[data-testid=detail-env] li').allInnerTexts();
   assert.equal(env.length, 1);
@@ -237,6 +251,8 @@ test('terminate, then destroy, each after a confirmation', async () => {
   const page = await openPage();
   await signIn(page, ADMIN);
   await until(async () => (await statusOf(page, id)) === 'running', 'running');
+  // Deployed without a provider: the server's default (local) is shown.
+  assert.equal((await row(page, id).locator('[data-testid=provider]').innerText()).trim(), 'local');
   // Cancelling does nothing.
   await row(page, id).locator('button[data-action=terminate]').click();
   await page.click('#confirm-cancel');

@@ -1,0 +1,25 @@
+# The evoclaw-agent template on E2B's cloud (docs/providers.md). Built by
+# build.sh, which stages the edge agent (build/rootfs/agent/local/bin/
+# evoclaw-agent, made by `make`) next to this file first. e2bdev/base is
+# Debian 12, like the machine that builds the agent, so its glibc and its
+# libraries match.
+FROM e2bdev/base
+
+USER root
+# The agent's shared libraries (libmosquitto brings libssl).
+RUN apt-get update \
+	&& apt-get install -y --no-install-recommends libjansson4 libmosquitto1 libsodium23 \
+	&& rm -rf /var/lib/apt/lists/*
+
+COPY evoclaw-agent /usr/local/bin/evoclaw-agent
+COPY entrypoint.sh /usr/local/bin/evoclaw-entrypoint
+COPY agent.toml /home/user/agent.toml
+RUN chmod 755 /usr/local/bin/evoclaw-agent /usr/local/bin/evoclaw-entrypoint \
+	&& chown user:user /home/user/agent.toml && chmod 644 /home/user/agent.toml \
+	&& /usr/local/bin/evoclaw-agent --help >/dev/null
+
+# No start command: the orchestrator starts the agent through envd after
+# the create, so that the create's envVars (its identity, its token, where
+# to report) reach it.
+USER user
+WORKDIR /home/user
