@@ -18,7 +18,8 @@ static const char usage[] =
 	"                   is one); flags override it\n"
 	"  --listen ADDR    address to listen on, e.g. 127.0.0.1:8420 or [::1]:8420\n"
 	"  --data DIR       where the database and the admin key live\n"
-	"  Environment: EVOCLAW_LISTEN, EVOCLAW_DATA_DIR, E2B_API_KEY.\n";
+	"  Environment: EVOCLAW_LISTEN, EVOCLAW_DATA_DIR, E2B_API_KEY, HYPERLIQUID_API_KEY,\n"
+	"  HYPERLIQUID_API_SECRET (given to agents, never shown).\n";
 
 static const char *env_lookup(const char *name)
 {

@@ -28,6 +28,7 @@ void config_defaults(struct evo_config *c)
 	c->cloud.e2b_vcpus = 2;
 	c->cloud.e2b_memory_mb = 512;
 	c->cloud.e2b_reconcile_sec = 60;
+	snprintf(c->agents.log_level, sizeof c->agents.log_level, "info");
 	c->mqtt.port = 1883;
 	c->auth_mode = CONFIG_AUTH_KEY;
 	/* Far above what a person or an SDK does, well below a flood. */
@@ -141,6 +142,7 @@ int config_parse(struct evo_config *c, const char *json, size_t len, const char 
 {
 	static const char *const providers[] = {"local", "e2b", NULL};
 	static const char *const auth_modes[] = {"key", "none", NULL};
+	static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL};
 	char auth_mode[16] = "";
 	const struct field cloud[] = {
 		{"enabled", F_BOOL, &c->cloud.enabled, 0, 0, 0, NULL, NULL},
@@ -181,6 +183,12 @@ int config_parse(struct evo_config *c, const char *json, size_t len, const char 
 		{"publicPort", F_UINT, &c->mqtt.public_port, 0, 1, 65535, NULL, NULL},
 		{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
 	};
+	const struct field agents[] = {
+		{"logLevel", F_STRING, c->agents.log_level, sizeof c->agents.log_level, 0, 0, NULL, log_levels},
+		{"hyperliquidApiKey", F_STRING, c->agents.hyperliquid_api_key, sizeof c->agents.hyperliquid_api_key, 0, 0, NULL, NULL},
+		{"hyperliquidApiSecret", F_STRING, c->agents.hyperliquid_api_secret, sizeof c->agents.hyperliquid_api_secret, 0, 0, NULL, NULL},
+		{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
+	};
 	const struct field auth[] = {
 		{"mode", F_STRING, auth_mode, sizeof auth_mode, 0, 0, NULL, auth_modes},
 		{NULL, 0, NULL, 0, 0, 0, NULL, NULL},
@@ -204,6 +212,7 @@ int config_parse(struct evo_config *c, const char *json, size_t len, const char 
 		{"cloud", F_OBJECT, NULL, 0, 0, 0, cloud, NULL},
 		{"pricing", F_OBJECT, NULL, 0, 0, 0, pricing, NULL},
 		{"mqtt", F_OBJECT, NULL, 0, 0, 0, mqtt, NULL},
+		{"agents", F_OBJECT, NULL, 0, 0, 0, agents, NULL},
 		{"auth", F_OBJECT, NULL, 0, 0, 0, auth, NULL},
 		{"saas", F_OBJECT, NULL, 0, 0, 0, saas, NULL},
 		{"limits", F_OBJECT, NULL, 0, 0, 0, limits, NULL},
@@ -241,6 +250,8 @@ int config_apply_env(struct evo_config *c, const char *(*lookup)(const char *nam
 		size_t offset, size;
 	} vars[] = {
 		{"E2B_API_KEY", offsetof(struct evo_config, cloud.e2b_api_key), CONFIG_STRING_MAX},
+		{"HYPERLIQUID_API_KEY", offsetof(struct evo_config, agents.hyperliquid_api_key), CONFIG_STRING_MAX},
+		{"HYPERLIQUID_API_SECRET", offsetof(struct evo_config, agents.hyperliquid_api_secret), CONFIG_STRING_MAX},
 		{"EVOCLAW_LISTEN", offsetof(struct evo_config, listen), CONFIG_STRING_MAX},
 		{"EVOCLAW_DATA_DIR", offsetof(struct evo_config, data_dir), CONFIG_STRING_MAX},
 	};

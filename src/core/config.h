@@ -75,6 +75,14 @@ struct evo_config {
 		char public_broker[CONFIG_STRING_MAX];
 		uint32_t public_port;
 	} mqtt;
+	/* What every agent is given besides its identity (DESIGN §10). The
+	 * exchange credentials are secrets: passed to agents' sandboxes at
+	 * start, never recorded with the agent, shown or logged. */
+	struct {
+		char log_level[16]; /* EVOCLAW_LOG_LEVEL: debug, info, warn, error */
+		char hyperliquid_api_key[CONFIG_STRING_MAX];
+		char hyperliquid_api_secret[CONFIG_STRING_MAX];
+	} agents;
 	enum config_auth_mode auth_mode;
 	struct {
 		bool open_registration; /* POST /api/saas/register without the admin key */

@@ -606,7 +606,11 @@ static char **agent_env(const struct orchestrator *o, const struct provider *pro
 		env_add(env, "MQTT_PASSWORD", broker ? o->cfg->mqtt.agent_password : "");
 		env_add(env, "ORCHESTRATOR_URL", routes.orchestrator_url);
 		env_add(env, "EVOCLAW_PAPER_MODE", "true");
-		env_add(env, "EVOCLAW_LOG_LEVEL", "info");
+		env_add(env, "EVOCLAW_LOG_LEVEL", o->cfg->agents.log_level);
+		/* Secrets: in the sandbox's environment, never in the agent's
+		 * record (whose environment the API shows by keys alone). */
+		env_add(env, "HYPERLIQUID_API_KEY", o->cfg->agents.hyperliquid_api_key);
+		env_add(env, "HYPERLIQUID_API_SECRET", o->cfg->agents.hyperliquid_api_secret);
 	}
 	json_t *given = a->environment_json ? json_loads(a->environment_json, 0, NULL) : NULL;
 	const char *k;

@@ -164,11 +164,14 @@ serve_done() {
 }
 
 t_serve_agent_runs_its_command_and_reports() {
-	serve_with '{}'
+	# Exchange credentials from the server's environment reach its agents
+	# (DESIGN §10) and nothing else.
+	export HYPERLIQUID_API_KEY=hlk-from-env HYPERLIQUID_API_SECRET=hls-from-env
+	serve_with '{"agents":{"logLevel":"warn"}}'
 	# EvoClaw surface: the task arrives as EVOCLAW_TASK and task.txt.
 	out=$(api POST /api/cloud/spawn '{"agent_id":"ok-1","template_id":"base","task":"add 2+2",
 		"env":{"SECRET_TOKEN":"hunter2"},
-		"command":["bash","-c","echo task=$EVOCLAW_TASK; cat /home/user/task.txt; echo; echo id=$EVOCLAW_AGENT_ID type=$EVOCLAW_AGENT_TYPE"]}')
+		"command":["bash","-c","echo task=$EVOCLAW_TASK; cat /home/user/task.txt; echo; echo id=$EVOCLAW_AGENT_ID type=$EVOCLAW_AGENT_TYPE; [ \"$HYPERLIQUID_API_KEY:$HYPERLIQUID_API_SECRET\" = hlk-from-\"\"env:hls-from-\"\"env ] && echo hl=given; echo paper=$EVOCLAW_PAPER_MODE level=$EVOCLAW_LOG_LEVEL"]}')
 	expect_eq 201 "$(status "$out")"
 	b=$(body "$out")
 	expect_eq pending "$(jget "$b" 'd["status"]')"
@@ -178,7 +181,8 @@ t_serve_agent_runs_its_command_and_reports() {
 	b=$(body "$(api GET /api/agents/ok-1)")
 	expect_eq exited "$(jget "$b" 'd["stop_reason"]')"
 	expect_eq 0 "$(jget "$b" 'd["exit_code"]')"
-	expect_eq '["task=add 2+2", "add 2+2", "id=ok-1 type=trader"]' "$(jget "$b" 'd["log_tail"]')"
+	expect_eq '["task=add 2+2", "add 2+2", "id=ok-1 type=trader", "hl=given", "paper=true level=warn"]' "$(jget "$b" 'd["log_tail"]')"
+	case $b$(cat "$DATA.log") in *-from-env*) fail "an exchange credential was shown or logged" ;; esac
 	case $(jget "$b" 'd["sandbox_id"]') in None|'') fail "no sandbox id" ;; esac
 	# A failing command: failed, its exit code and stderr's last lines.
 	out=$(api POST /api/agents/deploy '{"agent_name":"bad","agent_type":"tester","template":"minimal",

@@ -77,9 +77,12 @@ agent_field() { jget "$(body "$(api GET "/api/agents/$1")")" "d[\"$2\"]"; }
 
 t_e2b_provider_runs_agents_on_another_server() {
 	remote_start '{"cloud":{"maxAgents":20}}'
-	serve_with "$(e2b_config '"maxAgents":10,"creditBudgetUsd":10,"defaultTimeoutSec":60,"e2bReconcileSec":1,"defaultTemplate":"base"' '"pricing":{"e2bUsdPerSec":0.01,"sandboxUsdPerSec":0.0001}')"
+	serve_with "$(e2b_config '"maxAgents":10,"creditBudgetUsd":10,"defaultTimeoutSec":60,"e2bReconcileSec":1,"defaultTemplate":"base"' '"pricing":{"e2bUsdPerSec":0.01,"sandboxUsdPerSec":0.0001},"agents":{"hyperliquidApiKey":"hlk-c0nf1g","hyperliquidApiSecret":"hls-c0nf1g"}')"
 	# Its command runs there; output, exit code and the provider come back.
-	out=$(api POST /api/cloud/spawn '{"agent_id":"r1","task":"count","env":{"SECRET":"s3"},"command":["bash","-c","echo hi; cat /home/user/task.txt; echo; echo id=$EVOCLAW_AGENT_ID secret=$SECRET; sleep 1; echo bye >&2; exit 3"]}')
+	# It gets every variable of DESIGN §10's table (the credentials checked
+	# there, never printed).
+	vars="EVOCLAW_AGENT_ID EVOCLAW_AGENT_TYPE MQTT_BROKER MQTT_PORT MQTT_USERNAME MQTT_PASSWORD ORCHESTRATOR_URL HYPERLIQUID_API_KEY HYPERLIQUID_API_SECRET EVOCLAW_PAPER_MODE EVOCLAW_LOG_LEVEL EVOCLAW_GENOME EVOCLAW_AGENT_TOKEN"
+	out=$(api POST /api/cloud/spawn '{"agent_id":"r1","task":"count","env":{"SECRET":"s3"},"command":["bash","-c","echo hi; cat /home/user/task.txt; echo; echo id=$EVOCLAW_AGENT_ID secret=$SECRET; n=0; for v in '"$vars"'; do [ -n \"${!v+set}\" ] && n=$((n+1)); done; echo vars=$n; [ \"$HYPERLIQUID_API_KEY:$HYPERLIQUID_API_SECRET\" = hlk-c0n\"\"f1g:hls-c0n\"\"f1g ] && echo hl=given; sleep 1; echo bye >&2; exit 3"]}')
 	expect_eq 201 "$(status "$out")"
 	expect_eq e2b "$(jget "$(body "$out")" 'd["provider"]')"
 	wait_status r1 failed
@@ -87,7 +90,8 @@ t_e2b_provider_runs_agents_on_another_server() {
 	expect_eq exited "$(jget "$b" 'd["stop_reason"]')"
 	expect_eq 3 "$(jget "$b" 'd["exit_code"]')"
 	expect_eq "exit code 3: bye" "$(jget "$b" 'd["error_message"]')"
-	expect_eq '["hi", "count", "id=r1 secret=s3", "bye"]' "$(jget "$b" 'd["log_tail"]')"
+	expect_eq '["hi", "count", "id=r1 secret=s3", "vars=13", "hl=given", "bye"]' "$(jget "$b" 'd["log_tail"]')"
+	case $b$(cat "$DATA.log" "$REMOTE_DATA.log") in *-c0nf1g*) fail "an exchange credential was shown or logged" ;; esac
 	# Billed at the e2b rate (0.01 USD a second, at least 2 seconds).
 	python3 -c "import sys; c=float(sys.argv[1]); assert 0.02 <= c <= 0.05, c" "$(jget "$b" 'd["cost_usd"]')"
 	sb=$(jget "$b" 'd["sandbox_id"]')

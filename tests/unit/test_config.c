@@ -89,6 +89,10 @@ static const char *fake_env(const char *name)
 		return "[::1]:9999";
 	if (strcmp(name, "E2B_API_KEY") == 0)
 		return "e2b_secret";
+	if (strcmp(name, "HYPERLIQUID_API_KEY") == 0)
+		return "hl_key";
+	if (strcmp(name, "HYPERLIQUID_API_SECRET") == 0)
+		return "hl_secret";
 	return NULL;
 }
 
@@ -105,6 +109,8 @@ Test(config, environment_overrides)
 	cr_assert_eq(config_apply_env(&c, fake_env, &err), 0, "%s", err.msg);
 	cr_expect_str_eq(c.listen, "[::1]:9999");
 	cr_expect_str_eq(c.cloud.e2b_api_key, "e2b_secret");
+	cr_expect_str_eq(c.agents.hyperliquid_api_key, "hl_key");
+	cr_expect_str_eq(c.agents.hyperliquid_api_secret, "hl_secret");
 	cr_expect_str_eq(c.data_dir, "./data");
 	char host[64];
 	uint16_t port;
@@ -244,4 +250,25 @@ Test(config, e2b_key_errors_name_the_json_path)
 		cr_expect(strncmp(err.msg, "evoclaw.json: ", 14) == 0, "case %zu names the file: %s", i,
 			  err.msg);
 	}
+}
+
+Test(config, agents_section)
+{
+	struct evo_config c;
+	struct evo_error err = {0};
+	config_defaults(&c);
+	cr_expect_str_eq(c.agents.log_level, "info");
+	cr_expect_str_eq(c.agents.hyperliquid_api_key, "");
+	cr_assert_eq(parse(&c,
+			   "{\"agents\": {\"logLevel\": \"debug\", \"hyperliquidApiKey\": \"k\", "
+			   "\"hyperliquidApiSecret\": \"s\"}}",
+			   &err),
+		     0, "%s", err.msg);
+	cr_expect_str_eq(c.agents.log_level, "debug");
+	cr_expect_str_eq(c.agents.hyperliquid_api_key, "k");
+	cr_expect_str_eq(c.agents.hyperliquid_api_secret, "s");
+	cr_expect_eq(parse(&c, "{\"agents\": {\"logLevel\": \"loud\"}}", &err), -1);
+	cr_expect(strstr(err.msg, "agents.logLevel") != NULL, "%s", err.msg);
+	cr_expect_eq(parse(&c, "{\"agents\": {\"paperMode\": false}}", &err), -1);
+	cr_expect(strstr(err.msg, "agents.paperMode: unknown key") != NULL, "%s", err.msg);
 }
