@@ -94,8 +94,9 @@ int api_query_number(struct MHD_Connection *c, const char *name, long long min, 
 
 /* The template must exist; the error names the field (path). */
 int api_check_template(const char *path, const char *tmpl, struct evo_error *err);
-/* The same for a spawn, on its provider: the local provider's templates
- * are checked here, a remote provider's only by name. */
+/* The same for a spawn, on its provider, which must be one this server
+ * has: the local provider's templates are checked here, a remote
+ * provider's only by name. */
 int api_check_spawn_template(const struct api *api, const char *path,
 			     const struct orch_spawn *spawn, struct evo_error *err);
 

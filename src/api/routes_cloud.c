@@ -28,6 +28,8 @@ int api_check_spawn_template(const struct api *api, const char *path,
 {
 	const char *tmpl = spawn->template_name ? spawn->template_name
 						: api->cfg->cloud.default_template;
+	if (orch_check_provider(api->orch, spawn->provider, err) < 0)
+		return -1;
 	const char *provider = spawn->provider ? spawn->provider : api->cfg->cloud.provider;
 	if (strcmp(provider, "local") == 0)
 		return api_check_template(path, tmpl, err);

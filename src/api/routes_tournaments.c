@@ -96,7 +96,8 @@ enum MHD_Result api_tournament_create(struct api *api, struct MHD_Connection *c,
 		return http_send_error(c, 503, "unavailable", "the tournament runner is not running");
 	struct tournament_params p;
 	struct evo_error err = {0};
-	if (tournament_params_parse(body, &p, &err) < 0)
+	if (tournament_params_parse(body, &p, &err) < 0 ||
+	    orch_check_provider(api->orch, p.provider[0] ? p.provider : NULL, &err) < 0)
 		return http_send_evo_error(c, &err);
 	struct tournament_record t;
 	if (tournament_create(api->tournaments, scope(req), &p, &t, &err) < 0)

@@ -28,6 +28,8 @@ static const char tournament_usage[] =
 	"  -g, --genome JSON    the seed genome, e.g. '{\"strategy\":\"momentum\"}'\n"
 	"  --market-seed N      the generated market every agent trades (default random)\n"
 	"  --steps N            prices each agent trades (default 500)\n"
+	"  -p, --provider NAME  where its agents run: local or e2b (default: the\n"
+	"                       server's cloud.provider)\n"
 	"  -q, --quiet          print only the id;  --json  the server's answer\n"
 	"\n" API_ENVIRONMENT_HELP;
 
@@ -53,6 +55,7 @@ static int parse_start(int argc, char **argv, json_t *body, bool *quiet_out, boo
 		{"genome", required_argument, NULL, 'g'},
 		{"market-seed", required_argument, NULL, OPT_SEED},
 		{"steps", required_argument, NULL, OPT_STEPS},
+		{"provider", required_argument, NULL, 'p'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"help", no_argument, NULL, 'h'},
@@ -62,7 +65,7 @@ static int parse_start(int argc, char **argv, json_t *body, bool *quiet_out, boo
 	int code = 0, c;
 	optind = 1;
 	opterr = 0;
-	while (code == 0 && (c = getopt_long(argc, argv, "+g:qh", longopts, NULL)) != -1) {
+	while (code == 0 && (c = getopt_long(argc, argv, "+g:p:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_COUNT:
 			code = cli_set_integer(body, "count", "--count", optarg, 2, 256);
@@ -103,6 +106,9 @@ static int parse_start(int argc, char **argv, json_t *body, bool *quiet_out, boo
 			json_object_set_new(body, "genome", g);
 			break;
 		}
+		case 'p':
+			code = cli_set_string(body, "provider", "--provider", optarg);
+			break;
 		case 'q':
 			quiet = true;
 			break;

@@ -89,7 +89,7 @@ void evolution_seed(const struct genome *seed, size_t n, double mutation_rate, s
 
 static const char *const param_fields[] = {
 	"count",  "generations", "survivors", "mutation_rate", "eval_seconds",
-	"genome", "market_seed", "steps",     "step_ms",       NULL,
+	"genome", "market_seed", "steps",     "step_ms",       "provider", NULL,
 };
 
 /* A whole number from min to max, or default when absent; errors name it. */
@@ -156,6 +156,14 @@ int tournament_params_parse(json_t *body, struct tournament_params *out, struct 
 	} else {
 		genome_default(GENOME_MOMENTUM, &out->seed);
 	}
+	json_t *provider = json_object_get(body, "provider");
+	if (provider && !json_is_null(provider)) {
+		const char *name = json_string_value(provider);
+		if (name == NULL || name[0] == '\0' || strlen(name) >= sizeof out->provider)
+			return evo_error_set(err, EVO_ERR_INVALID, 0,
+					     "provider: must be a provider's name, e.g. \"local\" or \"e2b\"");
+		snprintf(out->provider, sizeof out->provider, "%s", name);
+	}
 	out->has_market_seed = json_object_get(body, "market_seed") != NULL;
 	out->evo = (struct evolution_params){.population = count, .survivors = survivors,
 					     .generations = generations, .mutation_rate = rate};
@@ -171,11 +179,14 @@ json_t *tournament_params_json(const struct tournament_params *p)
 	char *g = genome_to_json(&p->seed);
 	json_t *genome = json_loads(g, 0, NULL);
 	free(g);
-	return json_pack("{s:I, s:I, s:I, s:f, s:I, s:o, s:I, s:I, s:I}", "count",
+	json_t *o = json_pack("{s:I, s:I, s:I, s:f, s:I, s:o, s:I, s:I, s:I}", "count",
 			 (json_int_t)p->evo.population, "generations", (json_int_t)p->evo.generations,
 			 "survivors", (json_int_t)p->evo.survivors, "mutation_rate",
 			 p->evo.mutation_rate, "eval_seconds", (json_int_t)p->eval_seconds, "genome",
 			 genome ? genome : json_object(), "market_seed", (json_int_t)p->market_seed,
 			 "steps", (json_int_t)p->steps, "step_ms", (json_int_t)p->step_ms);
+	if (o && p->provider[0])
+		json_object_set_new(o, "provider", json_string(p->provider));
+	return o;
 }
 

@@ -68,6 +68,7 @@ struct tournament_params {
 	uint32_t steps;              /* prices each agent trades */
 	uint32_t step_ms;            /* pause between prices */
 	uint32_t eval_seconds;       /* each agent's timeout */
+	char provider[16];           /* where its agents run; "": the server's default */
 };
 
 /* Parse and check; errors name the field; unknown fields are refused. */

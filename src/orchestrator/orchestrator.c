@@ -985,6 +985,21 @@ static const struct provider *provider_named(const struct orchestrator *o, const
 	return NULL;
 }
 
+int orch_check_provider(const struct orchestrator *o, const char *name, struct evo_error *err)
+{
+	if (name == NULL || provider_named(o, name) != NULL)
+		return 0;
+	char names[128] = "";
+	for (size_t i = 0; i < o->provider_count; i++)
+		snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "",
+			 o->providers[i]->name);
+	return evo_error_set(err, EVO_ERR_INVALID, 0,
+			     "provider: \"%.32s\" is not available on this server (it has: %s%s)", name,
+			     names,
+			     strcmp(name, "e2b") == 0 ? "; e2b needs cloud.e2bApiKey or E2B_API_KEY"
+						      : "");
+}
+
 /* What a second of a provider's sandbox costs. */
 static usd_picos_per_sec provider_rate(const struct orchestrator *o, const struct provider *p)
 {
@@ -1028,20 +1043,10 @@ int orch_spawn(struct orchestrator *o, const struct orch_spawn *req, struct agen
 	snprintf(a.agent_type, sizeof a.agent_type, "%s", req->agent_type);
 	snprintf(a.template_name, sizeof a.template_name, "%s",
 		 req->template_name ? req->template_name : o->cfg->cloud.default_template);
+	if (orch_check_provider(o, req->provider, err) < 0)
+		return -1;
 	const struct provider *provider = req->provider ? provider_named(o, req->provider)
 							: o->providers[0];
-	if (provider == NULL) {
-		char names[128] = "";
-		for (size_t i = 0; i < o->provider_count; i++)
-			snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
-				 i ? ", " : "", o->providers[i]->name);
-		return evo_error_set(err, EVO_ERR_INVALID, 0,
-				     "provider: \"%.32s\" is not available on this server (it has: %s%s)",
-				     req->provider, names,
-				     strcmp(req->provider, "e2b") == 0
-					     ? "; e2b needs cloud.e2bApiKey or E2B_API_KEY"
-					     : "");
-	}
 	snprintf(a.provider, sizeof a.provider, "%s", provider->name);
 	snprintf(a.task_description, sizeof a.task_description, "%s", req->task ? req->task : "");
 	snprintf(a.mode, sizeof a.mode, "%s", req->mode ? req->mode : "on-demand");

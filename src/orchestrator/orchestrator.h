@@ -90,6 +90,11 @@ const char *orch_owner(const struct orchestrator *o);
 /* A fresh id: prefix (4 characters, "agt_") + 16 random hex digits. */
 void orch_new_id(char out[AGENT_ID_MAX], const char *prefix);
 
+/* 0 when this orchestrator runs sandboxes on the provider named (NULL:
+ * its default), else INVALID naming the field "provider" and the ones it
+ * has. */
+int orch_check_provider(const struct orchestrator *o, const char *name, struct evo_error *err);
+
 /* Admit and record a new agent (pending); its sandbox starts in the
  * background. LIMIT (429) at maxAgents, BUDGET (402) past the budget,
  * CONFLICT for a taken id, INVALID for a provider it does not have. */

@@ -70,6 +70,7 @@ static int start_member(struct tournament_runner *r, const struct tournament_rec
 		.id = id,
 		.agent_type = "trader",
 		.template_name = "evoclaw-agent",
+		.provider = p->provider[0] ? p->provider : NULL,
 		.genome_json = e->genome_json,
 		.env_json = env_json,
 		.timeout_sec = p->eval_seconds,

@@ -72,6 +72,7 @@ t_schedule_bad_input_and_tenants() {
 	check 'schedule.days[1]: must be one of' '{"schedule":{"start":"09:00","end":"16:00","timezone":"UTC","days":["mon","someday"]}}'
 	check 'agent_id: a schedule names' '{"agent_id":"x","schedule":{"start":"09:00","end":"16:00","timezone":"UTC"}}'
 	check 'genome.threshold' '{"genome":{"strategy":"momentum","threshold":9},"schedule":{"start":"09:00","end":"16:00","timezone":"UTC"}}'
+	check 'provider: \"e2b\" is not available on this server (it has: local; e2b needs' '{"provider":"e2b","schedule":{"start":"09:00","end":"16:00","timezone":"UTC"}}'
 	# From the command line.
 	cli() { EVOCLAW_URL=$URL EVOCLAW_API_KEY=$KEY "$EVOCLAW" cloud schedule "$@"; }
 	sid=$(cli create --start 09:00 --end 16:00 --timezone America/New_York --days mon,fri --type coder --provider local --env K=v -q)

@@ -75,6 +75,8 @@ t_tournament_bad_input_cancel_and_tenants() {
 	check 'survivors: must be a whole number from 1 to 4' '{"count":4,"survivors":9}'
 	check 'mutation_rate: must be a number from 0 to 1' '{"count":4,"mutation_rate":2}'
 	check 'colour: unknown field' '{"count":4,"colour":"red"}'
+	check 'provider: must be a provider' '{"count":4,"provider":7}'
+	check 'provider: \"e2b\" is not available on this server (it has: local; e2b needs cloud.e2bApiKey or E2B_API_KEY)' '{"count":4,"provider":"e2b"}'
 	expect_eq 404 "$(status "$(api GET /api/tournaments/trn_nope)")"
 	# Cancel: its running agents stop, the rest never start.
 	out=$(api POST /api/tournaments '{"count":3,"generations":5,"steps":100000,"step_ms":5,"eval_seconds":600}')
@@ -110,6 +112,8 @@ t_tournament_bad_input_cancel_and_tenants() {
 	expect_eq 2 "$rc"; expect_contains "$out" "--count is required"
 	set +e; out=$(cli start --count 4 --genome '{"strategy":"moon"}' 2>&1); rc=$?; set -e
 	expect_eq 1 "$rc"; expect_contains "$out" 'genome.strategy: "moon" is not momentum or mean_reversion (HTTP 400)'
+	set +e; out=$(cli start --count 4 --provider e2b 2>&1); rc=$?; set -e
+	expect_eq 1 "$rc"; expect_contains "$out" 'provider: "e2b" is not available on this server'
 	# Its agents are the tenant's.
 	tournament_when "$mine" 'd["state"] == "completed"' 60
 	agent=$(jget "$T" 'd["generations"][0]["members"][0]["agent_id"]')
@@ -123,9 +127,14 @@ t_tournament_on_the_e2b_provider() {
 	broker_start
 	mq="\"mqtt\":{\"broker\":\"127.0.0.1\",\"port\":$BROKER_PORT,\"username\":\"evoclaw\",\"password\":\"orchpw\",\"agentUsername\":\"agent\",\"agentPassword\":\"s3cret\"}"
 	remote_start "{\"cloud\":{\"maxAgents\":20},$mq}"
-	serve_with "$(e2b_config '"maxAgents":4' "$mq")"
-	out=$(api POST /api/tournaments '{"count":3,"generations":2,"survivors":1,"steps":200,"market_seed":7,"eval_seconds":60}')
+	# The server runs locally by default; this tournament asks for e2b.
+	serve_with "{\"cloud\":{\"provider\":\"local\",\"maxAgents\":4,\"e2bApiUrl\":\"$REMOTE_URL\",\"e2bSandboxUrl\":\"$REMOTE_URL\",\"e2bApiKey\":\"$REMOTE_KEY\"},$mq}"
+	out=$(api POST /api/tournaments '{"count":3,"generations":2,"survivors":1,"steps":200,"market_seed":7,"provider":"gvisor"}')
+	expect_eq 400 "$(status "$out")"
+	expect_contains "$(body "$out")" 'provider: \"gvisor\" is not available on this server (it has: local, e2b)'
+	out=$(api POST /api/tournaments '{"count":3,"generations":2,"survivors":1,"steps":200,"market_seed":7,"eval_seconds":60,"provider":"e2b"}')
 	expect_eq 201 "$(status "$out")"
+	expect_eq e2b "$(jget "$(body "$out")" 'd["params"]["provider"]')"
 	id=$(jget "$(body "$out")" 'd["id"]')
 	tournament_when "$id" 'd["state"] != "running"' 120
 	expect_eq completed "$(jget "$T" 'd["state"]')"
