@@ -1,8 +1,9 @@
 # The evoclaw-agent template on E2B's cloud (docs/providers.md). Built by
 # build.sh, which stages the edge agent (build/rootfs/agent/local/bin/
-# evoclaw-agent, made by `make`) next to this file first. e2bdev/base is
-# Debian 12, like the machine that builds the agent, so its glibc and its
-# libraries match.
+# evoclaw-agent, made by `make` on Debian 12) next to this file first. The
+# agent needs glibc 2.34 or later and the libraries below; the --help run
+# at the end fails the build, not the first agent, if the base image does
+# not have them.
 FROM e2bdev/base
 
 USER root

@@ -591,6 +591,11 @@ static int open_providers(const struct evo_config *cfg,
 				"evoclaw: the E2B API at %s cannot be reached now; e2b spawns retry "
 				"until it can\n",
 				cfg->cloud.e2b_api_url);
+		/* Not an error (a spawn may run a command that reports nothing),
+		 * but an edge agent there would have nowhere to report. */
+		if (cfg->cloud.public_url[0] == '\0' && ec.mqtt_broker[0] == '\0')
+			fprintf(stderr, "evoclaw: agents on e2b cannot report to this server: set "
+					"cloud.publicUrl (how they reach its API) or mqtt.broker\n");
 	}
 	*n = 0;
 	if (want_e2b)

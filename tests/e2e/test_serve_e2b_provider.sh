@@ -239,14 +239,16 @@ t_e2b_provider_survives_the_remote_dying_mid_spawn() {
 
 # The remote makes the sandbox but its answer is lost on the way (a proxy
 # drops it): the orchestrator finds the sandbox by its spawn key rather
-# than making a second.
+# than making a second. Then the proxy answers a create 429 with an HTTP
+# date in Retry-After, which is waited for.
 t_e2b_provider_never_double_creates_when_an_answer_is_lost() {
 	remote_start '{"cloud":{"maxAgents":20}}'
 	proxy_port=$(free_port)
 	python3 - "$proxy_port" "$REMOTE_PORT" >"$REMOTE_DATA.proxy" 2>&1 <<'PY' &
-import socket, sys, threading
+import email.utils, socket, sys, threading, time
 listen, target = int(sys.argv[1]), int(sys.argv[2])
 dropped = False
+limited = False
 lock = threading.Lock()
 def read_message(sock, buf):
     """One HTTP message (headers and Content-Length body) from sock."""
@@ -268,13 +270,27 @@ def read_message(sock, buf):
         rest += chunk
     return head + b"\r\n\r\n" + rest[:length], rest[length:]
 def serve(client):
-    global dropped
+    global dropped, limited
     upstream = socket.create_connection(("127.0.0.1", target))
     buf = b""
     while True:
         req, buf = read_message(client, buf)
         if req is None:
             break
+        create = req.startswith(b"POST /v2/sandboxes ")
+        with lock:
+            limit = dropped and not limited and create
+            limited = limited or limit
+        if limit:
+            body = b'{"code":429,"message":"slow down"}'
+            when = email.utils.formatdate(time.time() + 2, usegmt=True).encode()
+            print("429 at %.3f" % time.time(), flush=True)
+            client.sendall(b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: " + when +
+                           b"\r\nContent-Type: application/json\r\nContent-Length: " +
+                           str(len(body)).encode() + b"\r\n\r\n" + body)
+            continue
+        if create and limited:
+            print("create at %.3f" % time.time(), flush=True)
         upstream.sendall(req)
         resp, _ = read_message(upstream, b"")
         if resp is None:
@@ -306,6 +322,18 @@ PY
 	wait_status d1 running
 	expect_contains "$(cat "$REMOTE_DATA.proxy")" "dropped the answer to a create"
 	expect_eq "$(agent_field d1 sandbox_id)" "$(remote_sandboxes_of d1)"
+	# Retry-After as an HTTP date two seconds ahead: at least a second
+	# passes (the date has whole seconds) before the create is sent again.
+	expect_eq 201 "$(status "$(api POST /api/cloud/spawn '{"agent_id":"d2","command":["sleep","120"],"timeout_sec":120}')")"
+	wait_status d2 running
+	python3 - "$(cat "$REMOTE_DATA.proxy")" <<'PY'
+import re, sys
+log = sys.argv[1]
+limited = float(re.search(r"429 at ([0-9.]+)", log).group(1))
+again = float(re.search(r"create at ([0-9.]+)", log).group(1))
+assert again - limited >= 1.0, (limited, again)
+PY
+	expect_eq 1 "$(echo $(remote_sandboxes_of d2) | wc -w)"
 	kill "$PROXY_PID"
 	serve_done
 	remote_done

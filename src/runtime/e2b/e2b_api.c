@@ -123,12 +123,18 @@ static size_t collect_header(char *line, size_t size, size_t n, void *ctx)
 	size_t len = size * n, vlen;
 	const char *v;
 	if ((v = header_value(line, len, "Retry-After", &vlen)) != NULL) {
-		char num[16];
-		snprintf(num, sizeof num, "%.*s", (int)(vlen < 15 ? vlen : 15), v);
+		/* Whole seconds, or an HTTP date (RFC 9110 §10.2.3). */
+		char text[64];
+		snprintf(text, sizeof text, "%.*s", (int)(vlen < 63 ? vlen : 63), v);
 		char *end;
-		long s = strtol(num, &end, 10);
-		/* Only whole seconds (an HTTP date is not honoured, like the SDK). */
-		x->retry_after_sec = end != num && *end == '\0' && s >= 0 ? s : -1;
+		long s = strtol(text, &end, 10);
+		if (end != text && *end == '\0') {
+			x->retry_after_sec = s >= 0 ? s : -1;
+		} else {
+			time_t when = curl_getdate(text, NULL);
+			time_t now = time(NULL);
+			x->retry_after_sec = when < 0 ? -1 : when > now ? (long)(when - now) : 0;
+		}
 	} else if ((v = header_value(line, len, "X-Next-Token", &vlen)) != NULL) {
 		snprintf(x->next_token, sizeof x->next_token, "%.*s",
 			 (int)(vlen < sizeof x->next_token ? vlen : sizeof x->next_token - 1), v);
