@@ -144,13 +144,21 @@ enum MHD_Result api_cloud_costs(struct api *api, struct MHD_Connection *c,
 		agent_clear(a);
 	}
 	free(list);
+	/* Each provider's rate: what a second of its sandbox costs. */
+	const char *names[ORCH_PROVIDERS_MAX];
+	double rates[ORCH_PROVIDERS_MAX];
+	size_t m = orch_provider_rates(api->orch, names, rates, ORCH_PROVIDERS_MAX);
+	json_t *by_provider = json_object();
+	for (size_t i = 0; i < m; i++)
+		json_object_set_new(by_provider, names[i], json_real(rates[i]));
 	return http_send_json(
 		c, 200,
-		json_pack("{s:f, s:f, s:f, s:f, s:i, s:i, s:f, s:f, s:o}", "total_spent_usd",
+		json_pack("{s:f, s:f, s:f, s:f, s:i, s:i, s:f, s:o, s:f, s:o}", "total_spent_usd",
 			  usd(costs.spent), "budget_usd", usd(costs.budget), "remaining_usd",
 			  usd(costs.budget - costs.spent), "committed_usd", usd(costs.committed),
 			  "running_agents", (int)costs.live_agents, "max_agents", (int)costs.max_agents,
-			  "sandbox_usd_per_sec", api->cfg->pricing.sandbox_usd_per_sec, "usd_per_token",
+			  "sandbox_usd_per_sec", api->cfg->pricing.sandbox_usd_per_sec,
+			  "provider_usd_per_sec", by_provider, "usd_per_token",
 			  api->cfg->pricing.usd_per_token, "agents", rows));
 }
 

@@ -306,6 +306,13 @@ static void print_costs(const json_t *costs, void *ctx)
 	       committed);
 	printf("running:    %s agents\n", running);
 	printf("max:        %s agents\n", max);
+	/* What a second costs where agents run (a server before providers
+	 * had rates says nothing here). */
+	const char *name;
+	json_t *rate;
+	json_object_foreach(json_object_get(costs, "provider_usd_per_sec"), name, rate)
+		if (json_is_number(rate))
+			printf("rate:       %.10g USD/s on %s\n", json_number_value(rate), name);
 	putchar('\n');
 
 	cli_print_agent_table(json_object_get(costs, "agents"), cost_columns);

@@ -1006,6 +1006,17 @@ static usd_picos_per_sec provider_rate(const struct orchestrator *o, const struc
 	return strcmp(p->name, "local") == 0 ? o->rate : o->e2b_rate;
 }
 
+size_t orch_provider_rates(const struct orchestrator *o, const char **names, double *usd_per_sec,
+			   size_t max)
+{
+	size_t n = 0;
+	for (; n < o->provider_count && n < max; n++) {
+		names[n] = o->providers[n]->name;
+		usd_per_sec[n] = (double)provider_rate(o, o->providers[n]) / 1e12;
+	}
+	return n;
+}
+
 static struct live *live_new(struct orchestrator *o, const struct provider *provider,
 			     const struct agent *a)
 {

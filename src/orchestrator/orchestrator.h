@@ -95,6 +95,12 @@ void orch_new_id(char out[AGENT_ID_MAX], const char *prefix);
  * has. */
 int orch_check_provider(const struct orchestrator *o, const char *name, struct evo_error *err);
 
+/* The providers this orchestrator has (the default first) and what a
+ * second of each one's sandbox costs, in USD; returns how many (at most
+ * max). */
+size_t orch_provider_rates(const struct orchestrator *o, const char **names, double *usd_per_sec,
+			   size_t max);
+
 /* Admit and record a new agent (pending); its sandbox starts in the
  * background. LIMIT (429) at maxAgents, BUDGET (402) past the budget,
  * CONFLICT for a taken id, INVALID for a provider it does not have. */

@@ -510,6 +510,7 @@ TOML
 	costs=$(ev cloud costs)
 	expect_contains "$costs" "remaining"
 	expect_contains "$costs" "PROVIDER"
+	expect_contains "$costs" "rate:       0.0001 USD/s on local"
 	expect_contains "$(printf '%s\n' "$costs" | grep toml-1)" " local "
 	expect_eq local "$(jget "$(ev cloud costs --json)" '[a["provider"] for a in d["agents"] if a["id"] == "toml-1"][0]')"
 	expect_eq 3 "$(jget "$(ev agents list --json)" 'd["total"]')"

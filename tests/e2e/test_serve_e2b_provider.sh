@@ -113,6 +113,7 @@ t_e2b_provider_runs_agents_on_another_server() {
 	OWNER=$(jget "$info" 'd["metadata"]["evoclawOwner"]')
 	expect_eq '["r2"]' "$(jget "$(body "$(api GET /api/cloud)")" '[a["id"] for a in d["agents"] if a["provider"] == "e2b"]')"
 	costs=$(body "$(api GET /api/cloud/costs)")
+	expect_eq "[('e2b', 0.01), ('local', 0.0001)]" "$(jget "$costs" 'str(sorted(d["provider_usd_per_sec"].items()))')"
 	python3 -c "import json,sys; d=json.loads(sys.argv[1]); assert d['total_spent_usd'] >= 0.02, d" "$costs"
 	expect_eq 200 "$(status "$(api DELETE /api/cloud/r2)")"
 	expect_eq terminated "$(agent_field r2 stop_reason)"
