@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/text.h"
 #include "runtime/e2b/e2b_wire.h"
 
 #define FIELD_OK(s) (memchr((s), '\0', sizeof(s)) != NULL)
@@ -86,35 +87,6 @@ static int decode(const uint8_t *body, size_t len, size_t at, struct recorder *r
 	return rc;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-static bool percent_decode(char *s)
-{
-	char *w = s;
-	for (const char *p = s; *p; p++) {
-		if (*p != '%') {
-			*w++ = *p;
-			continue;
-		}
-		int hi = hex_value(p[1]), lo = hi < 0 ? -1 : hex_value(p[2]);
-		if (lo < 0)
-			return false;
-		*w++ = (char)(hi << 4 | lo);
-		p += 2;
-	}
-	*w = '\0';
-	return true;
-}
-
 /* Key and value, at most 40 bytes each, from the body; encode, then
  * decode as a server does. */
 static void check_metadata_query(const uint8_t *body, size_t len)
@@ -128,15 +100,15 @@ static void check_metadata_query(const uint8_t *body, size_t len)
 	value[v] = '\0';
 	char q[1024];
 	e2b_metadata_query(key, value, q, sizeof q);
-	if (strcspn(q, "&=+# ?/") != strlen(q) || !percent_decode(q))
+	if (strcspn(q, "&=+# ?/") != strlen(q) || !text_percent_decode(q))
 		abort();
 	char *eq = strchr(q, '=');
 	if (strchr(q, '&') != NULL || eq == NULL || strchr(eq + 1, '=') != NULL)
 		abort();
 	*eq = '\0';
 	char *dk = q, *dv = eq + 1;
-	if (!percent_decode(dk) || !percent_decode(dk) || !percent_decode(dv) ||
-	    !percent_decode(dv) || strcmp(dk, key) != 0 || strcmp(dv, value) != 0)
+	if (!text_percent_decode(dk) || !text_percent_decode(dk) || !text_percent_decode(dv) ||
+	    !text_percent_decode(dv) || strcmp(dk, key) != 0 || strcmp(dv, value) != 0)
 		abort();
 }
 

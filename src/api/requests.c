@@ -263,26 +263,6 @@ void request_e2b_create_free(struct e2b_create_request *r)
 	memset(r, 0, sizeof *r);
 }
 
-/* Percent-decoding, in place; false on a malformed escape. */
-static bool percent_decode(char *s)
-{
-	char *w = s;
-	for (const char *p = s; *p; p++) {
-		if (*p == '%') {
-			int hi = text_hex_value((unsigned char)p[1]);
-			int lo = hi < 0 ? -1 : text_hex_value((unsigned char)p[2]);
-			if (lo < 0)
-				return false;
-			*w++ = (char)(hi << 4 | lo);
-			p += 2;
-		} else {
-			*w++ = *p == '+' ? ' ' : *p;
-		}
-	}
-	*w = '\0';
-	return true;
-}
-
 /* The SDK's metadata filter: "k1=v1&k2=v2" (libmicrohttpd has undone the
  * outer encoding), each key and value percent-encoded twice more. */
 json_t *request_e2b_metadata_filter(const char *query, struct evo_error *err)
@@ -300,7 +280,7 @@ json_t *request_e2b_metadata_filter(const char *query, struct evo_error *err)
 		}
 		*eq = '\0';
 		char *k = pair, *v = eq + 1;
-		if (!percent_decode(k) || !percent_decode(k) || !percent_decode(v) || !percent_decode(v)) {
+		if (!text_percent_decode(k) || !text_percent_decode(k) || !text_percent_decode(v) || !text_percent_decode(v)) {
 			evo_error_set(err, EVO_ERR_INVALID, 0, "metadata: bad percent-encoding");
 			json_decref(want);
 			free(copy);

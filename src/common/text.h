@@ -18,6 +18,27 @@ static inline int text_hex_value(int c)
 	return -1;
 }
 
+/* Percent-decoding in place ('+' is a space, as in a query string);
+ * false on a malformed escape. */
+static inline bool text_percent_decode(char *s)
+{
+	char *w = s;
+	for (const char *p = s; *p; p++) {
+		if (*p == '%') {
+			int hi = text_hex_value((unsigned char)p[1]);
+			int lo = hi < 0 ? -1 : text_hex_value((unsigned char)p[2]);
+			if (lo < 0)
+				return false;
+			*w++ = (char)(hi << 4 | lo);
+			p += 2;
+		} else {
+			*w++ = *p == '+' ? ' ' : *p;
+		}
+	}
+	*w = '\0';
+	return true;
+}
+
 /* Equal secrets (keys, tokens), compared in time that does not depend on
  * where they differ. */
 static inline bool text_same_secret(const char *a, const char *b)

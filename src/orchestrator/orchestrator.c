@@ -10,11 +10,11 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/random_hex.h"
 #include "common/cleanup.h"
 #include "common/telemetry_sig.h"
 #include "common/text.h"
@@ -957,18 +957,6 @@ static void *ticker_main(void *arg)
 }
 
 /* ---- the interface ---------------------------------------------------- */
-
-/* 2*bytes random hex digits into out (which holds that plus a NUL). */
-static void random_hex(char *out, size_t bytes)
-{
-	unsigned char raw[32];
-	if (bytes > sizeof raw)
-		bytes = sizeof raw;
-	if (getrandom(raw, bytes, 0) != (ssize_t)bytes)
-		abort(); /* no randomness: ids and tokens would repeat */
-	for (size_t i = 0; i < bytes; i++)
-		snprintf(out + 2 * i, 3, "%02x", raw[i]);
-}
 
 void orch_new_id(char out[AGENT_ID_MAX], const char *prefix)
 {

@@ -14,16 +14,19 @@ start_server() {
 	"$EVOCLAW" serve --listen "127.0.0.1:$PORT" --data "$1" ${2:+--config "$2"} >>"$1.log" 2>&1 &
 	SERVER_PID=$!
 	trap 'kill "$SERVER_PID" ${BROKER_PID:-} 2>/dev/null || true' EXIT
-	# Ready when it answers; bounded, and a server that died fails fast.
+	wait_for_server "$SERVER_PID" "$URL" "$1.log"
+	KEY=$(cat "$1/admin.key")
+}
+
+# wait_for_server PID URL LOG: ready when it answers; bounded, and a
+# server that died fails fast (showing its log).
+wait_for_server() {
 	for i in $(seq 1 500); do
-		if curl -s -o /dev/null "$URL/healthz"; then
-			KEY=$(cat "$1/admin.key")
-			return 0
-		fi
-		kill -0 "$SERVER_PID" 2>/dev/null || { cat "$1.log"; fail "server exited"; }
+		curl -s -o /dev/null "$2/healthz" && return 0
+		kill -0 "$1" 2>/dev/null || { cat "$3"; fail "the server at $2 exited"; }
 		sleep 0.01
 	done
-	fail "server did not answer within 5 s"
+	fail "the server at $2 did not answer within 5 s"
 }
 
 t_serve_health_auth_and_errors() {

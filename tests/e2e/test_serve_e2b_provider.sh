@@ -18,15 +18,8 @@ remote_start() {
 		--config "$REMOTE_DIR/evoclaw.json" >>"$REMOTE_DATA.log" 2>&1 &
 	REMOTE_PID=$!
 	trap 'kill ${SERVER_PID:-} ${BROKER_PID:-} ${PROXY_PID:-} "$REMOTE_PID" 2>/dev/null || true' EXIT
-	for i in $(seq 1 500); do
-		if curl -s -o /dev/null "$REMOTE_URL/healthz"; then
-			REMOTE_KEY=$(cat "$REMOTE_DATA/admin.key")
-			return 0
-		fi
-		kill -0 "$REMOTE_PID" 2>/dev/null || { cat "$REMOTE_DATA.log"; fail "the remote server exited"; }
-		sleep 0.01
-	done
-	fail "the remote server did not answer within 5 s"
+	wait_for_server "$REMOTE_PID" "$REMOTE_URL" "$REMOTE_DATA.log"
+	REMOTE_KEY=$(cat "$REMOTE_DATA/admin.key")
 }
 remote_kill() { kill -9 "$REMOTE_PID"; wait "$REMOTE_PID" 2>/dev/null || true; }
 # remote METHOD PATH [JSON]: E2B's API of the second server, with its key.

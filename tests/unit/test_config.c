@@ -50,11 +50,28 @@ Test(config, the_design_example_parses)
 	cr_expect_str_eq(d.listen, "127.0.0.1:8420");
 }
 
+/* A config each case refuses, and what its message must say. */
+struct refusal {
+	const char *json, *want;
+};
+
+static void expect_refusals(const struct refusal *cases, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct evo_config c;
+		struct evo_error err = {0};
+		cr_expect_eq(parse(&c, cases[i].json, &err), -1, "case %zu accepted: %s", i, cases[i].json);
+		cr_expect_eq(err.kind, EVO_ERR_INVALID, "case %zu", i);
+		cr_expect(strstr(err.msg, cases[i].want) != NULL, "case %zu: want \"%s\" in \"%s\"", i,
+			  cases[i].want, err.msg);
+		cr_expect(strncmp(err.msg, "evoclaw.json:", 13) == 0, "case %zu names the file: %s", i,
+			  err.msg);
+	}
+}
+
 Test(config, errors_name_the_json_path)
 {
-	static const struct {
-		const char *json, *want;
-	} cases[] = {
+	static const struct refusal cases[] = {
 		{"{", "evoclaw.json:1:"},
 		{"[]", "(root): must be an object"},
 		{"{\"colour\": 1}", "colour: unknown key"},
@@ -73,14 +90,7 @@ Test(config, errors_name_the_json_path)
 		{"{\"listen\": 8420}", "listen: must be a string"},
 		{"{\"dataDir\": \"a\", \"dataDir\": \"b\"}", "duplicate"},
 	};
-	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-		struct evo_config c;
-		struct evo_error err = {0};
-		cr_expect_eq(parse(&c, cases[i].json, &err), -1, "case %zu accepted: %s", i, cases[i].json);
-		cr_expect_eq(err.kind, EVO_ERR_INVALID, "case %zu", i);
-		cr_expect(strstr(err.msg, cases[i].want) != NULL, "case %zu: want \"%s\" in \"%s\"", i,
-			  cases[i].want, err.msg);
-	}
+	expect_refusals(cases, sizeof cases / sizeof *cases);
 }
 
 static const char *fake_env(const char *name)
@@ -211,9 +221,7 @@ Test(config, e2b_key_errors_name_the_json_path)
 	char long_url[CONFIG_STRING_MAX + 64];
 	snprintf(long_url, sizeof long_url, "{\"cloud\": {\"publicUrl\": \"%0*d\"}}",
 		 CONFIG_STRING_MAX, 0);
-	const struct {
-		const char *json, *want;
-	} cases[] = {
+	const struct refusal cases[] = {
 		{"{\"cloud\": {\"e2bSandboxUrl\": 1}}", "cloud.e2bSandboxUrl: must be a string"},
 		{"{\"cloud\": {\"e2bDomain\": null}}", "cloud.e2bDomain: must be a string"},
 		{"{\"cloud\": {\"e2bAgentCommand\": [\"/bin/agent\"]}}",
@@ -240,16 +248,7 @@ Test(config, e2b_key_errors_name_the_json_path)
 		{"{\"mqtt\": {\"publicPort\": 65536}}", "mqtt.publicPort: must be an integer from 1 to 65535"},
 		{"{\"mqtt\": {\"publicPort\": \"8883\"}}", "mqtt.publicPort: must be an integer"},
 	};
-	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-		struct evo_config c;
-		struct evo_error err = {0};
-		cr_expect_eq(parse(&c, cases[i].json, &err), -1, "case %zu accepted: %s", i, cases[i].json);
-		cr_expect_eq(err.kind, EVO_ERR_INVALID, "case %zu", i);
-		cr_expect(strstr(err.msg, cases[i].want) != NULL, "case %zu: want \"%s\" in \"%s\"", i,
-			  cases[i].want, err.msg);
-		cr_expect(strncmp(err.msg, "evoclaw.json: ", 14) == 0, "case %zu names the file: %s", i,
-			  err.msg);
-	}
+	expect_refusals(cases, sizeof cases / sizeof *cases);
 }
 
 Test(config, agents_section)

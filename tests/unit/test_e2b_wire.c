@@ -11,6 +11,7 @@
 
 #include "api/envd_rpc.h"
 #include "common/rfc3339.h"
+#include "common/text.h"
 #include "runtime/e2b/e2b_wire.h"
 
 /* Our server's metadata filter (api/requests.h), declared here: that
@@ -651,43 +652,13 @@ Test(e2b_wire, the_connect_envelope)
 
 /* ---- the metadata filter ---------------------------------------------------- */
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* One percent-decoding, in place; false on a malformed escape. */
-static bool percent_decode(char *s)
-{
-	char *w = s;
-	for (const char *p = s; *p; p++) {
-		if (*p != '%') {
-			*w++ = *p;
-			continue;
-		}
-		int hi = hex_value(p[1]), lo = hi < 0 ? -1 : hex_value(p[2]);
-		if (lo < 0)
-			return false;
-		*w++ = (char)(hi << 4 | lo);
-		p += 2;
-	}
-	*w = '\0';
-	return true;
-}
-
 /* Decode a one-pair query value as spec §3.3 says a server does: decode
  * the parameter, split on '&' and '=', decode key and value twice. */
 static bool spec_decode(const char *query, char *key, char *value, size_t size)
 {
 	char param[2048];
 	snprintf(param, sizeof param, "%s", query);
-	if (strchr(param, '&') != NULL || !percent_decode(param))
+	if (strchr(param, '&') != NULL || !text_percent_decode(param))
 		return false;
 	if (strchr(param, '&') != NULL) /* one pair only */
 		return false;
@@ -697,8 +668,8 @@ static bool spec_decode(const char *query, char *key, char *value, size_t size)
 	*eq = '\0';
 	snprintf(key, size, "%s", param);
 	snprintf(value, size, "%s", eq + 1);
-	return percent_decode(key) && percent_decode(key) && percent_decode(value) &&
-	       percent_decode(value);
+	return text_percent_decode(key) && text_percent_decode(key) && text_percent_decode(value) &&
+	       text_percent_decode(value);
 }
 
 Test(e2b_wire, the_metadata_query_as_the_sdk_encodes_it)
@@ -738,7 +709,7 @@ Test(e2b_wire, the_metadata_query_round_trips)
 		 * parameter as libmicrohttpd decodes it. */
 		char param[560];
 		snprintf(param, sizeof param, "%s", q);
-		cr_assert(percent_decode(param));
+		cr_assert(text_percent_decode(param));
 		struct evo_error err = {0};
 		json_t *want = request_e2b_metadata_filter(param, &err);
 		cr_assert_not_null(want, "%s: %s", q, err.msg);

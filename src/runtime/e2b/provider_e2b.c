@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/random_hex.h"
 #include "common/cleanup.h"
 
 /* The tag of an agent's command in its sandbox: what a reconnect asks
@@ -512,17 +512,6 @@ static void *reconciler_main(void *arg)
 }
 
 /* ---- the provider -------------------------------------------------------- */
-
-static void random_hex(char *out, size_t bytes)
-{
-	unsigned char raw[16];
-	if (bytes > sizeof raw)
-		bytes = sizeof raw;
-	if (getrandom(raw, bytes, 0) != (ssize_t)bytes)
-		abort(); /* no randomness: spawn keys would repeat */
-	for (size_t i = 0; i < bytes; i++)
-		snprintf(out + 2 * i, 3, "%02x", raw[i]);
-}
 
 static const char *env_value(char *const *env, const char *key)
 {
