@@ -13,9 +13,16 @@ start_server() {
 	# stopped however the test ends.
 	"$EVOCLAW" serve --listen "127.0.0.1:$PORT" --data "$1" ${2:+--config "$2"} >>"$1.log" 2>&1 &
 	SERVER_PID=$!
-	trap 'kill "$SERVER_PID" ${BROKER_PID:-} 2>/dev/null || true' EXIT
+	trap stop_test_processes EXIT
 	wait_for_server "$SERVER_PID" "$URL" "$1.log"
 	KEY=$(cat "$1/admin.key")
+}
+
+# Whatever a test started (the server, a broker, a second server playing
+# E2B, a proxy) is stopped however the test ends; every starter sets this
+# one trap, so none undoes another's.
+stop_test_processes() {
+	kill ${SERVER_PID:-} ${BROKER_PID:-} ${REMOTE_PID:-} ${PROXY_PID:-} 2>/dev/null || true
 }
 
 # wait_for_server PID URL LOG: ready when it answers; bounded, and a

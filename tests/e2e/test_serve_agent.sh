@@ -129,7 +129,7 @@ broker_start() {
 broker_run() {
 	mosquitto -c "$BROKER_DIR/mosquitto.conf" >>"$BROKER_DIR/broker.log" 2>&1 &
 	BROKER_PID=$!
-	trap 'kill ${SERVER_PID:-} "$BROKER_PID" 2>/dev/null || true' EXIT
+	trap stop_test_processes EXIT
 	for i in $(seq 1 500); do
 		mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -u evoclaw -P orchpw -t probe -m x 2>/dev/null && return 0
 		sleep 0.01

@@ -17,7 +17,7 @@ remote_start() {
 	"$EVOCLAW" serve --listen "127.0.0.1:$REMOTE_PORT" --data "$REMOTE_DATA" \
 		--config "$REMOTE_DIR/evoclaw.json" >>"$REMOTE_DATA.log" 2>&1 &
 	REMOTE_PID=$!
-	trap 'kill ${SERVER_PID:-} ${BROKER_PID:-} ${PROXY_PID:-} "$REMOTE_PID" 2>/dev/null || true' EXIT
+	trap stop_test_processes EXIT
 	wait_for_server "$REMOTE_PID" "$REMOTE_URL" "$REMOTE_DATA.log"
 	REMOTE_KEY=$(cat "$REMOTE_DATA/admin.key")
 }
