@@ -23,6 +23,9 @@ start_server() {
 # one trap, so none undoes another's.
 stop_test_processes() {
 	kill ${SERVER_PID:-} ${BROKER_PID:-} ${REMOTE_PID:-} ${PROXY_PID:-} 2>/dev/null || true
+	# Our children: once they are gone, nothing writes in their dirs.
+	wait ${SERVER_PID:-} ${BROKER_PID:-} ${REMOTE_PID:-} ${PROXY_PID:-} 2>/dev/null || true
+	rm -rf ${BROKER_DIR:-} ${REMOTE_DIR:-} ${SERVE_DIR:-}
 }
 
 # wait_for_server PID URL LOG: ready when it answers; bounded, and a
@@ -152,6 +155,7 @@ wait_status() {
 serve_with() {
 	PORT=
 	dir=$(mktemp -d /tmp/evoclaw-serve.XXXXXX)
+	SERVE_DIR=$dir
 	DATA=$dir/data
 	printf '%s\n' "$1" >"$dir/evoclaw.json"
 	start_server "$DATA" "$dir/evoclaw.json"
