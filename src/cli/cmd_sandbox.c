@@ -416,19 +416,35 @@ static struct template_resources requested_overrides(const struct sandbox_option
 	};
 }
 
+/* Did the supervisor pass the first request on to init itself (an OK to a
+ * claim that carried one names its stream)? A supervisor from before
+ * claims could carry one ignores it. */
+static bool claim_forwarded(const struct evo_frame *ok, uint32_t stream)
+{
+	struct evo_field_iter it;
+	struct evo_field field;
+	uint32_t forwarded = 0;
+	evo_field_iter_init(&it, ok->payload, ok->payload_len);
+	while (evo_field_next(&it, &field, NULL) == 1)
+		if (field.tag == EVO_F_STREAM)
+			evo_field_u32(&field, &forwarded, NULL);
+	return forwarded == stream;
+}
+
 /* Run the command in a warm sandbox (see warmpool.h): take one, claim it
- * (taking over init's channel), start the command, relay until it exits.
- * The template is read while the supervisor answers the claim. The
- * sandbox ends when we disconnect. Returns false when no warm sandbox
- * could be had (t is then not loaded). */
-static bool run_warm(const struct sandbox_options *o, char *const *cmd, struct template *t,
-		     struct exit_status *st, bool *timed_out, char *id)
+ * (taking over init's channel), relay until the command exits. The
+ * request that starts the command rides on the claim, and the supervisor
+ * hands it to init before it answers, so the command is starting while
+ * the answer comes back. The sandbox ends when we disconnect.
+ * Returns false when no warm sandbox could be had (build one). Otherwise
+ * *failure is 0, or the exit status after reporting a claim whose outcome
+ * is unknown: its command may have started, so it must not run again in
+ * a sandbox built instead. */
+static bool run_warm(const struct sandbox_options *o, char *const *cmd, const struct template *t,
+		     struct exit_status *st, bool *timed_out, char *id, int *failure)
 {
 	spawn_trace_begin();
-	/* The name becomes part of a path: an invalid one is the cold path's
-	 * to report, and must never reach the file system. */
-	if (!template_name_valid(o->template_name))
-		return false;
+	*failure = 0;
 	char key[WARMPOOL_KEY_MAX];
 	struct template_resources overrides = requested_overrides(o);
 	warmpool_key(o->template_name, &overrides, key);
@@ -440,34 +456,46 @@ static bool run_warm(const struct sandbox_options *o, char *const *cmd, struct t
 	_cleanup_close_ int control = channel_connect(sock, NULL);
 	if (control < 0)
 		return false;
-	struct evo_buf req = {0};
+	struct evo_buf entry = {0}, req = {0};
+	/* Cannot fail after command_fits(); if it did, the claim still goes
+	 * out, without the request, and we leave: the sandbox we took ends. */
+	bool have_entry = sandbox_entry_request(&entry, EVO_ENTRYPOINT_STREAM, t, cmd, o->env, id,
+						o->interactive, NULL) == 0;
 	size_t m = evo_frame_begin(&req, 1, EVO_MSG_SUP_CLAIM, EVO_FLAG_CLAIM_HANDOFF);
+	/* The largest commands do not fit in a claim; they follow the OK. */
+	if (have_entry && entry.len + EVO_PROTO_FIELD_HEADER_LEN <= EVO_PROTO_MAX_PAYLOAD)
+		evo_frame_add(&req, EVO_F_DATA, entry.data, (uint32_t)entry.len);
 	evo_frame_end(&req, m);
 	int r = channel_send_all(control, &req, NULL);
-	req.len = 0;
-	struct template_resources resources;
-	if (r < 0 || resolve_template(o, t, &resources, NULL) < 0) {
-		evo_buf_free(&req);
-		return false; /* the cold path reports what is wrong */
+	evo_buf_free(&req);
+	if (r < 0 || !have_entry) {
+		evo_buf_free(&entry);
+		return false; /* nothing was started: build one */
 	}
 	uint8_t *buf = receive_buffer();
 	struct evo_frame f;
 	_cleanup_close_ int init = -1;
-	if (channel_recv_fd(control, buf, &f, &init, 10000, NULL) <= 0 || f.type != EVO_MSG_OK ||
-	    init < 0) {
-		evo_buf_free(&req);
-		template_free(t);
-		return false; /* claimed by someone else, or gone: build one */
+	struct evo_error err = {0};
+	r = channel_recv_fd(control, buf, &f, &init, 10000, &err);
+	/* An error answer, or a supervisor gone before answering, started
+	 * nothing (the supervisor forwards only what it answers OK, and init
+	 * dies with it): claimed by someone else, or gone: build one. */
+	if (r == 0 || (r == 1 && f.type == EVO_MSG_ERROR)) {
+		evo_buf_free(&entry);
+		return false;
+	}
+	if (r < 0 || f.type != EVO_MSG_OK || init < 0) {
+		evo_buf_free(&entry);
+		if (r == 1)
+			evo_error_set(&err, EVO_ERR_INTERNAL, 0,
+				      "the answer did not carry the channel to init");
+		evo_error_prefix(&err, "claim warm sandbox %s", id);
+		*failure = cli_fail(&err);
+		return true;
 	}
 	spawn_trace_mark("warm: claimed");
-	if (sandbox_entry_request(&req, EVO_ENTRYPOINT_STREAM, t, cmd, o->env, id, o->interactive,
-				  NULL) < 0) {
-		evo_buf_free(&req);
-		template_free(t);
-		return false; /* cannot happen after command_fits(); build one */
-	}
-	r = channel_send_all(init, &req, NULL);
-	evo_buf_free(&req);
+	r = claim_forwarded(&f, EVO_ENTRYPOINT_STREAM) ? 0 : channel_send_all(init, &entry, NULL);
+	evo_buf_free(&entry);
 	if (r == 0)
 		relay_process(init, EVO_ENTRYPOINT_STREAM, o->interactive,
 			      o->timeout_s > 0 ? o->timeout_s : 0, st, timed_out);
@@ -483,14 +511,11 @@ static bool run_warm(const struct sandbox_options *o, char *const *cmd, struct t
 }
 
 /* Build a fresh sandbox for the command and relay until it exits. */
-static int run_cold(const struct sandbox_options *o, struct template *t, char **cmd,
-		    struct exit_status *st, bool *timed_out, char *id, uint32_t *memory_mb)
+static int run_cold(const struct sandbox_options *o, const struct template *t,
+		    const struct template_resources *resources, char **cmd, struct exit_status *st,
+		    bool *timed_out, char *id)
 {
-	struct sandbox_spec spec = {.tmpl = t, .entry_env = o->env};
-	int r = load_template(o, t, &spec.resources);
-	if (r != 0)
-		return r;
-	*memory_mb = spec.resources.memory_mb;
+	struct sandbox_spec spec = {.tmpl = t, .entry_env = o->env, .resources = *resources};
 	spec.entry_argv = cmd;
 	spec.entry_stdin = o->interactive;
 	spec.exit_with_entrypoint = true;
@@ -555,18 +580,21 @@ static int cmd_run(int argc, char **argv)
 		options_free(&o);
 		return command_too_long();
 	}
-	struct template t = {0};
+	/* Read before a warm sandbox is taken: once taken, only our claim
+	 * (or its idle timeout) ends it. */
+	struct template t;
+	struct template_resources resources;
+	if ((r = load_template(&o, &t, &resources)) != 0) {
+		options_free(&o);
+		return r;
+	}
+	uint32_t memory_mb = resources.memory_mb;
 	struct exit_status st = {0};
 	bool timed_out = false;
 	char id[SANDBOX_ID_MAX] = "";
 	int failure = 0;
-	uint32_t memory_mb = 0;
-	if (run_warm(&o, argv + first, &t, &st, &timed_out, id)) {
-		memory_mb = o.memory_mb > 0 ? (uint32_t)o.memory_mb : t.resources.memory_mb;
-	} else {
-		template_free(&t);
-		failure = run_cold(&o, &t, argv + first, &st, &timed_out, id, &memory_mb);
-	}
+	if (!run_warm(&o, argv + first, &t, &st, &timed_out, id, &failure))
+		failure = run_cold(&o, &t, &resources, argv + first, &st, &timed_out, id);
 	int code = failure ? failure : exit_code_of(&st);
 	if (failure) {
 		/* already reported */

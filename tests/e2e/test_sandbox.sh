@@ -337,6 +337,21 @@ rc=7" "$out"
 	expect_eq 3 "$(printf 'a\nb\nc\n' | ev sandbox run -i --template minimal -- /bin/sh -c 'wc -l' | tr -d ' ')"
 	expect_status 143 ev sandbox run --template minimal -- /bin/sh -c 'kill -TERM $$'
 	expect_status 124 ev sandbox run --template minimal --timeout 1 -- /bin/sleep 100
+	# The command rides on the claim; one near the size limit still runs.
+	big=$(head -c 100000 /dev/zero | tr '\0' x)
+	expect_eq 100000 "$(ev sandbox run --template minimal -- /bin/sh -c 'echo ${#1}' sh "$big")"
+	# A claimed sandbox's state is published a moment after its command
+	# starts: `ls` stops showing the idle deadline while it runs.
+	ev sandbox run --template minimal -- /bin/sleep 2 &
+	runner=$!
+	claimed=""
+	for _ in $(seq 40); do
+		claimed=$(ev sandbox ls | awk '$3 == "running" && $5 == "never" {print $1}')
+		[ -n "$claimed" ] && break
+		sleep 0.05
+	done
+	wait "$runner"
+	[ -n "$claimed" ] || fail "a claimed warm sandbox still shows its idle deadline"
 	# A used sandbox is gone once its run ends: drain waits for it, and for
 	# the refills it starts, then nothing of the pool remains.
 	ev sandbox pool drain >/dev/null

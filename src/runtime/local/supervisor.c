@@ -45,11 +45,22 @@
  * normally takes well under a millisecond). */
 #define PAUSE_FREEZE_TIMEOUT_MS 5000
 #define PAUSED_MESSAGE "the sandbox is paused; resume it first (evoclaw sandbox resume ID)"
+/* A claim's new state is published this long after it (see claim()); a
+ * short command's sandbox is gone before that. */
+#define CLAIM_STATE_DELAY_MS 20
 
 static long long unix_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* For delays: unlike unix_ms, never jumps with the wall clock. */
+static long long monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -120,6 +131,7 @@ struct supervisor {
 	int owner_slot; /* SUP_CLAIM: the sandbox ends when this client leaves */
 	bool refill_pool; /* a claimed warm sandbox: replace it when done */
 	bool handed_off;  /* the claimer talks to init directly now */
+	long long state_save_ms; /* state.json is behind: write it then (monotonic; 0: not) */
 	uint64_t oom_kills_seen;
 	uint8_t *record; /* receive buffer */
 };
@@ -223,6 +235,7 @@ static void save_state(struct supervisor *s)
 	char path[PATH_MAX];
 	dir_file(s->dir, "state.json", path, sizeof path);
 	sandbox_state_write(path, &s->state, NULL);
+	s->state_save_ms = 0;
 }
 
 static void arm_timer(struct supervisor *s)
@@ -544,19 +557,61 @@ static void attach(struct supervisor *s, int slot, uint32_t stream)
 
 /* Answer a claim with init's channel attached: the claimer then reaches
  * init without a relay through here. We keep our copy open (so init does
- * not see EOF) but stop reading it; the claimer's leaving still ends all. */
-static void hand_over_init(struct supervisor *s, int slot, uint32_t stream)
+ * not see EOF) but stop reading it; the claimer's leaving still ends all.
+ * A claim may carry the claimer's first request for init (DATA, one
+ * PROC_START frame): it goes to init before the answer, so the process
+ * starts while the claimer is still receiving the channel, and the OK
+ * names its STREAM. Init's replies to it are the claimer's to read. An
+ * ERROR answer always means nothing was passed on, so the claimer may
+ * build a sandbox instead. */
+static void hand_over_init(struct supervisor *s, int slot, const struct evo_frame *claim)
 {
-	struct evo_buf b = {0};
-	size_t m = evo_frame_begin(&b, stream, EVO_MSG_OK, 0);
-	evo_frame_end(&b, m);
 	struct client *c = s->clients[slot];
-	if (c->out.len == 0 && s->to_init.len == 0 &&
-	    channel_send_fd(c->fd, &b, s->sb.channel, NULL) == 0)
-		s->handed_off = true;
-	else
-		client_reply_error(s, slot, stream, EAGAIN, "cannot hand over the init channel now");
+	if (c->out.len != 0 || s->to_init.len != 0) {
+		client_reply_error(s, slot, claim->stream, EAGAIN,
+				   "cannot hand over the init channel now");
+		return;
+	}
+	struct evo_field_iter it;
+	struct evo_field field, first = {0};
+	evo_field_iter_init(&it, claim->payload, claim->payload_len);
+	while (first.value == NULL && evo_field_next(&it, &field, NULL) == 1)
+		if (field.tag == EVO_F_DATA)
+			first = field;
+	struct evo_frame request = {0};
+	if (first.value != NULL) {
+		if (evo_frame_parse_record(first.value, first.len, &request, NULL) < 0 ||
+		    request.type != EVO_MSG_PROC_START || request.stream == 0 ||
+		    request.stream > SUPERVISOR_CLIENT_STREAM_MAX) {
+			client_reply_error(s, slot, claim->stream, EINVAL,
+					   "a claim's DATA must be one PROC_START frame on a client stream");
+			return;
+		}
+		/* One record on a SOCK_SEQPACKET channel that nothing else uses
+		 * (to_init is empty): it goes whole or not at all. */
+		ssize_t n = send(s->sb.channel, first.value, first.len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n != (ssize_t)first.len) {
+			client_reply_error(s, slot, claim->stream, n < 0 ? errno : EIO,
+					   "cannot pass the claim's request to init");
+			return;
+		}
+	}
+	struct evo_buf b = {0};
+	size_t m = evo_frame_begin(&b, claim->stream, EVO_MSG_OK, 0);
+	if (request.stream != 0)
+		evo_frame_add_u32(&b, EVO_F_STREAM, request.stream);
+	evo_frame_end(&b, m);
+	int r = channel_send_fd(c->fd, &b, s->sb.channel, NULL);
 	evo_buf_free(&b);
+	if (r == 0)
+		s->handed_off = true;
+	else if (request.stream != 0) {
+		/* Its request is running, and nobody can see it: end it all. */
+		client_close(s, slot);
+	} else {
+		client_reply_error(s, slot, claim->stream, EAGAIN,
+				   "cannot hand over the init channel now");
+	}
 }
 
 /* A warm sandbox becomes an ordinary one, as if created directly: it has
@@ -626,12 +681,15 @@ static void claim(struct supervisor *s, int slot, const struct evo_frame *f)
 	arm_timer(s);
 	s->refill_pool = true;
 	if (flags & EVO_FLAG_CLAIM_HANDOFF)
-		hand_over_init(s, slot, stream);
+		hand_over_init(s, slot, f);
 	else
 		reply_ok(s, slot, stream);
-	/* After answering, so the claimer is not kept waiting for it: `ls`
-	 * must no longer show the idle deadline. */
-	save_state(s);
+	/* `ls` must no longer show the idle deadline, but the file can wait:
+	 * writing it now (create, write and rename over the old one, which
+	 * on a disk file system also starts writeback) takes CPU just as the
+	 * command starts. The loop writes it CLAIM_STATE_DELAY_MS later; a
+	 * short command has ended by then, and the state with it. */
+	s->state_save_ms = monotonic_ms() + CLAIM_STATE_DELAY_MS;
 }
 
 /* Start the entrypoint now, in a sandbox created without one: a
@@ -962,6 +1020,13 @@ static __attribute__((noreturn)) void supervisor_loop(struct supervisor *s)
 			if (wait_ms < 0 || left < wait_ms)
 				wait_ms = left;
 		}
+		if (s->state_save_ms) {
+			long long left = s->state_save_ms - monotonic_ms();
+			if (left < 0)
+				left = 0;
+			if (wait_ms < 0 || left < wait_ms)
+				wait_ms = left;
+		}
 		bool init_backed_up = s->to_init.len > INIT_QUEUE_PAUSE_BYTES;
 		int n = 0;
 		fds[n++] = (struct pollfd){.fd = s->sb.init_pidfd, .events = POLLIN};
@@ -986,6 +1051,8 @@ static __attribute__((noreturn)) void supervisor_loop(struct supervisor *s)
 				continue;
 			teardown(s, "error", 0, 0);
 		}
+		if (s->state_save_ms && monotonic_ms() >= s->state_save_ms)
+			save_state(s);
 		if (fds[0].revents) {
 			/* init exited: relay what it said last, then end. */
 			if (!s->handed_off)
