@@ -282,6 +282,14 @@ void init_files_free_all(struct init_loop *l);
  * -1 when there is no such entry or no readable file. */
 int init_passwd_lookup(uid_t uid, struct passwd_entry *pw);
 
+/* Read /etc/passwd now, for lookups until init_passwd_forget: call it only
+ * while nothing can have changed the file since the sandbox was built. */
+void init_passwd_preload(void);
+
+/* From now on look each uid up in the file itself: call it once anything
+ * could change the file (a process started, a request served). */
+void init_passwd_forget(void);
+
 /* An ENTRY field holding the stat fields of path (lstat), appended to b;
  * false (nothing appended) when it cannot be stat'ed. */
 bool init_files_add_entry(struct evo_buf *b, const char *path);

@@ -318,6 +318,10 @@ static void channel_read(struct init_loop *l)
 		} else {
 			init_dispatch_record(&loop_handlers, l, l->record, (size_t)n, &out);
 		}
+		/* A request may have changed /etc/passwd (a file written, a
+		 * process started); only the first one may use the copy read at
+		 * start. */
+		init_passwd_forget();
 		init_loop_queue(l, &out);
 	}
 }

@@ -213,6 +213,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	loop.exit_with_entrypoint = opts.exit_with_entrypoint;
+	/* Nothing has run in the sandbox yet, so /etc/passwd is as built. */
+	init_passwd_preload();
 	if (opts.entrypoint.argc > 0)
 		start_entrypoint(&loop, &opts.entrypoint);
 	init_request_free(&opts.entrypoint);

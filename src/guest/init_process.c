@@ -217,6 +217,8 @@ int init_process_spawn(struct init_loop *l, struct init_request *req, bool entry
 	struct passwd_entry pw;
 	uid_t uid = INIT_HAS(req, EVO_F_UID) ? req->uid : getuid();
 	bool known_user = init_passwd_lookup(uid, &pw) == 0;
+	/* The process may change /etc/passwd as soon as it runs. */
+	init_passwd_forget();
 	gid_t gid = INIT_HAS(req, EVO_F_GID) ? req->gid
 		  : !INIT_HAS(req, EVO_F_UID) ? getgid()
 		  : known_user ? pw.gid : uid;
