@@ -5,13 +5,32 @@
 #include <string.h>
 #include <unistd.h>
 
-static void pick(char *out, const char *env, const char *exe_dir, const char *rel)
+/* The paths, packed one after another: every process that starts a
+ * sandbox resolves them, and seven page-sized buffers would be seven page
+ * faults (dear on this kind of host) for a few hundred bytes. */
+static char arena[7 * PATH_MAX];
+
+/* Append a path a+b (truncated to PATH_MAX - 1 bytes) at *used and return
+ * it. The offset is the caller's, not a static: two threads resolving the
+ * paths at once write the same bytes to the same places. */
+static const char *keep(size_t *used, const char *a, const char *b)
+{
+	char *out = arena + *used;
+	int n = snprintf(out, PATH_MAX, "%s%s", a, b);
+	if (n < 0)
+		n = 0;
+	else if (n >= PATH_MAX)
+		n = PATH_MAX - 1;
+	*used += (size_t)n + 1;
+	return out;
+}
+
+static const char *pick(size_t *used, const char *env, const char *exe_dir, const char *rel)
 {
 	const char *v = getenv(env);
 	if (v && *v)
-		snprintf(out, PATH_MAX, "%s", v);
-	else
-		snprintf(out, PATH_MAX, "%s/%s", exe_dir, rel);
+		return keep(used, v, "");
+	return keep(used, exe_dir, rel);
 }
 
 const struct evo_paths *evo_paths_get(void)
@@ -27,17 +46,17 @@ const struct evo_paths *evo_paths_get(void)
 	exe[n] = '\0';
 	char *slash = strrchr(exe, '/');
 	if (slash)
-		*slash = '\0';
+		slash[1] = '\0';
 	else
-		snprintf(exe, sizeof exe, ".");
-	pick(paths.templates, "EVOCLAW_TEMPLATES_DIR", exe, "../../templates");
-	pick(paths.rootfs, "EVOCLAW_ROOTFS_DIR", exe, "../rootfs");
-	pick(paths.init, "EVOCLAW_INIT", exe, "evoclaw-init");
-	pick(paths.server, "EVOCLAW_SERVER", exe, "evoclaw-server");
-	pick(paths.cli, "EVOCLAW_CLI", exe, "evoclaw");
-	pick(paths.agent, "EVOCLAW_AGENT_BIN", exe, "evoclaw-agent");
-	const char *run = getenv("EVOCLAW_RUN_DIR");
-	snprintf(paths.run, PATH_MAX, "%s", run && *run ? run : "/run/evoclaw");
+		snprintf(exe, sizeof exe, "./");
+	size_t used = 0;
+	paths.templates = pick(&used, "EVOCLAW_TEMPLATES_DIR", exe, "../../templates");
+	paths.rootfs = pick(&used, "EVOCLAW_ROOTFS_DIR", exe, "../rootfs");
+	paths.init = pick(&used, "EVOCLAW_INIT", exe, "evoclaw-init");
+	paths.server = pick(&used, "EVOCLAW_SERVER", exe, "evoclaw-server");
+	paths.cli = pick(&used, "EVOCLAW_CLI", exe, "evoclaw");
+	paths.agent = pick(&used, "EVOCLAW_AGENT_BIN", exe, "evoclaw-agent");
+	paths.run = pick(&used, "EVOCLAW_RUN_DIR", "/run/evoclaw", "");
 	ready = 1;
 	return &paths;
 }

@@ -13,14 +13,15 @@
 
 #include <limits.h>
 
+/* Each is a NUL-terminated path shorter than PATH_MAX. */
 struct evo_paths {
-	char templates[PATH_MAX];
-	char rootfs[PATH_MAX];
-	char init[PATH_MAX];
-	char server[PATH_MAX];
-	char cli[PATH_MAX];
-	char agent[PATH_MAX];
-	char run[PATH_MAX];
+	const char *templates;
+	const char *rootfs;
+	const char *init;
+	const char *server;
+	const char *cli;
+	const char *agent;
+	const char *run;
 };
 
 /* Resolved once per process; never fails (falls back to the defaults). */
