@@ -128,8 +128,9 @@ rootfs: $(BUILD)/rootfs/.stamp $(BUILD)/rootfs/agent/local/bin/evoclaw-agent
 # The evoclaw-agent template's layer at /usr: the edge agent as
 # /usr/local/bin/evoclaw-agent. Always built without sanitizers: it is
 # what ships, and LeakSanitizer cannot stop the world inside a sandbox
-# (no ptrace there).
-$(BUILD)/rootfs/agent/local/bin/evoclaw-agent: $(AGENT_SRC)
+# (no ptrace there). After the other layers: build-rootfs.sh replaces the
+# whole rootfs directory, which would delete an agent linked meanwhile.
+$(BUILD)/rootfs/agent/local/bin/evoclaw-agent: $(AGENT_SRC) $(BUILD)/rootfs/.stamp
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@.tmp $(AGENT_SRC) -ljansson -lmosquitto -lsodium -lm -lpthread && mv $@.tmp $@
 $(BUILD)/rootfs/.stamp: scripts/build-rootfs.sh
