@@ -16,9 +16,7 @@ export SEQ=${SEQ:-200} CONC=${CONC:-100}
 [ -d tests/e2b/node_modules/e2b ] || { echo "e2b.sh: the e2b SDK is missing (make deps)" >&2; exit 1; }
 evoclaw=$PWD/$build/bin/evoclaw
 work=$(mktemp -d /tmp/evoclaw-e2b-bench.XXXXXX)
-EVOCLAW_RUN_DIR=$(mktemp -d /tmp/evoclaw-bench.XXXXXX)
-export EVOCLAW_RUN_DIR
-chmod 711 "$EVOCLAW_RUN_DIR" # sandboxes pass through it as an unprivileged id
+bench_run_dir
 server_pid=''
 cleanup() {
 	set +e
@@ -37,10 +35,7 @@ for round in $(seq 1 "$rounds"); do
 	"$evoclaw" serve --listen "127.0.0.1:$port" --data "$work/data" --config "$work/evoclaw.json" \
 		>>"$work/server.log" 2>&1 &
 	server_pid=$!
-	for _ in $(seq 1 500); do
-		curl -s -o /dev/null "$url/healthz" && break
-		sleep 0.01
-	done
+	bench_wait_healthy "$url" "$work/server.log"
 	E2B_API_KEY=$(cat "$work/data/admin.key") E2B_API_URL=$url E2B_SANDBOX_URL=$url \
 		node bench/e2b_create.mjs | sed "s/^/round $round: /"
 	kill "$server_pid"

@@ -14,9 +14,7 @@ build=${EVOCLAW_BUILD:-build}
 rounds=${ROUNDS:-3} runs=${RUNS:-200}
 evoclaw=$PWD/$build/bin/evoclaw
 work=$(mktemp -d /tmp/evoclaw-provider-bench.XXXXXX)
-EVOCLAW_RUN_DIR=$(mktemp -d /tmp/evoclaw-bench.XXXXXX)
-export EVOCLAW_RUN_DIR
-chmod 711 "$EVOCLAW_RUN_DIR" # sandboxes pass through it as an unprivileged id
+bench_run_dir
 pids=''
 cleanup() {
 	set +e
@@ -32,12 +30,7 @@ serve() { # NAME PORT CONFIG
 	"$evoclaw" serve --listen "127.0.0.1:$2" --data "$work/$1" --config "$work/$1.json" \
 		>>"$work/$1.log" 2>&1 &
 	pids="$pids $!"
-	for _ in $(seq 1 500); do
-		curl -s -o /dev/null "http://127.0.0.1:$2/healthz" && return 0
-		sleep 0.01
-	done
-	echo "e2b_provider.sh: $1 did not start: $(tail -3 "$work/$1.log")" >&2
-	exit 1
+	bench_wait_healthy "http://127.0.0.1:$2" "$work/$1.log"
 }
 for round in $(seq 1 "$rounds"); do
 	remote=$(free_port) orch=$(free_port)

@@ -16,3 +16,22 @@ bench_reap_sandboxes() {
 		sleep 0.2
 	done
 }
+
+# A run directory of the benchmark's own (exported as EVOCLAW_RUN_DIR),
+# which sandboxes pass through as an unprivileged id.
+bench_run_dir() {
+	EVOCLAW_RUN_DIR=$(mktemp -d /tmp/evoclaw-bench.XXXXXX)
+	export EVOCLAW_RUN_DIR
+	chmod 711 "$EVOCLAW_RUN_DIR"
+}
+
+# Wait (5 s at most) until the server at $1 answers /healthz; else show
+# the end of its log ($2) and fail.
+bench_wait_healthy() {
+	for _ in $(seq 1 500); do
+		curl -s -o /dev/null "$1/healthz" && return 0
+		sleep 0.01
+	done
+	echo "the server at $1 did not start: $(tail -3 "$2")" >&2
+	exit 1
+}

@@ -421,13 +421,10 @@ static struct template_resources requested_overrides(const struct sandbox_option
  * claims could carry one ignores it. */
 static bool claim_forwarded(const struct evo_frame *ok, uint32_t stream)
 {
-	struct evo_field_iter it;
 	struct evo_field field;
 	uint32_t forwarded = 0;
-	evo_field_iter_init(&it, ok->payload, ok->payload_len);
-	while (evo_field_next(&it, &field, NULL) == 1)
-		if (field.tag == EVO_F_STREAM)
-			evo_field_u32(&field, &forwarded, NULL);
+	if (evo_frame_field(ok, EVO_F_STREAM, &field))
+		evo_field_u32(&field, &forwarded, NULL);
 	return forwarded == stream;
 }
 
@@ -853,13 +850,10 @@ static int supervisor_request(const char *id, uint8_t type, const struct evo_buf
 
 static uint64_t reply_u64(const struct evo_frame *f, uint16_t tag)
 {
-	struct evo_field_iter it;
 	struct evo_field field;
 	uint64_t v = 0;
-	evo_field_iter_init(&it, f->payload, f->payload_len);
-	while (evo_field_next(&it, &field, NULL) == 1)
-		if (field.tag == tag)
-			evo_field_u64(&field, &v, NULL);
+	if (evo_frame_field(f, tag, &field))
+		evo_field_u64(&field, &v, NULL);
 	return v;
 }
 

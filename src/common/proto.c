@@ -146,6 +146,16 @@ int evo_field_next(struct evo_field_iter *it, struct evo_field *out, struct evo_
 	return 1;
 }
 
+bool evo_frame_field(const struct evo_frame *f, uint16_t tag, struct evo_field *out)
+{
+	struct evo_field_iter it;
+	evo_field_iter_init(&it, f->payload, f->payload_len);
+	while (evo_field_next(&it, out, NULL) == 1)
+		if (out->tag == tag)
+			return true;
+	return false;
+}
+
 static int field_expect_len(const struct evo_field *f, uint32_t want, struct evo_error *err)
 {
 	if (f->len != want)

@@ -26,6 +26,7 @@
 #ifndef EVOCLAW_COMMON_PROTO_H
 #define EVOCLAW_COMMON_PROTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -206,6 +207,10 @@ void evo_field_iter_init(struct evo_field_iter *it, const uint8_t *payload,
 /* 1 and *out filled, 0 at the end, -1 with err set on a truncated field. */
 int evo_field_next(struct evo_field_iter *it, struct evo_field *out,
 		   struct evo_error *err);
+
+/* The first field of f with tag into *out: true, or false when it has
+ * none (or the payload ends short before one). */
+bool evo_frame_field(const struct evo_frame *f, uint16_t tag, struct evo_field *out);
 
 /* Typed views of a field; -1 with err set (naming the tag) on a size
  * mismatch. Strings must not contain NUL; evo_field_string returns a

@@ -26,6 +26,18 @@ expect_status() {
 	[ "$got" -eq "$want" ] || fail "exit status of [$*]: want $want, got $got"
 }
 
+# expect_failure STATUS TEXT CMD...: the command exits with STATUS and says
+# TEXT (stdout and stderr together, left in $err for more checks).
+expect_failure() {
+	want=$1 text=$2; shift 2
+	set +e
+	err=$("$@" 2>&1)
+	got=$?
+	set -e
+	[ "$got" -eq "$want" ] || fail "exit status of [$*]: want $want, got $got: $err"
+	expect_contains "$err" "$text"
+}
+
 # run_in TEMPLATE SCRIPT: run a shell script in a fresh sandbox.
 run_in() {
 	tmpl=$1; shift

@@ -537,34 +537,14 @@ TOML
 	ev agents destroy "$id" >/dev/null
 	expect_eq 404 "$(status "$(api GET "/api/agents/$id")")"
 	# Errors: the server's message, a non-zero exit.
-	set +e
-	err=$(ev cloud kill nobody 2>&1); rc=$?
-	set -e
-	expect_eq 1 "$rc"
-	expect_contains "$err" "no agent nobody"
-	set +e
-	err=$(ev cloud spawn --type wizard 2>&1); rc=$?
-	set -e
-	expect_eq 1 "$rc"
-	expect_contains "$err" "is not an agent type"
+	expect_failure 1 "no agent nobody" ev cloud kill nobody
+	expect_failure 1 "is not an agent type" ev cloud spawn --type wizard
 	# A provider this server does not have: its message names the field
 	# and says what e2b needs; one that does not exist at all, likewise.
-	set +e
-	err=$(ev cloud spawn --provider e2b --template minimal 2>&1); rc=$?
-	set -e
-	expect_eq 1 "$rc"
-	expect_contains "$err" 'provider: "e2b" is not available on this server'
+	expect_failure 1 'provider: "e2b" is not available on this server' ev cloud spawn --provider e2b --template minimal
 	expect_contains "$err" "E2B_API_KEY"
-	set +e
-	err=$(ev cloud spawn --provider bogus 2>&1); rc=$?
-	set -e
-	expect_eq 1 "$rc"
-	expect_contains "$err" 'provider: "bogus" is not a provider'
-	set +e
-	err=$(ev agents deploy --name x --provider e2b 2>&1); rc=$?
-	set -e
-	expect_eq 1 "$rc"
-	expect_contains "$err" 'provider: "e2b"'
+	expect_failure 1 'provider: "bogus" is not a provider' ev cloud spawn --provider bogus
+	expect_failure 1 'provider: "e2b"' ev agents deploy --name x --provider e2b
 	set +e
 	err=$(EVOCLAW_API_KEY=evo_admin_wrong ev cloud list 2>&1); rc=$?
 	set -e
@@ -572,11 +552,7 @@ TOML
 	expect_contains "$err" "invalid API key"
 	echo '[agent]
 tymeout = 3' >"$cfg"
-	set +e
-	err=$(ev cloud spawn --config "$cfg" 2>&1); rc=$?
-	set -e
-	expect_eq 2 "$rc"
-	expect_contains "$err" "tymeout"
+	expect_failure 2 "tymeout" ev cloud spawn --config "$cfg"
 	set +e
 	err=$(EVOCLAW_URL=http://127.0.0.1:1 ev cloud list 2>&1); rc=$?
 	set -e

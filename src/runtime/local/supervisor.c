@@ -295,13 +295,10 @@ static void rewrite_record(const uint8_t *rec, size_t len, uint32_t stream, bool
  * killed by the memory limit: say so, since the signal alone cannot. */
 static bool exit_was_oom(struct supervisor *s, const struct evo_frame *f)
 {
-	struct evo_field_iter it;
 	struct evo_field field;
 	int32_t sig = 0;
-	evo_field_iter_init(&it, f->payload, f->payload_len);
-	while (evo_field_next(&it, &field, NULL) == 1)
-		if (field.tag == EVO_F_SIGNAL)
-			evo_field_i32(&field, &sig, NULL);
+	if (evo_frame_field(f, EVO_F_SIGNAL, &field))
+		evo_field_i32(&field, &sig, NULL);
 	if (sig != SIGKILL)
 		return false;
 	struct cgroup_stats st;
@@ -572,14 +569,9 @@ static void hand_over_init(struct supervisor *s, int slot, const struct evo_fram
 				   "cannot hand over the init channel now");
 		return;
 	}
-	struct evo_field_iter it;
-	struct evo_field field, first = {0};
-	evo_field_iter_init(&it, claim->payload, claim->payload_len);
-	while (first.value == NULL && evo_field_next(&it, &field, NULL) == 1)
-		if (field.tag == EVO_F_DATA)
-			first = field;
+	struct evo_field first;
 	struct evo_frame request = {0};
-	if (first.value != NULL) {
+	if (evo_frame_field(claim, EVO_F_DATA, &first)) {
 		if (evo_frame_parse_record(first.value, first.len, &request, NULL) < 0 ||
 		    request.type != EVO_MSG_PROC_START || request.stream == 0 ||
 		    request.stream > SUPERVISOR_CLIENT_STREAM_MAX) {
